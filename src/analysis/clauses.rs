@@ -1,0 +1,115 @@
+//! Clause and sentence structure, and punctuation bursts, read straight off the characters.
+//!
+//! Rules are scoped: a negation reaches only within its clause (up to a comma), a contrast
+//! word re-weights the rest of its sentence (up to a full stop, question mark, exclamation
+//! mark or line break: bursts of chat lines are separate sentences).
+
+/// Per-char clause and sentence numbers plus punctuation counts.
+#[derive(Debug, Clone)]
+pub struct Structure {
+    clause: Vec<u32>,
+    sentence: Vec<u32>,
+    /// Runs of two or more `!` (after width folding).
+    pub exclamation_runs: usize,
+    /// The longest run of `!`.
+    pub longest_exclamation: usize,
+    /// Runs of two or more `?`.
+    pub question_runs: usize,
+    /// Whether the text contains a `?` at all.
+    pub has_question_mark: bool,
+}
+
+fn ends_sentence(c: char) -> bool {
+    matches!(c, '。' | '!' | '?' | '\n' | '\r' | '…' | '｡')
+}
+
+fn ends_clause(c: char) -> bool {
+    ends_sentence(c)
+        || c.is_whitespace()
+        || matches!(c, ',' | '，' | ';' | '；' | ':' | '：' | '、' | '~' | '～' | '(' | ')' | '（' | '）' | '「' | '」' | '"' | '“' | '”' | '/')
+}
+
+impl Structure {
+    /// Reads the structure of normalised text.
+    pub fn new(text: &str) -> Structure {
+        let mut clause = Vec::with_capacity(text.len() / 2);
+        let mut sentence = Vec::with_capacity(text.len() / 2);
+        let (mut c_id, mut s_id) = (0u32, 0u32);
+        let (mut run_char, mut run_len) = ('\0', 0usize);
+        let mut s = Structure {
+            clause: Vec::new(),
+            sentence: Vec::new(),
+            exclamation_runs: 0,
+            longest_exclamation: 0,
+            question_runs: 0,
+            has_question_mark: false,
+        };
+        let close_run = |c: char, len: usize, s: &mut Structure| {
+            if c == '!' {
+                s.longest_exclamation = s.longest_exclamation.max(len);
+                if len >= 2 {
+                    s.exclamation_runs += 1;
+                }
+            } else if c == '?' && len >= 2 {
+                s.question_runs += 1;
+            }
+        };
+        for ch in text.chars() {
+            // Punctuation belongs to the clause it closes; the next char starts a new one.
+            clause.push(c_id);
+            sentence.push(s_id);
+            if ends_clause(ch) {
+                c_id += 1;
+            }
+            if ends_sentence(ch) {
+                s_id += 1;
+            }
+            if ch == '?' {
+                s.has_question_mark = true;
+            }
+            if ch == run_char {
+                run_len += 1;
+            } else {
+                close_run(run_char, run_len, &mut s);
+                run_char = ch;
+                run_len = 1;
+            }
+        }
+        close_run(run_char, run_len, &mut s);
+        s.clause = clause;
+        s.sentence = sentence;
+        s
+    }
+
+    /// Whether chars `a` and `b` (offsets) lie in one clause.
+    pub fn same_clause(&self, a: usize, b: usize) -> bool {
+        self.clause.get(a) == self.clause.get(b)
+    }
+
+    /// The sentence number of char `i` (the last sentence for offsets past the end).
+    pub fn sentence_of(&self, i: usize) -> u32 {
+        self.sentence
+            .get(i)
+            .or(self.sentence.last())
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_clauses_sentences_and_bursts() {
+        let s = Structure::new("不是质量问题,就是小了!!!\n退吗??");
+        assert!(s.same_clause(0, 3));
+        assert!(!s.same_clause(0, 8));
+        assert_eq!(s.sentence_of(0), s.sentence_of(8));
+        assert_ne!(s.sentence_of(0), s.sentence_of(16));
+        assert_eq!(s.exclamation_runs, 1);
+        assert_eq!(s.longest_exclamation, 3);
+        assert_eq!(s.question_runs, 1);
+        assert!(s.has_question_mark);
+    }
+}

@@ -1,0 +1,263 @@
+//! From weighted signals to the record: intent, issue type, demands, mood, intensity, threats.
+//!
+//! The decision is a small, readable scoring model rather than a trained one, so that every
+//! label can be explained by the words behind it and a shop operator can steer it by editing
+//! `intents/`. The weights below were set on the dev set's *kinds* of messages (calm questions
+//! that mention refunds, sarcasm, contrast), not on single lines.
+
+use super::clauses::Structure;
+use super::lexicon::{Cue, Hit, Label};
+use super::rules::{Degree, Resolved, Signal};
+use crate::domain::{Demand, Intent, IssueType, Mood, Threat};
+
+/// Score a complaint needs, when nothing decisive (threat, insult) is present.
+const COMPLAINT_THRESHOLD: f32 = 2.0;
+/// Score a non-calm mood needs.
+const MOOD_THRESHOLD: f32 = 2.0;
+/// Score praise needs to beat a question.
+const PRAISE_THRESHOLD: f32 = 2.0;
+
+/// The labels of one message, with the signals that decided them.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    pub intent: Intent,
+    pub issue_type: Option<IssueType>,
+    pub demands: Vec<Demand>,
+    pub mood: Mood,
+    pub intensity: u8,
+    pub threats: Vec<Threat>,
+    /// `(label, span)` pairs that support the decision.
+    pub support: Vec<(String, usize, usize)>,
+}
+
+/// Running totals over the signals of one message.
+#[derive(Debug, Default)]
+struct Tally {
+    intent: [f32; 4],
+    issue: [f32; 10],
+    issue_first: [usize; 10],
+    mood: [f32; 4],
+    demands: Vec<(Demand, usize)>,
+    threats: Vec<(Threat, usize)>,
+}
+
+impl Tally {
+    fn new(signals: &[Signal]) -> Tally {
+        let mut t = Tally {
+            issue_first: [usize::MAX; 10],
+            ..Tally::default()
+        };
+        for s in signals {
+            let score = s.score();
+            let at = s.hit.start;
+            match s.hit.label {
+                Label::Intent(i) => t.intent[i.index()] += score,
+                Label::Issue(i) => {
+                    t.issue[i.index()] += score;
+                    t.issue_first[i.index()] = t.issue_first[i.index()].min(at);
+                }
+                Label::Mood(m) => t.mood[m.index()] += score,
+                Label::Demand(d) => add_first(&mut t.demands, d, at),
+                Label::Threat(th) => add_first(&mut t.threats, th, at),
+                Label::Cue(_) => {}
+            }
+        }
+        t.demands.sort_by_key(|(_, at)| *at);
+        t.threats.sort_by_key(|(_, at)| *at);
+        t
+    }
+}
+
+fn add_first<T: PartialEq>(list: &mut Vec<(T, usize)>, value: T, at: usize) {
+    match list.iter_mut().find(|(v, _)| *v == value) {
+        Some((_, first)) => *first = (*first).min(at),
+        None => list.push((value, at)),
+    }
+}
+
+/// Decides the labels of one message.
+pub fn decide(resolved: &Resolved, structure: &Structure) -> Decision {
+    let mut t = Tally::new(&resolved.signals);
+    let insults = resolved.cues_of(Cue::Insult).count();
+    let sarcasms = resolved.cues_of(Cue::Sarcasm).count();
+    let questions = resolved.cues_of(Cue::Question).count().min(3);
+
+    let issue_total: f32 = t.issue.iter().sum();
+    let mut negativity = t.intent[Intent::Complaint.index()]
+        + issue_total
+        + 0.5 * (t.mood[Mood::Angry.index()] + t.mood[Mood::Disappointed.index()])
+        + 3.0 * (t.threats.len() + insults) as f32;
+
+    // Sarcasm needs something to be sarcastic about; then the praise words are the sarcasm.
+    let sarcastic = sarcasms > 0
+        && (negativity > 0.0 || structure.has_question_mark || t.mood[Mood::Angry.index()] > 0.0);
+    if sarcastic {
+        t.intent[Intent::Praise.index()] = 0.0;
+        t.mood[Mood::Angry.index()] += 2.0 * sarcasms as f32;
+        negativity += 2.0;
+    }
+    t.mood[Mood::Angry.index()] += 3.0 * insults as f32;
+    t.mood[Mood::Angry.index()] += structure.exclamation_runs.min(2) as f32;
+    if structure.question_runs > 0 {
+        let target = if negativity > 0.0 { Mood::Angry } else { Mood::Anxious };
+        t.mood[target.index()] += 1.0;
+    }
+
+    let praise = t.intent[Intent::Praise.index()];
+    let inquiry = t.intent[Intent::Inquiry.index()];
+    let chitchat = t.intent[Intent::Chitchat.index()];
+    let complaint = !t.threats.is_empty()
+        || insults > 0
+        || (negativity >= COMPLAINT_THRESHOLD && negativity > praise && negativity >= inquiry);
+
+    let intent = if complaint {
+        Intent::Complaint
+    } else {
+        let asking = inquiry
+            + questions as f32
+            + if structure.has_question_mark { 1.0 } else { 0.0 }
+            + 2.0 * t.demands.len() as f32;
+        if praise >= PRAISE_THRESHOLD && praise >= asking && praise >= chitchat {
+            Intent::Praise
+        } else if asking > chitchat {
+            Intent::Inquiry
+        } else if chitchat > 0.0 {
+            Intent::Chitchat
+        } else if praise > 0.0 {
+            Intent::Praise
+        } else {
+            Intent::Chitchat
+        }
+    };
+
+    let issue_type = (intent == Intent::Complaint).then(|| {
+        let best = IssueType::ALL
+            .iter()
+            .copied()
+            .filter(|i| t.issue[i.index()] > 0.0)
+            .max_by(|a, b| {
+                let (sa, sb) = (t.issue[a.index()], t.issue[b.index()]);
+                sa.total_cmp(&sb)
+                    .then(t.issue_first[b.index()].cmp(&t.issue_first[a.index()]))
+            });
+        match best {
+            Some(issue) => issue,
+            None if t.demands.iter().any(|(d, _)| *d == Demand::Expedite) => {
+                IssueType::ShippingDelay
+            }
+            None => IssueType::Other,
+        }
+    });
+
+    let demands: Vec<Demand> = match intent {
+        Intent::Complaint | Intent::Inquiry => t.demands.iter().map(|(d, _)| *d).collect(),
+        _ => Vec::new(),
+    };
+    let threats: Vec<Threat> = t.threats.iter().map(|(th, _)| *th).collect();
+
+    let (mood, mood_score) = if intent == Intent::Praise {
+        (Mood::Calm, 0.0)
+    } else {
+        [Mood::Angry, Mood::Anxious, Mood::Disappointed]
+            .into_iter()
+            .map(|m| (m, t.mood[m.index()]))
+            .fold((Mood::Calm, 0.0f32), |best, (m, s)| if s > best.1 { (m, s) } else { best })
+    };
+    let mood = if mood_score >= MOOD_THRESHOLD { mood } else { Mood::Calm };
+    let intensity = intensity(mood, mood_score, resolved, structure, threats.len(), insults);
+
+    let support = support(resolved, intent, issue_type, &demands, mood, &threats, sarcastic);
+    Decision {
+        intent,
+        issue_type,
+        demands,
+        mood,
+        intensity,
+        threats,
+        support,
+    }
+}
+
+/// 0 when calm; else 1 (mild) to 3 (extreme) from the mood score, degree adverbs,
+/// exclamation bursts, threats and insults.
+fn intensity(
+    mood: Mood,
+    score: f32,
+    resolved: &Resolved,
+    structure: &Structure,
+    threats: usize,
+    insults: usize,
+) -> u8 {
+    if mood == Mood::Calm {
+        return 0;
+    }
+    let mut level: u8 = if score >= 7.0 {
+        3
+    } else if score >= 3.0 {
+        2
+    } else {
+        1
+    };
+    let mood_signals: Vec<&Signal> = resolved
+        .signals
+        .iter()
+        .filter(|s| s.hit.label == Label::Mood(mood))
+        .collect();
+    if mood_signals.iter().any(|s| s.degree == Degree::Strong) || structure.longest_exclamation >= 3
+    {
+        level += 1;
+    }
+    if !mood_signals.is_empty() && mood_signals.iter().all(|s| s.degree == Degree::Mild) {
+        level = level.saturating_sub(1).max(1);
+    }
+    if threats >= 1 {
+        level = level.max(2);
+    }
+    if threats >= 2 || insults > 0 {
+        level = 3;
+    }
+    level.clamp(1, 3)
+}
+
+/// The spans behind each chosen label, as `(label, start, end)`.
+fn support(
+    resolved: &Resolved,
+    intent: Intent,
+    issue: Option<IssueType>,
+    demands: &[Demand],
+    mood: Mood,
+    threats: &[Threat],
+    sarcastic: bool,
+) -> Vec<(String, usize, usize)> {
+    let mut out = Vec::new();
+    let mut push = |hit: &Hit, label: String| out.push((label, hit.start, hit.end));
+    for s in &resolved.signals {
+        let keep = match s.hit.label {
+            Label::Intent(i) => i == intent,
+            Label::Issue(i) => Some(i) == issue,
+            Label::Demand(d) => demands.contains(&d),
+            Label::Mood(m) => m == mood && mood != Mood::Calm,
+            Label::Threat(t) => threats.contains(&t),
+            Label::Cue(_) => false,
+        };
+        if keep {
+            let label = if s.flipped_by.is_some() {
+                "rule:negated_praise".to_string()
+            } else {
+                s.hit.label.evidence_name()
+            };
+            push(&s.hit, label);
+        }
+    }
+    for h in &resolved.cues {
+        match h.label {
+            Label::Cue(Cue::Insult) => push(h, "cue:insult".into()),
+            Label::Cue(Cue::Sarcasm) if sarcastic => push(h, "cue:sarcasm".into()),
+            _ => {}
+        }
+    }
+    for n in &resolved.negated {
+        out.push(("rule:negation".into(), n.negation.start, n.target.end));
+    }
+    out
+}

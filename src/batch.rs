@@ -1,0 +1,102 @@
+//! `anfu analyze` over JSON Lines: one record out per object in, in input order.
+//!
+//! A bad line (invalid UTF-8, malformed JSON, no `text`) gets an error object on its own
+//! output line and the run goes on; the caller turns `failed > 0` into the exit code.
+
+use crate::analysis::Analyzer;
+use crate::domain::Analysis;
+use serde::Serialize;
+use serde_json::Value;
+use std::io::{self, BufRead, Write};
+
+/// Longest accepted input line, so one runaway line cannot exhaust memory.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// Counts of one batch run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub analysed: usize,
+    pub failed: usize,
+}
+
+#[derive(Serialize)]
+struct Record<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a Value>,
+    #[serde(flatten)]
+    analysis: Analysis,
+}
+
+#[derive(Serialize)]
+struct Failure<'a> {
+    id: Option<&'a Value>,
+    line: usize,
+    error: String,
+}
+
+/// Reads JSONL from `input`, writes one JSON object per non-blank line to `output`.
+///
+/// # Errors
+/// Only I/O errors of `input` or `output`; bad lines are reported in-band.
+pub fn run(analyzer: &Analyzer, mut input: impl BufRead, mut output: impl Write) -> io::Result<Summary> {
+    let mut summary = Summary::default();
+    let mut buf = Vec::new();
+    let mut line_no = 0;
+    loop {
+        buf.clear();
+        if input.read_until(b'\n', &mut buf)? == 0 {
+            break;
+        }
+        line_no += 1;
+        if buf.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let result = analyse_line(analyzer, &buf, line_no);
+        match result {
+            Ok(line) => {
+                summary.analysed += 1;
+                output.write_all(line.as_bytes())?;
+            }
+            Err((id, error)) => {
+                summary.failed += 1;
+                let failure = Failure {
+                    id: id.as_ref(),
+                    line: line_no,
+                    error,
+                };
+                serde_json::to_writer(&mut output, &failure)?;
+            }
+        }
+        output.write_all(b"\n")?;
+    }
+    output.flush()?;
+    Ok(summary)
+}
+
+fn analyse_line(analyzer: &Analyzer, raw: &[u8], line_no: usize) -> Result<String, (Option<Value>, String)> {
+    if raw.len() > MAX_LINE_BYTES {
+        return Err((None, format!("line {line_no} is longer than {MAX_LINE_BYTES} bytes")));
+    }
+    let text = std::str::from_utf8(raw).map_err(|e| {
+        (
+            None,
+            format!("line {line_no} is not valid UTF-8 (invalid byte at offset {})", e.valid_up_to()),
+        )
+    })?;
+    let value: Value = serde_json::from_str(text.trim())
+        .map_err(|e| (None, format!("line {line_no} is not valid JSON: {e}")))?;
+    let Value::Object(object) = &value else {
+        return Err((None, format!("line {line_no} is not a JSON object")));
+    };
+    let id = object.get("id");
+    let message = match object.get("text") {
+        Some(Value::String(s)) => s,
+        Some(_) => return Err((id.cloned(), format!("line {line_no}: `text` must be a string"))),
+        None => return Err((id.cloned(), format!("line {line_no}: missing `text`"))),
+    };
+    let record = Record {
+        id,
+        analysis: analyzer.analyze(message),
+    };
+    serde_json::to_string(&record).map_err(|e| (id.cloned(), e.to_string()))
+}

@@ -1,0 +1,125 @@
+//! The `anfu` command line; the work happens in the library.
+
+use anfu::analysis::Analyzer;
+use clap::{Parser, Subcommand};
+use std::io::{self, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "anfu", version, about = "Soothes unhappy buyers: analyses Chinese buyer messages")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Analyse JSON Lines from stdin ({"id": .., "text": ..}), or one --text.
+    Analyze {
+        /// Analyse this text and print one pretty record instead of reading stdin.
+        #[arg(long)]
+        text: Option<String>,
+        /// The dictionaries folder.
+        #[arg(long, default_value = "intents", env = "ANFU_INTENTS")]
+        intents: PathBuf,
+    },
+    /// Measure accuracy on labelled JSONL files (dev-set schema or review polarity).
+    Eval {
+        /// One or more labelled .jsonl files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Also list misclassified lines with their evidence.
+        #[arg(long)]
+        errors: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value = "intents", env = "ANFU_INTENTS")]
+        intents: PathBuf,
+    },
+    /// Validate the data folders and report every problem with file and line.
+    Check {
+        #[arg(long, default_value = "intents", env = "ANFU_INTENTS")]
+        intents: PathBuf,
+    },
+}
+
+fn load(intents: &Path) -> Result<Analyzer, ExitCode> {
+    Analyzer::from_dir(intents).map_err(|e| {
+        eprintln!("anfu: {e}");
+        ExitCode::from(2)
+    })
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(code) | Err(code) => code,
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, ExitCode> {
+    match cli.command {
+        Command::Analyze { text, intents } => {
+            let analyzer = load(&intents)?;
+            if let Some(text) = text {
+                let record = analyzer.analyze(&text);
+                let pretty = serde_json::to_string_pretty(&record).map_err(|e| {
+                    eprintln!("anfu: {e}");
+                    ExitCode::FAILURE
+                })?;
+                println!("{pretty}");
+                return Ok(ExitCode::SUCCESS);
+            }
+            let stdin = BufReader::with_capacity(1 << 16, io::stdin().lock());
+            let stdout = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+            let summary = anfu::batch::run(&analyzer, stdin, stdout).map_err(|e| {
+                eprintln!("anfu: {e}");
+                ExitCode::FAILURE
+            })?;
+            if summary.failed > 0 {
+                eprintln!(
+                    "anfu: {} line(s) failed, {} analysed (see the error objects in the output)",
+                    summary.failed, summary.analysed
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval {
+            files,
+            errors,
+            json,
+            intents,
+        } => {
+            let analyzer = load(&intents)?;
+            for file in files {
+                let set = anfu::eval::load(&file).map_err(|e| {
+                    eprintln!("anfu: {e}");
+                    ExitCode::FAILURE
+                })?;
+                let report = anfu::eval::evaluate(&analyzer, &set);
+                if json {
+                    let line = serde_json::json!({"file": file.display().to_string(), "report": report});
+                    println!("{line}");
+                } else {
+                    println!("== {}", file.display());
+                    print!("{}", anfu::eval::render(&report, errors));
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check { intents } => {
+            let analyzer = load(&intents)?;
+            for w in analyzer.warnings() {
+                eprintln!("warning: {w}");
+            }
+            println!(
+                "{}: ok ({} terms and patterns)",
+                intents.display(),
+                analyzer.vocabulary_size()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
