@@ -1,1 +1,76 @@
-fn main() {}
+//! Analyzer cost, measured beside jieba alone on the same input:
+//! - build: `Analyzer::from_dir` (dictionaries + jieba with terms added) vs `Jieba::new()`;
+//! - per message: `Analyzer::analyze` vs `Jieba::cut` on the same messages;
+//! - throughput: messages per second on one core over a mixed batch.
+//!
+//! Messages come from `fixtures/labelled/holdout.jsonl` (written for this project), so the
+//! benchmark runs on a clean checkout without the shared evaluation data.
+
+use anfu::analysis::Analyzer;
+use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use jieba_rs::Jieba;
+use std::path::Path;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn messages() -> Vec<String> {
+    let raw = std::fs::read_to_string(root().join("fixtures/labelled/holdout.jsonl"))
+        .expect("fixtures/labelled/holdout.jsonl is readable");
+    raw.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v.get("text").and_then(|t| t.as_str()).map(str::to_string))
+        .collect()
+}
+
+fn build(c: &mut Criterion) {
+    let mut group = c.benchmark_group("build");
+    group.sample_size(10);
+    group.bench_function("jieba_new", |b| b.iter(|| black_box(Jieba::new())));
+    group.bench_function("analyzer_from_dir", |b| {
+        b.iter(|| black_box(Analyzer::from_dir(&root().join("intents")).expect("valid intents")))
+    });
+    group.finish();
+}
+
+fn per_message(c: &mut Criterion) {
+    let analyzer = Analyzer::from_dir(&root().join("intents")).expect("valid intents");
+    let jieba = Jieba::new();
+    let msgs = messages();
+    let mut group = c.benchmark_group("per_message");
+    group.throughput(Throughput::Elements(msgs.len() as u64));
+    group.bench_function("jieba_cut_default_dict", |b| {
+        b.iter(|| {
+            for m in &msgs {
+                black_box(jieba.cut(m, true));
+            }
+        })
+    });
+    group.bench_function("jieba_cut_with_terms", |b| {
+        b.iter(|| {
+            for m in &msgs {
+                black_box(analyzer.segmenter().cut(m));
+            }
+        })
+    });
+    group.bench_function("analyze", |b| {
+        b.iter(|| {
+            for m in &msgs {
+                black_box(analyzer.analyze(m));
+            }
+        })
+    });
+    group.finish();
+
+    let long: String = msgs.iter().cycle().take(200).cloned().collect::<Vec<_>>().join("\n");
+    let mut group = c.benchmark_group("long_message");
+    group.throughput(Throughput::Bytes(long.len() as u64));
+    group.bench_function("analyze_10k_chars", |b| {
+        b.iter_batched(|| long.clone(), |t| black_box(analyzer.analyze(&t)), BatchSize::SmallInput)
+    });
+    group.finish();
+}
+
+criterion_group!(benches, build, per_message);
+criterion_main!(benches);

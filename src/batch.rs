@@ -34,43 +34,82 @@ struct Failure<'a> {
     error: String,
 }
 
-/// Reads JSONL from `input`, writes one JSON object per non-blank line to `output`.
+/// Lines analysed together; each chunk is split across the available cores.
+const CHUNK_LINES: usize = 4096;
+
+/// Reads JSONL from `input`, writes one JSON object per non-blank line to `output`, in input
+/// order. Lines are analysed in chunks on every available core.
 ///
 /// # Errors
 /// Only I/O errors of `input` or `output`; bad lines are reported in-band.
 pub fn run(analyzer: &Analyzer, mut input: impl BufRead, mut output: impl Write) -> io::Result<Summary> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut summary = Summary::default();
-    let mut buf = Vec::new();
     let mut line_no = 0;
     loop {
-        buf.clear();
-        if input.read_until(b'\n', &mut buf)? == 0 {
+        let mut chunk: Vec<(usize, Vec<u8>)> = Vec::with_capacity(CHUNK_LINES);
+        while chunk.len() < CHUNK_LINES {
+            let mut buf = Vec::new();
+            if input.read_until(b'\n', &mut buf)? == 0 {
+                break;
+            }
+            line_no += 1;
+            if !buf.iter().all(u8::is_ascii_whitespace) {
+                chunk.push((line_no, buf));
+            }
+        }
+        if chunk.is_empty() {
             break;
         }
-        line_no += 1;
-        if buf.iter().all(u8::is_ascii_whitespace) {
-            continue;
+        for line in analyse_chunk(analyzer, &chunk, threads) {
+            let json = match line {
+                Ok(json) => {
+                    summary.analysed += 1;
+                    json
+                }
+                Err(json) => {
+                    summary.failed += 1;
+                    json
+                }
+            };
+            output.write_all(json.as_bytes())?;
+            output.write_all(b"\n")?;
         }
-        let result = analyse_line(analyzer, &buf, line_no);
-        match result {
-            Ok(line) => {
-                summary.analysed += 1;
-                output.write_all(line.as_bytes())?;
-            }
-            Err((id, error)) => {
-                summary.failed += 1;
-                let failure = Failure {
-                    id: id.as_ref(),
-                    line: line_no,
-                    error,
-                };
-                serde_json::to_writer(&mut output, &failure)?;
-            }
-        }
-        output.write_all(b"\n")?;
     }
     output.flush()?;
     Ok(summary)
+}
+
+/// Output lines for a chunk, in order: `Ok` records, `Err` error objects.
+fn analyse_chunk(analyzer: &Analyzer, chunk: &[(usize, Vec<u8>)], threads: usize) -> Vec<Result<String, String>> {
+    let per_thread = chunk.len().div_ceil(threads.max(1)).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = chunk
+            .chunks(per_thread)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|(n, raw)| render(analyzer, raw, *n))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
+    })
+}
+
+fn render(analyzer: &Analyzer, raw: &[u8], line_no: usize) -> Result<String, String> {
+    analyse_line(analyzer, raw, line_no).map_err(|(id, error)| {
+        let failure = Failure {
+            id: id.as_ref(),
+            line: line_no,
+            error,
+        };
+        serde_json::to_string(&failure).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    })
 }
 
 fn analyse_line(analyzer: &Analyzer, raw: &[u8], line_no: usize) -> Result<String, (Option<Value>, String)> {

@@ -11,7 +11,7 @@ use super::data_error::{from_toml, line_of, DataError, DataErrors};
 use super::normalize::{normalize_term, Normalized};
 use crate::domain::{Demand, Intent, IssueType, Mood, Threat};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use regex::{Regex, RegexSet};
+use regex::Regex;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::fs;
@@ -208,7 +208,6 @@ pub struct Lexicon {
     entries: Vec<Vec<Entry>>,
     automaton: AhoCorasick,
     regexes: Vec<(Regex, Entry)>,
-    regex_set: RegexSet,
     /// Problems that do not stop loading (a term listed twice under one label).
     pub warnings: Vec<DataError>,
 }
@@ -306,8 +305,9 @@ impl Lexicon {
                 });
             }
         }
-        for index in self.regex_set.matches(&text.text).iter() {
-            let (regex, entry) = &self.regexes[index];
+        // Each pattern runs on its own: most start with a literal that a prefilter finds
+        // fast, whereas one RegexSet over them all thrashes its lazy DFA on CJK text.
+        for (regex, entry) in &self.regexes {
             for m in regex.find_iter(&text.text) {
                 hits.push(Hit {
                     start: text.char_at_byte(m.start()),
@@ -503,19 +503,11 @@ impl Loader {
                     format!("cannot compile terms: {e}"),
                 )])
             })?;
-        let regex_set = RegexSet::new(self.regexes.iter().map(|(r, _)| r.as_str())).map_err(|e| {
-            DataErrors(vec![DataError::new(
-                dir,
-                None,
-                format!("cannot compile patterns: {e}"),
-            )])
-        })?;
         Ok(Lexicon {
             terms,
             entries,
             automaton,
             regexes: self.regexes,
-            regex_set,
             warnings: self.warnings,
         })
     }

@@ -32,7 +32,7 @@ impl Segmenter {
     pub fn boundaries(&self, text: &str, char_len: usize) -> Vec<bool> {
         let mut at = vec![false; char_len + 1];
         at[0] = true;
-        for token in self.jieba.cut(text, true) {
+        for token in self.jieba.cut(text, false) {
             if token.end <= char_len {
                 at[token.end] = true;
             }
@@ -43,6 +43,6 @@ impl Segmenter {
 
     /// The raw jieba cut, for benchmarks that compare against segmentation alone.
     pub fn cut<'a>(&self, text: &'a str) -> Vec<&'a str> {
-        self.jieba.cut(text, true).into_iter().map(|t| t.word).collect()
+        self.jieba.cut(text, false).into_iter().map(|t| t.word).collect()
     }
 }
