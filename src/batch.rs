@@ -38,12 +38,16 @@ struct Failure<'a> {
 const CHUNK_LINES: usize = 4096;
 
 /// Reads JSONL from `input`, writes one JSON object per non-blank line to `output`, in input
-/// order. Lines are analysed in chunks on every available core.
+/// order. Lines are analysed in chunks, each split over `threads` threads.
 ///
 /// # Errors
 /// Only I/O errors of `input` or `output`; bad lines are reported in-band.
-pub fn run(analyzer: &Analyzer, mut input: impl BufRead, mut output: impl Write) -> io::Result<Summary> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+pub fn run(
+    analyzer: &Analyzer,
+    threads: usize,
+    mut input: impl BufRead,
+    mut output: impl Write,
+) -> io::Result<Summary> {
     let mut summary = Summary::default();
     let mut line_no = 0;
     loop {

@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 use std::io::{self, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Instant;
 
 #[derive(Parser)]
 #[command(name = "anfu", version, about = "Soothes unhappy buyers: analyses Chinese buyer messages")]
@@ -23,6 +24,12 @@ enum Command {
         /// The dictionaries folder.
         #[arg(long, default_value = "intents", env = "ANFU_INTENTS")]
         intents: PathBuf,
+        /// Threads for stdin batches (default: every core).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Print load and analysis time and messages/s to stderr as JSON.
+        #[arg(long)]
+        stats: bool,
     },
     /// Measure accuracy on labelled JSONL files (dev-set schema or review polarity).
     Eval {
@@ -60,8 +67,15 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<ExitCode, ExitCode> {
     match cli.command {
-        Command::Analyze { text, intents } => {
+        Command::Analyze {
+            text,
+            intents,
+            threads,
+            stats,
+        } => {
+            let started = Instant::now();
             let analyzer = load(&intents)?;
+            let loaded = started.elapsed();
             if let Some(text) = text {
                 let record = analyzer.analyze(&text);
                 let pretty = serde_json::to_string_pretty(&record).map_err(|e| {
@@ -73,10 +87,25 @@ fn run(cli: Cli) -> Result<ExitCode, ExitCode> {
             }
             let stdin = BufReader::with_capacity(1 << 16, io::stdin().lock());
             let stdout = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
-            let summary = anfu::batch::run(&analyzer, stdin, stdout).map_err(|e| {
+            let threads = threads
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+                .max(1);
+            let summary = anfu::batch::run(&analyzer, threads, stdin, stdout).map_err(|e| {
                 eprintln!("anfu: {e}");
                 ExitCode::FAILURE
             })?;
+            if stats {
+                let analysis = started.elapsed() - loaded;
+                let lines = summary.analysed + summary.failed;
+                let stats = serde_json::json!({
+                    "lines": lines,
+                    "threads": threads,
+                    "load_s": loaded.as_secs_f64(),
+                    "analysis_s": analysis.as_secs_f64(),
+                    "msgs_per_s": lines as f64 / analysis.as_secs_f64().max(1e-9),
+                });
+                eprintln!("{stats}");
+            }
             if summary.failed > 0 {
                 eprintln!(
                     "anfu: {} line(s) failed, {} analysed (see the error objects in the output)",

@@ -14,6 +14,9 @@ use crate::domain::{Demand, Intent, IssueType, Mood, Threat};
 const COMPLAINT_THRESHOLD: f32 = 2.0;
 /// Score a non-calm mood needs.
 const MOOD_THRESHOLD: f32 = 2.0;
+/// How much inquiry cues (pre-sale and order-admin words) count against a complaint: they
+/// name topics more than acts, so a described problem outweighs them.
+const INQUIRY_WEIGHT: f32 = 0.5;
 /// Score praise needs to beat a question.
 const PRAISE_THRESHOLD: f32 = 2.0;
 
@@ -37,6 +40,9 @@ struct Tally {
     issue: [f32; 10],
     issue_first: [usize; 10],
     mood: [f32; 4],
+    /// Mood weights before degree adverbs: whether a mood is present at all does not
+    /// depend on `有点`, only how strong it is.
+    mood_raw: [f32; 4],
     demands: Vec<(Demand, usize)>,
     threats: Vec<(Threat, usize)>,
 }
@@ -51,12 +57,18 @@ impl Tally {
             let score = s.score();
             let at = s.hit.start;
             match s.hit.label {
+                // A question that names a remedy (`怎么退货`) is a demand, neutral between
+                // complaint and inquiry, so it does not count as inquiry evidence too.
+                Label::Intent(Intent::Inquiry) if overlaps_demand(signals, &s.hit) => {}
                 Label::Intent(i) => t.intent[i.index()] += score,
                 Label::Issue(i) => {
                     t.issue[i.index()] += score;
                     t.issue_first[i.index()] = t.issue_first[i.index()].min(at);
                 }
-                Label::Mood(m) => t.mood[m.index()] += score,
+                Label::Mood(m) => {
+                    t.mood[m.index()] += score;
+                    t.mood_raw[m.index()] += f32::from(s.hit.weight) * s.factor;
+                }
                 Label::Demand(d) => add_first(&mut t.demands, d, at),
                 Label::Threat(th) => add_first(&mut t.threats, th, at),
                 Label::Cue(_) => {}
@@ -65,6 +77,20 @@ impl Tally {
         t.demands.sort_by_key(|(_, at)| *at);
         t.threats.sort_by_key(|(_, at)| *at);
         t
+    }
+}
+
+fn overlaps_demand(signals: &[Signal], hit: &Hit) -> bool {
+    signals.iter().any(|o| {
+        matches!(o.hit.label, Label::Demand(_)) && o.hit.start < hit.end && hit.start < o.hit.end
+    })
+}
+
+impl Tally {
+    /// Adds evidence that is not a dictionary term (sarcasm, insults, punctuation).
+    fn add_mood(&mut self, mood: Mood, amount: f32) {
+        self.mood[mood.index()] += amount;
+        self.mood_raw[mood.index()] += amount;
     }
 }
 
@@ -93,22 +119,26 @@ pub fn decide(resolved: &Resolved, structure: &Structure) -> Decision {
         && (negativity > 0.0 || structure.has_question_mark || t.mood[Mood::Angry.index()] > 0.0);
     if sarcastic {
         t.intent[Intent::Praise.index()] = 0.0;
-        t.mood[Mood::Angry.index()] += 2.0 * sarcasms as f32;
+        t.add_mood(Mood::Angry, 2.0 * sarcasms as f32);
         negativity += 2.0;
     }
-    t.mood[Mood::Angry.index()] += 3.0 * insults as f32;
-    t.mood[Mood::Angry.index()] += structure.exclamation_runs.min(2) as f32;
+    t.add_mood(Mood::Angry, 3.0 * insults as f32);
+    t.add_mood(Mood::Angry, structure.exclamation_runs.min(2) as f32);
     if structure.question_runs > 0 {
         let target = if negativity > 0.0 { Mood::Angry } else { Mood::Anxious };
-        t.mood[target.index()] += 1.0;
+        t.add_mood(target, 1.0);
     }
+    // Calm cues (`不急`, `就问问`) speak against both a complaint and a negative mood.
+    let calm = t.mood[Mood::Calm.index()];
 
     let praise = t.intent[Intent::Praise.index()];
     let inquiry = t.intent[Intent::Inquiry.index()];
     let chitchat = t.intent[Intent::Chitchat.index()];
     let complaint = !t.threats.is_empty()
         || insults > 0
-        || (negativity >= COMPLAINT_THRESHOLD && negativity > praise && negativity >= inquiry);
+        || (negativity >= COMPLAINT_THRESHOLD
+            && negativity > praise
+            && negativity >= INQUIRY_WEIGHT * inquiry + calm);
 
     let intent = if complaint {
         Intent::Complaint
@@ -117,7 +147,10 @@ pub fn decide(resolved: &Resolved, structure: &Structure) -> Decision {
             + questions as f32
             + if structure.has_question_mark { 1.0 } else { 0.0 }
             + 2.0 * t.demands.len() as f32;
-        if praise >= PRAISE_THRESHOLD && praise >= asking && praise >= chitchat {
+        if !t.demands.is_empty() {
+            // Asking for a remedy without a described problem is a request.
+            Intent::Inquiry
+        } else if praise >= PRAISE_THRESHOLD && praise >= asking && praise >= chitchat {
             Intent::Praise
         } else if asking > chitchat {
             Intent::Inquiry
@@ -160,10 +193,10 @@ pub fn decide(resolved: &Resolved, structure: &Structure) -> Decision {
     } else {
         [Mood::Angry, Mood::Anxious, Mood::Disappointed]
             .into_iter()
+            .filter(|m| t.mood_raw[m.index()] >= MOOD_THRESHOLD && t.mood[m.index()] > calm)
             .map(|m| (m, t.mood[m.index()]))
             .fold((Mood::Calm, 0.0f32), |best, (m, s)| if s > best.1 { (m, s) } else { best })
     };
-    let mood = if mood_score >= MOOD_THRESHOLD { mood } else { Mood::Calm };
     let intensity = intensity(mood, mood_score, resolved, structure, threats.len(), insults);
 
     let support = support(resolved, intent, issue_type, &demands, mood, &threats, sarcastic);

@@ -91,7 +91,7 @@ pub fn resolve(hits: Vec<Hit>, text: &Normalized, boundaries: &[bool], structure
         });
         let mut flipped_by = None;
         if let Some(negation) = negation {
-            if !is_condition(text, structure, hit.end) {
+            if !is_condition(text, structure, negation.end, hit.end) {
                 resolved.negated.push(Negated {
                     negation: *negation,
                     target: hit,
@@ -155,13 +155,14 @@ fn shield_negations(cues: Vec<Hit>, all: &[Hit]) -> Vec<Hit> {
         .collect()
 }
 
-/// `不退款我就投诉`: a `就` shortly after the term makes the negation a condition.
-fn is_condition(text: &Normalized, structure: &Structure, end: usize) -> bool {
+/// `不退款我就投诉`, `不退我就取消`: a `就` between the negation and shortly after the term
+/// makes the negation a condition, not a denial.
+fn is_condition(text: &Normalized, structure: &Structure, from: usize, end: usize) -> bool {
     let until = (end + CONDITION_REACH).min(text.char_len());
-    text.slice(end, until)
+    text.slice(from, until)
         .chars()
         .enumerate()
-        .take_while(|(i, _)| structure.same_clause(end, end + i))
+        .take_while(|(i, _)| structure.same_clause(from, from + i))
         .any(|(_, c)| c == '就')
 }
 
