@@ -17,6 +17,8 @@ pub struct Structure {
     pub question_runs: usize,
     /// Whether the text contains a `?` at all.
     pub has_question_mark: bool,
+    /// Whether the text contains a `!` at all.
+    pub has_exclamation: bool,
 }
 
 fn ends_sentence(c: char) -> bool {
@@ -43,6 +45,7 @@ impl Structure {
             longest_exclamation: 0,
             question_runs: 0,
             has_question_mark: false,
+            has_exclamation: false,
         };
         let close_run = |c: char, len: usize, s: &mut Structure| {
             if c == '!' {
@@ -64,9 +67,8 @@ impl Structure {
             if ends_sentence(ch) {
                 s_id += 1;
             }
-            if ch == '?' {
-                s.has_question_mark = true;
-            }
+            s.has_question_mark |= ch == '?';
+            s.has_exclamation |= ch == '!';
             if ch == run_char {
                 run_len += 1;
             } else {

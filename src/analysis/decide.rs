@@ -123,10 +123,14 @@ pub fn decide(resolved: &Resolved, structure: &Structure) -> Decision {
         negativity += 2.0;
     }
     t.add_mood(Mood::Angry, 3.0 * insults as f32);
-    t.add_mood(Mood::Angry, structure.exclamation_runs.min(2) as f32);
+    // Punctuation says how loud, the content says which feeling: about a problem, `!` and
+    // `??` are anger; with nothing wrong, `在吗???` is impatience.
+    let loud = if negativity > 0.0 { Mood::Angry } else { Mood::Anxious };
+    if structure.has_exclamation {
+        t.add_mood(loud, 1.0 + structure.exclamation_runs.min(2) as f32 * 0.5);
+    }
     if structure.question_runs > 0 {
-        let target = if negativity > 0.0 { Mood::Angry } else { Mood::Anxious };
-        t.add_mood(target, 1.0);
+        t.add_mood(loud, 2.0);
     }
     // Calm cues (`不急`, `就问问`) speak against both a complaint and a negative mood.
     let calm = t.mood[Mood::Calm.index()];
@@ -196,6 +200,12 @@ pub fn decide(resolved: &Resolved, structure: &Structure) -> Decision {
             .filter(|m| t.mood_raw[m.index()] >= MOOD_THRESHOLD && t.mood[m.index()] > calm)
             .map(|m| (m, t.mood[m.index()]))
             .fold((Mood::Calm, 0.0f32), |best, (m, s)| if s > best.1 { (m, s) } else { best })
+    };
+    // A complaint that threatens escalation is angry unless another feeling is named.
+    let (mood, mood_score) = if mood == Mood::Calm && intent == Intent::Complaint && !threats.is_empty() {
+        (Mood::Angry, MOOD_THRESHOLD)
+    } else {
+        (mood, mood_score)
     };
     let intensity = intensity(mood, mood_score, resolved, structure, threats.len(), insults);
 
