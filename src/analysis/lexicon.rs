@@ -31,6 +31,8 @@ pub enum Cue {
     Insult,
     Sarcasm,
     Question,
+    /// `一般`, `的话`, `如果`: a remedy named in the same clause is asked about, not asked for.
+    Hypothetical,
 }
 
 impl Cue {
@@ -43,6 +45,7 @@ impl Cue {
         ("insult", Cue::Insult),
         ("sarcasm", Cue::Sarcasm),
         ("question", Cue::Question),
+        ("hypothetical", Cue::Hypothetical),
     ];
 
     pub fn as_str(self) -> &'static str {

@@ -83,6 +83,9 @@ pub fn resolve(hits: Vec<Hit>, text: &Normalized, boundaries: &[bool], structure
 
     let mut resolved = Resolved::default();
     for hit in labels {
+        if matches!(hit.label, Label::Demand(_)) && is_hypothetical(&cues, structure, &hit) {
+            continue;
+        }
         let negation = cues.iter().rev().find(|n| {
             n.label == Label::Cue(Cue::Negation)
                 && n.end <= hit.start
@@ -116,6 +119,13 @@ pub fn resolve(hits: Vec<Hit>, text: &Normalized, boundaries: &[bool], structure
     }
     resolved.cues = cues;
     resolved
+}
+
+/// `退款一般几天到账`, `支持七天无理由退货吗`, `退货的话运费谁出`: the remedy is a topic.
+fn is_hypothetical(cues: &[Hit], structure: &Structure, hit: &Hit) -> bool {
+    cues.iter().any(|c| {
+        c.label == Label::Cue(Cue::Hypothetical) && structure.same_clause(c.start, hit.start)
+    })
 }
 
 /// One-Han-character terms count only as a word of their own (`差` but not `差不多`); a
