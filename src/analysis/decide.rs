@@ -17,6 +17,8 @@ const MOOD_THRESHOLD: f32 = 2.0;
 /// How much inquiry cues (pre-sale and order-admin words) count against a complaint: they
 /// name topics more than acts, so a described problem outweighs them.
 const INQUIRY_WEIGHT: f32 = 0.5;
+/// Weight of after-sales evidence when a product problem is present too.
+const STAGE_BOOST: f32 = 1.5;
 /// Score praise needs to beat a question.
 const PRAISE_THRESHOLD: f32 = 2.0;
 
@@ -168,6 +170,12 @@ pub fn decide(resolved: &Resolved, structure: &Structure) -> Decision {
     };
 
     let issue_type = (intent == Intent::Complaint).then(|| {
+        // A fight over the remedy outranks the product problem that started it: a broken
+        // kettle whose warranty is refused is an after-sales complaint.
+        let product = [IssueType::Quality, IssueType::Damaged, IssueType::WrongItem, IssueType::NotAsDescribed];
+        if product.iter().any(|i| t.issue[i.index()] > 0.0) {
+            t.issue[IssueType::AfterSales.index()] *= STAGE_BOOST;
+        }
         let best = IssueType::ALL
             .iter()
             .copied()
@@ -177,13 +185,7 @@ pub fn decide(resolved: &Resolved, structure: &Structure) -> Decision {
                 sa.total_cmp(&sb)
                     .then(t.issue_first[b.index()].cmp(&t.issue_first[a.index()]))
             });
-        match best {
-            Some(issue) => issue,
-            None if t.demands.iter().any(|(d, _)| *d == Demand::Expedite) => {
-                IssueType::ShippingDelay
-            }
-            None => IssueType::Other,
-        }
+        best.unwrap_or_else(|| issue_implied_by(t.demands.first().map(|(d, _)| *d)))
     });
 
     let demands: Vec<Demand> = match intent {
@@ -218,6 +220,18 @@ pub fn decide(resolved: &Resolved, structure: &Structure) -> Decision {
         intensity,
         threats,
         support,
+    }
+}
+
+/// With no problem words, the remedy asked for first says what the problem is about.
+fn issue_implied_by(demand: Option<Demand>) -> IssueType {
+    match demand {
+        Some(Demand::Refund | Demand::ReturnRefund) => IssueType::AfterSales,
+        Some(Demand::Exchange | Demand::Repair) => IssueType::Quality,
+        Some(Demand::Reship) => IssueType::WrongItem,
+        Some(Demand::Compensation) => IssueType::Price,
+        Some(Demand::Expedite | Demand::Cancel) => IssueType::ShippingDelay,
+        Some(Demand::Explanation) | None => IssueType::Other,
     }
 }
 

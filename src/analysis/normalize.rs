@@ -111,7 +111,7 @@ mod tests {
 
     #[test]
     fn counts_traditional_characters() {
-        assert_eq!(Normalized::new("訂單還沒出貨").traditional_chars, 4);
+        assert_eq!(Normalized::new("訂單還沒出貨").traditional_chars, 5);
         assert_eq!(Normalized::new("订单还没发货").traditional_chars, 0);
     }
 
