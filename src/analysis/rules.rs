@@ -83,7 +83,9 @@ pub fn resolve(hits: Vec<Hit>, text: &Normalized, boundaries: &[bool], structure
 
     let mut resolved = Resolved::default();
     for hit in labels {
-        if matches!(hit.label, Label::Demand(_)) && is_hypothetical(&cues, structure, &hit) {
+        if matches!(hit.label, Label::Demand(_) | Label::Issue(_))
+            && is_hypothetical(&cues, structure, &hit)
+        {
             continue;
         }
         let negation = cues.iter().rev().find(|n| {
@@ -94,7 +96,9 @@ pub fn resolve(hits: Vec<Hit>, text: &Normalized, boundaries: &[bool], structure
         });
         let mut flipped_by = None;
         if let Some(negation) = negation {
-            if !is_condition(text, structure, negation.end, hit.end) {
+            if !is_condition(text, structure, negation.end, hit.end)
+                && !is_rhetorical(text, structure, negation, hit.end)
+            {
                 resolved.negated.push(Negated {
                     negation: *negation,
                     target: hit,
@@ -121,7 +125,8 @@ pub fn resolve(hits: Vec<Hit>, text: &Normalized, boundaries: &[bool], structure
     resolved
 }
 
-/// `退款一般几天到账`, `支持七天无理由退货吗`, `退货的话运费谁出`: the remedy is a topic.
+/// `退款一般几天到账`, `支持七天无理由退货吗`, `退货的话运费谁出`, `还没发货的话能改吗`: the
+/// remedy or problem is a topic or a supposition, not something asked for or reported.
 fn is_hypothetical(cues: &[Hit], structure: &Structure, hit: &Hit) -> bool {
     cues.iter().any(|c| {
         c.label == Label::Cue(Cue::Hypothetical) && structure.same_clause(c.start, hit.start)
@@ -174,6 +179,20 @@ fn is_condition(text: &Normalized, structure: &Structure, from: usize, end: usiz
         .enumerate()
         .take_while(|(i, _)| structure.same_clause(from, from + i))
         .any(|(_, c)| c == '就')
+}
+
+/// `这不是虚假宣传吗?`: `不是 … 吗` asks for agreement, it does not deny.
+fn is_rhetorical(text: &Normalized, structure: &Structure, negation: &Hit, end: usize) -> bool {
+    let word = text.slice(negation.start, negation.end);
+    if !matches!(word, "不是" | "不就是" | "难道不是" | "难道不") {
+        return false;
+    }
+    let mut clause_end = end;
+    while clause_end < text.char_len() && structure.same_clause(end, clause_end) {
+        clause_end += 1;
+    }
+    let rest = text.slice(end, (clause_end + 1).min(text.char_len()));
+    rest.contains('吗') || rest.contains('?') || rest.contains('么')
 }
 
 /// Each contrast word earlier in the sentence adds half a weight; a contrast word later in
