@@ -17,6 +17,8 @@ const MOOD_THRESHOLD: f32 = 2.0;
 /// How much inquiry cues (pre-sale and order-admin words) count against a complaint: they
 /// name topics more than acts, so a described problem outweighs them.
 const INQUIRY_WEIGHT: f32 = 0.5;
+/// Complaint weight of a remedy that presupposes the seller's fault.
+const FAULT_REMEDY_WEIGHT: f32 = 2.0;
 /// Weight of after-sales evidence when a product problem is present too.
 const STAGE_BOOST: f32 = 1.5;
 /// Score praise needs to beat a question.
@@ -114,7 +116,8 @@ pub fn decide(resolved: &Resolved, structure: &Structure) -> Decision {
     let mut negativity = t.intent[Intent::Complaint.index()]
         + issue_total
         + 0.5 * (t.mood[Mood::Angry.index()] + t.mood[Mood::Disappointed.index()])
-        + 3.0 * (t.threats.len() + insults) as f32;
+        + 3.0 * (t.threats.len() + insults) as f32
+        + FAULT_REMEDY_WEIGHT * t.demands.iter().filter(|(d, _)| implies_fault(*d)).count() as f32;
 
     // Sarcasm needs something to be sarcastic about; then the praise words are the sarcasm.
     let sarcastic = sarcasms > 0
@@ -221,6 +224,12 @@ pub fn decide(resolved: &Resolved, structure: &Structure) -> Decision {
         threats,
         support,
     }
+}
+
+/// Remedies that presuppose the seller's fault: sending a missing part again, paying back a
+/// difference. Asking for them is a complaint even when the problem itself is not named.
+fn implies_fault(demand: Demand) -> bool {
+    matches!(demand, Demand::Reship | Demand::Compensation)
 }
 
 /// With no problem words, the remedy asked for first says what the problem is about.
