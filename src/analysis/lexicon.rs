@@ -308,8 +308,6 @@ impl Lexicon {
                 });
             }
         }
-        // Each pattern runs on its own: most start with a literal that a prefilter finds
-        // fast, whereas one RegexSet over them all thrashes its lazy DFA on CJK text.
         for (regex, entry) in &self.regexes {
             for m in regex.find_iter(&text.text) {
                 hits.push(Hit {
@@ -323,6 +321,24 @@ impl Lexicon {
         hits.sort_by_key(|h| (h.start, std::cmp::Reverse(h.end)));
         hits
     }
+}
+
+/// One alternation per label instead of one regex per pattern: each regex search has a fixed
+/// cost, and a label's patterns never need to report overlapping matches of their own (the
+/// longest-phrase rule would drop the shorter one anyway). One RegexSet over every pattern is
+/// no answer: its lazy DFA thrashes on CJK text.
+fn merge_by_label(regexes: Vec<(Regex, Entry)>) -> Result<Vec<(Regex, Entry)>, regex::Error> {
+    let mut groups: Vec<(Entry, Vec<String>)> = Vec::new();
+    for (regex, entry) in regexes {
+        match groups.iter_mut().find(|(e, _)| e.label == entry.label) {
+            Some((_, patterns)) => patterns.push(format!("(?:{})", regex.as_str())),
+            None => groups.push((entry, vec![format!("(?:{})", regex.as_str())])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(entry, patterns)| Ok((Regex::new(&patterns.join("|"))?, entry)))
+        .collect()
 }
 
 /// The `.toml` files of a folder, sorted; anything else is reported (README files excepted).
@@ -506,11 +522,18 @@ impl Loader {
                     format!("cannot compile terms: {e}"),
                 )])
             })?;
+        let regexes = merge_by_label(self.regexes).map_err(|e| {
+            DataErrors(vec![DataError::new(
+                dir,
+                None,
+                format!("cannot compile patterns: {e}"),
+            )])
+        })?;
         Ok(Lexicon {
             terms,
             entries,
             automaton,
-            regexes: self.regexes,
+            regexes,
             warnings: self.warnings,
         })
     }
