@@ -63,11 +63,21 @@ fn per_message(c: &mut Criterion) {
     });
     group.finish();
 
-    let long: String = msgs.iter().cycle().take(200).cloned().collect::<Vec<_>>().join("\n");
+    let long: String = msgs
+        .iter()
+        .cycle()
+        .take(200)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("\n");
     let mut group = c.benchmark_group("long_message");
     group.throughput(Throughput::Bytes(long.len() as u64));
     group.bench_function("analyze_10k_chars", |b| {
-        b.iter_batched(|| long.clone(), |t| black_box(analyzer.analyze(&t)), BatchSize::SmallInput)
+        b.iter_batched(
+            || long.clone(),
+            |t| black_box(analyzer.analyze(&t)),
+            BatchSize::SmallInput,
+        )
     });
     group.finish();
 }

@@ -85,7 +85,11 @@ pub fn run(
 }
 
 /// Output lines for a chunk, in order: `Ok` records, `Err` error objects.
-fn analyse_chunk(analyzer: &Analyzer, chunk: &[(usize, Vec<u8>)], threads: usize) -> Vec<Result<String, String>> {
+fn analyse_chunk(
+    analyzer: &Analyzer,
+    chunk: &[(usize, Vec<u8>)],
+    threads: usize,
+) -> Vec<Result<String, String>> {
     let per_thread = chunk.len().div_ceil(threads.max(1)).max(1);
     std::thread::scope(|scope| {
         let workers: Vec<_> = chunk
@@ -100,7 +104,10 @@ fn analyse_chunk(analyzer: &Analyzer, chunk: &[(usize, Vec<u8>)], threads: usize
             .collect();
         workers
             .into_iter()
-            .flat_map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .flat_map(|w| {
+                w.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
             .collect()
     })
 }
@@ -116,14 +123,24 @@ fn render(analyzer: &Analyzer, raw: &[u8], line_no: usize) -> Result<String, Str
     })
 }
 
-fn analyse_line(analyzer: &Analyzer, raw: &[u8], line_no: usize) -> Result<String, (Option<Value>, String)> {
+fn analyse_line(
+    analyzer: &Analyzer,
+    raw: &[u8],
+    line_no: usize,
+) -> Result<String, (Option<Value>, String)> {
     if raw.len() > MAX_LINE_BYTES {
-        return Err((None, format!("line {line_no} is longer than {MAX_LINE_BYTES} bytes")));
+        return Err((
+            None,
+            format!("line {line_no} is longer than {MAX_LINE_BYTES} bytes"),
+        ));
     }
     let text = std::str::from_utf8(raw).map_err(|e| {
         (
             None,
-            format!("line {line_no} is not valid UTF-8 (invalid byte at offset {})", e.valid_up_to()),
+            format!(
+                "line {line_no} is not valid UTF-8 (invalid byte at offset {})",
+                e.valid_up_to()
+            ),
         )
     })?;
     let value: Value = serde_json::from_str(text.trim())
@@ -134,7 +151,12 @@ fn analyse_line(analyzer: &Analyzer, raw: &[u8], line_no: usize) -> Result<Strin
     let id = object.get("id");
     let message = match object.get("text") {
         Some(Value::String(s)) => s,
-        Some(_) => return Err((id.cloned(), format!("line {line_no}: `text` must be a string"))),
+        Some(_) => {
+            return Err((
+                id.cloned(),
+                format!("line {line_no}: `text` must be a string"),
+            ))
+        }
         None => return Err((id.cloned(), format!("line {line_no}: missing `text`"))),
     };
     let record = Record {

@@ -189,14 +189,14 @@ pub struct PolarityReport {
 #[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
 pub enum Report {
-    Labelled(LabelledReport),
+    Labelled(Box<LabelledReport>),
     Polarity(PolarityReport),
 }
 
 /// Runs the analyzer over a loaded set.
 pub fn evaluate(analyzer: &Analyzer, set: &EvalSet) -> Report {
     match set {
-        EvalSet::Labelled(rows) => Report::Labelled(evaluate_labelled(analyzer, rows)),
+        EvalSet::Labelled(rows) => Report::Labelled(Box::new(evaluate_labelled(analyzer, rows))),
         EvalSet::Polarity(rows) => Report::Polarity(evaluate_polarity(analyzer, rows)),
     }
 }
@@ -253,8 +253,7 @@ fn evaluate_labelled(analyzer: &Analyzer, rows: &[Labelled]) -> LabelledReport {
 
     for (i, row) in rows.iter().enumerate() {
         let p = analyzer.analyze(&row.text);
-        let gold_priority =
-            Priority::derive(row.intent, row.intensity, !row.threats.is_empty());
+        let gold_priority = Priority::derive(row.intent, row.intensity, !row.threats.is_empty());
         let mut wrong = Vec::new();
         let mut check = |field: &'static str, ok: bool, wrong: &mut Vec<String>| {
             if ok {
@@ -291,9 +290,17 @@ fn evaluate_labelled(analyzer: &Analyzer, rows: &[Labelled]) -> LabelledReport {
         }
         intensity_error += usize::from(p.intensity.abs_diff(row.intensity));
         let d = set_counts(&row.demands, &p.demands);
-        demand_counts = (demand_counts.0 + d.0, demand_counts.1 + d.1, demand_counts.2 + d.2);
+        demand_counts = (
+            demand_counts.0 + d.0,
+            demand_counts.1 + d.1,
+            demand_counts.2 + d.2,
+        );
         let t = set_counts(&row.threats, &p.threats);
-        threat_counts = (threat_counts.0 + t.0, threat_counts.1 + t.1, threat_counts.2 + t.2);
+        threat_counts = (
+            threat_counts.0 + t.0,
+            threat_counts.1 + t.1,
+            threat_counts.2 + t.2,
+        );
 
         if !wrong.is_empty() {
             errors.push(Miss {
@@ -307,16 +314,18 @@ fn evaluate_labelled(analyzer: &Analyzer, rows: &[Labelled]) -> LabelledReport {
 
     let intent = Intent::ALL
         .iter()
-        .map(|label| (label.as_str().to_string(), class_prf(&intent_confusion, label.as_str())))
+        .map(|label| {
+            (
+                label.as_str().to_string(),
+                class_prf(&intent_confusion, label.as_str()),
+            )
+        })
         .collect::<BTreeMap<_, _>>();
     let acc = |field: &str| *hits.get(field).unwrap_or(&0) as f64 / n;
     LabelledReport {
         lines: rows.len(),
         intent_accuracy: acc("intent"),
-        complaint: intent
-            .get("complaint")
-            .copied()
-            .unwrap_or_default(),
+        complaint: intent.get("complaint").copied().unwrap_or_default(),
         intent,
         issue_type_accuracy: acc("issue_type"),
         issue_type_accuracy_on_complaints: issue_on_complaints as f64 / complaints.max(1) as f64,
@@ -402,7 +411,11 @@ fn render_labelled(out: &mut String, r: &LabelledReport, show_errors: bool) {
     let _ = writeln!(out, "order_id accuracy     {:.3}", r.order_id_accuracy);
     let _ = writeln!(out, "lang accuracy         {:.3}", r.lang_accuracy);
     let _ = writeln!(out, "priority accuracy     {:.3}", r.priority_accuracy);
-    render_confusion(out, "intent (rows gold, columns predicted)", &r.intent_confusion);
+    render_confusion(
+        out,
+        "intent (rows gold, columns predicted)",
+        &r.intent_confusion,
+    );
     render_confusion(
         out,
         "issue_type on gold complaints (rows gold, columns predicted)",
@@ -412,7 +425,13 @@ fn render_labelled(out: &mut String, r: &LabelledReport, show_errors: bool) {
         let _ = writeln!(out, "\nmisclassified lines ({}):", r.errors.len());
         for miss in &r.errors {
             let p = &miss.predicted;
-            let _ = writeln!(out, "\n{} [{}] {}", miss.id, miss.wrong.join(", "), miss.text);
+            let _ = writeln!(
+                out,
+                "\n{} [{}] {}",
+                miss.id,
+                miss.wrong.join(", "),
+                miss.text
+            );
             let _ = writeln!(
                 out,
                 "  predicted: {} {} {:?} {} {} {:?} order {:?} {}",
@@ -426,7 +445,11 @@ fn render_labelled(out: &mut String, r: &LabelledReport, show_errors: bool) {
                 p.lang
             );
             for e in &p.evidence {
-                let _ = writeln!(out, "  evidence: {} 「{}」 {}..{}", e.label, e.text, e.start, e.end);
+                let _ = writeln!(
+                    out,
+                    "  evidence: {} 「{}」 {}..{}",
+                    e.label, e.text, e.start, e.end
+                );
             }
         }
     }

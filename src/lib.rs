@@ -3,6 +3,6 @@
 //! human agent with a pre-filled summary.
 
 pub mod analysis;
+pub mod batch;
 pub mod domain;
 pub mod eval;
-pub mod batch;

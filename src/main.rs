@@ -8,7 +8,11 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 #[derive(Parser)]
-#[command(name = "anfu", version, about = "Soothes unhappy buyers: analyses Chinese buyer messages")]
+#[command(
+    name = "anfu",
+    version,
+    about = "Soothes unhappy buyers: analyses Chinese buyer messages"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -129,7 +133,8 @@ fn run(cli: Cli) -> Result<ExitCode, ExitCode> {
                 })?;
                 let report = anfu::eval::evaluate(&analyzer, &set);
                 if json {
-                    let line = serde_json::json!({"file": file.display().to_string(), "report": report});
+                    let line =
+                        serde_json::json!({"file": file.display().to_string(), "report": report});
                     println!("{line}");
                 } else {
                     println!("== {}", file.display());

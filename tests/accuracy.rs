@@ -32,7 +32,7 @@ fn shared(rel: &str) -> PathBuf {
 fn labelled(path: &Path) -> LabelledReport {
     let set = eval::load(path).unwrap_or_else(|e| panic!("{e}"));
     match eval::evaluate(analyzer(), &set) {
-        Report::Labelled(r) => r,
+        Report::Labelled(r) => *r,
         Report::Polarity(_) => panic!("{} is not in the dev-set schema", path.display()),
     }
 }
@@ -56,11 +56,21 @@ fn dev_set_meets_the_acceptance_floors() {
     let r = labelled(&shared("dev-set/messages.jsonl"));
     let mut failures = Vec::new();
     assert_at_least("complaint F1", r.complaint.f1, 0.95, &mut failures);
-    assert_at_least("issue_type accuracy", r.issue_type_accuracy, 0.85, &mut failures);
+    assert_at_least(
+        "issue_type accuracy",
+        r.issue_type_accuracy,
+        0.85,
+        &mut failures,
+    );
     assert_at_least("demands F1", r.demands.f1, 0.85, &mut failures);
     assert_at_least("mood accuracy", r.mood_accuracy, 0.80, &mut failures);
     assert_at_least("threats F1", r.threats.f1, 0.90, &mut failures);
-    assert_at_least("order_id accuracy", r.order_id_accuracy, 0.98, &mut failures);
+    assert_at_least(
+        "order_id accuracy",
+        r.order_id_accuracy,
+        0.98,
+        &mut failures,
+    );
     assert_at_least("lang accuracy", r.lang_accuracy, 0.98, &mut failures);
     assert!(failures.is_empty(), "dev set: {}", failures.join("; "));
 }
@@ -70,11 +80,19 @@ fn online_shopping_reviews_negative_f1_beats_snownlp() {
     let r = polarity(&shared(
         "eval/external/online_shopping_10_cats/online_shopping_10_cats.sample20k.jsonl",
     ));
-    assert!(r.negative.f1 >= 0.85, "negative F1 {:.3} < 0.85", r.negative.f1);
+    assert!(
+        r.negative.f1 >= 0.85,
+        "negative F1 {:.3} < 0.85",
+        r.negative.f1
+    );
 }
 
 #[test]
 fn waimai_reviews_negative_f1_beats_snownlp() {
     let r = polarity(&shared("eval/external/waimai_10k/waimai_10k.jsonl"));
-    assert!(r.negative.f1 >= 0.84, "negative F1 {:.3} < 0.84", r.negative.f1);
+    assert!(
+        r.negative.f1 >= 0.84,
+        "negative F1 {:.3} < 0.84",
+        r.negative.f1
+    );
 }

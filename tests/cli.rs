@@ -33,7 +33,11 @@ fn lines(out: &Output) -> Vec<serde_json::Value> {
 fn analyze_echoes_ids_and_keeps_input_order() {
     let input = "{\"id\":\"a\",\"text\":\"质量太差了，要退货\"}\n{\"text\":\"在吗\"}\n{\"id\":7,\"text\":\"谢谢老板，五星好评\"}\n";
     let out = anfu(&["analyze"], input.as_bytes());
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let rows = lines(&out);
     assert_eq!(rows.len(), 3);
     assert_eq!(rows[0]["id"], "a");
@@ -43,7 +47,18 @@ fn analyze_echoes_ids_and_keeps_input_order() {
     assert_eq!(rows[2]["id"], 7);
     assert_eq!(rows[2]["intent"], "praise");
     for row in &rows {
-        for field in ["intent", "issue_type", "demands", "mood", "intensity", "threats", "order_id", "lang", "priority", "evidence"] {
+        for field in [
+            "intent",
+            "issue_type",
+            "demands",
+            "mood",
+            "intensity",
+            "threats",
+            "order_id",
+            "lang",
+            "priority",
+            "evidence",
+        ] {
             assert!(row.get(field).is_some(), "missing {field} in {row}");
         }
     }
@@ -62,14 +77,30 @@ fn bad_lines_get_error_objects_and_the_run_goes_on_with_a_failing_exit_code() {
     let out = anfu(&["analyze"], &input);
     assert!(!out.status.success());
     let rows = lines(&out);
-    assert_eq!(rows.len(), 6, "blank lines are skipped, every other line answered");
+    assert_eq!(
+        rows.len(),
+        6,
+        "blank lines are skipped, every other line answered"
+    );
     assert_eq!(rows[0]["id"], "ok1");
-    assert!(rows[1]["error"].as_str().expect("error").contains("not valid UTF-8"));
+    assert!(rows[1]["error"]
+        .as_str()
+        .expect("error")
+        .contains("not valid UTF-8"));
     assert_eq!(rows[1]["line"], 2);
-    assert!(rows[2]["error"].as_str().expect("error").contains("not valid JSON"));
+    assert!(rows[2]["error"]
+        .as_str()
+        .expect("error")
+        .contains("not valid JSON"));
     assert_eq!(rows[3]["id"], "no-text");
-    assert!(rows[3]["error"].as_str().expect("error").contains("missing `text`"));
-    assert!(rows[4]["error"].as_str().expect("error").contains("not a JSON object"));
+    assert!(rows[3]["error"]
+        .as_str()
+        .expect("error")
+        .contains("missing `text`"));
+    assert!(rows[4]["error"]
+        .as_str()
+        .expect("error")
+        .contains("not a JSON object"));
     assert_eq!(rows[5]["id"], "ok2");
     assert_eq!(rows[5]["intent"], "chitchat");
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -78,7 +109,14 @@ fn bad_lines_get_error_objects_and_the_run_goes_on_with_a_failing_exit_code() {
 
 #[test]
 fn analyze_text_prints_one_pretty_record() {
-    let out = anfu(&["analyze", "--text", "订单3721458805123456789还没发货，急死了！！"], b"");
+    let out = anfu(
+        &[
+            "analyze",
+            "--text",
+            "订单3721458805123456789还没发货，急死了！！",
+        ],
+        b"",
+    );
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("\n  \"intent\""), "pretty printed: {text}");
@@ -89,37 +127,65 @@ fn analyze_text_prints_one_pretty_record() {
 #[test]
 fn check_accepts_the_shipped_data_and_refuses_a_broken_folder() {
     let out = anfu(&["check"], b"");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let dir = tempfile::tempdir().expect("tmp");
     std::fs::create_dir_all(dir.path().join("issue_type")).expect("mkdir");
-    std::fs::write(dir.path().join("issue_type/quality.toml"), "terms = [\n\"\"\n]\n").expect("write");
+    std::fs::write(
+        dir.path().join("issue_type/quality.toml"),
+        "terms = [\n\"\"\n]\n",
+    )
+    .expect("write");
     std::fs::copy(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("intents/order_id.toml"),
         dir.path().join("order_id.toml"),
     )
     .expect("copy");
     let intents = dir.path().to_string_lossy().to_string();
-    for command in [vec!["check", "--intents", &intents], vec!["analyze", "--intents", &intents, "--text", "x"]] {
+    for command in [
+        vec!["check", "--intents", &intents],
+        vec!["analyze", "--intents", &intents, "--text", "x"],
+    ] {
         let out = anfu(&command, b"");
         assert_eq!(out.status.code(), Some(2), "{command:?}");
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(stderr.contains("quality.toml:2: empty term"), "{command:?}: {stderr}");
+        assert!(
+            stderr.contains("quality.toml:2: empty term"),
+            "{command:?}: {stderr}"
+        );
     }
 }
 
 #[test]
 fn eval_reports_metrics_for_both_schemas() {
-    let out = anfu(&["eval", "fixtures/labelled/holdout.jsonl", "--errors"], b"");
+    let out = anfu(
+        &["eval", "fixtures/labelled/holdout.jsonl", "--errors"],
+        b"",
+    );
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for needle in ["intent complaint", "issue_type accuracy", "demands", "mood accuracy", "order_id accuracy", "misclassified lines"] {
+    for needle in [
+        "intent complaint",
+        "issue_type accuracy",
+        "demands",
+        "mood accuracy",
+        "order_id accuracy",
+        "misclassified lines",
+    ] {
         assert!(text.contains(needle), "missing {needle}");
     }
 
     let dir = tempfile::tempdir().expect("tmp");
     let polar = dir.path().join("polar.jsonl");
-    std::fs::write(&polar, "{\"text\":\"太难用了，垃圾\",\"label\":0}\n{\"text\":\"很好用，推荐\",\"label\":1}\n").expect("write");
+    std::fs::write(
+        &polar,
+        "{\"text\":\"太难用了，垃圾\",\"label\":0}\n{\"text\":\"很好用，推荐\",\"label\":1}\n",
+    )
+    .expect("write");
     let out = anfu(&["eval", &polar.to_string_lossy()], b"");
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("negative detection"));

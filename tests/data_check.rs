@@ -13,7 +13,11 @@ fn scaffold() -> tempfile::TempDir {
         fs::create_dir_all(root.join(folder)).expect("mkdir");
     }
     fs::write(root.join("intent/complaint.toml"), "terms = [\"太差了\"]\n").expect("write");
-    fs::write(root.join("cue/negation.toml"), "terms = [\"不\", \"没有\"]\n").expect("write");
+    fs::write(
+        root.join("cue/negation.toml"),
+        "terms = [\"不\", \"没有\"]\n",
+    )
+    .expect("write");
     fs::copy(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("intents/order_id.toml"),
         root.join("order_id.toml"),
@@ -52,13 +56,48 @@ fn a_minimal_folder_loads() {
 #[test]
 fn each_kind_of_bad_data_is_reported_with_file_and_line() {
     let cases: &[(&str, &str, &str, &str)] = &[
-        ("unknown label", "issue_type/qualty.toml", "terms = [\"坏了\"]\n", "qualty.toml: unknown IssueType `qualty`"),
-        ("empty term", "issue_type/quality.toml", "terms = [\n  \"坏了\",\n  \"  \",\n]\n", "quality.toml:3: empty term"),
-        ("bad regex", "issue_type/damaged.toml", "patterns = [\n  '碎了(',\n]\n", "damaged.toml:2: bad regular expression"),
-        ("unknown key", "issue_type/price.toml", "term = [\"降价\"]\n", "price.toml:1: unknown field `term`"),
-        ("malformed toml", "issue_type/service.toml", "terms = [\"客服\"\n", "service.toml:"),
-        ("unknown folder", "moods/x.toml", "terms = []\n", "moods: unknown folder"),
-        ("unknown cue", "cue/negations.toml", "terms = [\"不\"]\n", "unknown cue `negations`"),
+        (
+            "unknown label",
+            "issue_type/qualty.toml",
+            "terms = [\"坏了\"]\n",
+            "qualty.toml: unknown IssueType `qualty`",
+        ),
+        (
+            "empty term",
+            "issue_type/quality.toml",
+            "terms = [\n  \"坏了\",\n  \"  \",\n]\n",
+            "quality.toml:3: empty term",
+        ),
+        (
+            "bad regex",
+            "issue_type/damaged.toml",
+            "patterns = [\n  '碎了(',\n]\n",
+            "damaged.toml:2: bad regular expression",
+        ),
+        (
+            "unknown key",
+            "issue_type/price.toml",
+            "term = [\"降价\"]\n",
+            "price.toml:1: unknown field `term`",
+        ),
+        (
+            "malformed toml",
+            "issue_type/service.toml",
+            "terms = [\"客服\"\n",
+            "service.toml:",
+        ),
+        (
+            "unknown folder",
+            "moods/x.toml",
+            "terms = []\n",
+            "moods: unknown folder",
+        ),
+        (
+            "unknown cue",
+            "cue/negations.toml",
+            "terms = [\"不\"]\n",
+            "unknown cue `negations`",
+        ),
     ];
     for (name, rel, body, expected) in cases {
         let dir = scaffold();
@@ -77,9 +116,17 @@ fn each_kind_of_bad_data_is_reported_with_file_and_line() {
 #[test]
 fn a_term_under_two_labels_of_one_category_is_an_error_naming_both_places() {
     let dir = scaffold();
-    write(dir.path(), "issue_type/quality.toml", "terms = [\n  \"破损\",\n]\n");
+    write(
+        dir.path(),
+        "issue_type/quality.toml",
+        "terms = [\n  \"破损\",\n]\n",
+    );
     // Traditional and full-width spellings normalise to the same term.
-    write(dir.path(), "issue_type/damaged.toml", "\nterms = [\"破損\"]\n");
+    write(
+        dir.path(),
+        "issue_type/damaged.toml",
+        "\nterms = [\"破損\"]\n",
+    );
     let found = problems(dir.path());
     assert!(
         found.iter().any(|p| p.contains("quality.toml:2")
@@ -93,7 +140,11 @@ fn a_term_under_two_labels_of_one_category_is_an_error_naming_both_places() {
 fn the_same_term_in_two_categories_is_fine() {
     let dir = scaffold();
     fs::create_dir_all(dir.path().join("demand")).expect("mkdir");
-    write(dir.path(), "issue_type/after_sales.toml", "terms = [\"退款\"]\n");
+    write(
+        dir.path(),
+        "issue_type/after_sales.toml",
+        "terms = [\"退款\"]\n",
+    );
     write(dir.path(), "demand/refund.toml", "terms = [\"退款\"]\n");
     assert_eq!(problems(dir.path()), Vec::<String>::new());
 }
@@ -109,13 +160,23 @@ fn all_problems_are_reported_in_one_pass() {
 #[test]
 fn a_missing_folder_says_so() {
     let found = problems(Path::new("/nonexistent/intents"));
-    assert!(found[0].contains("cannot read the intents folder"), "{found:?}");
+    assert!(
+        found[0].contains("cannot read the intents folder"),
+        "{found:?}"
+    );
 }
 
 #[test]
 fn a_broken_order_id_file_names_its_line() {
     let dir = scaffold();
-    write(dir.path(), "order_id.toml", "[[format]]\nname = \"x\"\npattern = '(\\d'\n");
+    write(
+        dir.path(),
+        "order_id.toml",
+        "[[format]]\nname = \"x\"\npattern = '(\\d'\n",
+    );
     let found = problems(dir.path());
-    assert!(found.iter().any(|p| p.contains("order_id.toml:3")), "{found:?}");
+    assert!(
+        found.iter().any(|p| p.contains("order_id.toml:3")),
+        "{found:?}"
+    );
 }

@@ -28,7 +28,27 @@ fn ends_sentence(c: char) -> bool {
 fn ends_clause(c: char) -> bool {
     ends_sentence(c)
         || c.is_whitespace()
-        || matches!(c, ',' | '，' | ';' | '；' | ':' | '：' | '、' | '~' | '～' | '(' | ')' | '（' | '）' | '「' | '」' | '"' | '“' | '”' | '/')
+        || matches!(
+            c,
+            ',' | '，'
+                | ';'
+                | '；'
+                | ':'
+                | '：'
+                | '、'
+                | '~'
+                | '～'
+                | '('
+                | ')'
+                | '（'
+                | '）'
+                | '「'
+                | '」'
+                | '"'
+                | '“'
+                | '”'
+                | '/'
+        )
 }
 
 impl Structure {

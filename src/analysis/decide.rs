@@ -130,7 +130,11 @@ pub fn decide(resolved: &Resolved, structure: &Structure) -> Decision {
     t.add_mood(Mood::Angry, 3.0 * insults as f32);
     // Punctuation says how loud, the content says which feeling: about a problem, `!` and
     // `??` are anger; with nothing wrong, `在吗???` is impatience.
-    let loud = if negativity > 0.0 { Mood::Angry } else { Mood::Anxious };
+    let loud = if negativity > 0.0 {
+        Mood::Angry
+    } else {
+        Mood::Anxious
+    };
     if structure.has_exclamation {
         t.add_mood(loud, 1.0 + structure.exclamation_runs.min(2) as f32 * 0.5);
     }
@@ -154,7 +158,11 @@ pub fn decide(resolved: &Resolved, structure: &Structure) -> Decision {
     } else {
         let asking = inquiry
             + questions as f32
-            + if structure.has_question_mark { 1.0 } else { 0.0 }
+            + if structure.has_question_mark {
+                1.0
+            } else {
+                0.0
+            }
             + 2.0 * t.demands.len() as f32;
         if !t.demands.is_empty() {
             // Asking for a remedy without a described problem is a request.
@@ -175,7 +183,12 @@ pub fn decide(resolved: &Resolved, structure: &Structure) -> Decision {
     let issue_type = (intent == Intent::Complaint).then(|| {
         // A fight over the remedy outranks the product problem that started it: a broken
         // kettle whose warranty is refused is an after-sales complaint.
-        let product = [IssueType::Quality, IssueType::Damaged, IssueType::WrongItem, IssueType::NotAsDescribed];
+        let product = [
+            IssueType::Quality,
+            IssueType::Damaged,
+            IssueType::WrongItem,
+            IssueType::NotAsDescribed,
+        ];
         if product.iter().any(|i| t.issue[i.index()] > 0.0) {
             t.issue[IssueType::AfterSales.index()] *= STAGE_BOOST;
         }
@@ -204,17 +217,30 @@ pub fn decide(resolved: &Resolved, structure: &Structure) -> Decision {
             .into_iter()
             .filter(|m| t.mood_raw[m.index()] >= MOOD_THRESHOLD && t.mood[m.index()] > calm)
             .map(|m| (m, t.mood[m.index()]))
-            .fold((Mood::Calm, 0.0f32), |best, (m, s)| if s > best.1 { (m, s) } else { best })
+            .fold(
+                (Mood::Calm, 0.0f32),
+                |best, (m, s)| if s > best.1 { (m, s) } else { best },
+            )
     };
     // A complaint that threatens escalation is angry unless another feeling is named.
-    let (mood, mood_score) = if mood == Mood::Calm && intent == Intent::Complaint && !threats.is_empty() {
-        (Mood::Angry, MOOD_THRESHOLD)
-    } else {
-        (mood, mood_score)
-    };
-    let intensity = intensity(mood, mood_score, resolved, structure, threats.len(), insults);
+    let (mood, mood_score) =
+        if mood == Mood::Calm && intent == Intent::Complaint && !threats.is_empty() {
+            (Mood::Angry, MOOD_THRESHOLD)
+        } else {
+            (mood, mood_score)
+        };
+    let intensity = intensity(
+        mood,
+        mood_score,
+        resolved,
+        structure,
+        threats.len(),
+        insults,
+    );
 
-    let support = support(resolved, intent, issue_type, &demands, mood, &threats, sarcastic);
+    let support = support(
+        resolved, intent, issue_type, &demands, mood, &threats, sarcastic,
+    );
     Decision {
         intent,
         issue_type,

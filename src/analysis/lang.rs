@@ -6,7 +6,9 @@ use crate::domain::Lang;
 
 /// Cantonese-only characters: unchanged by Traditional → Simplified conversion, yet written
 /// almost only in Hong Kong Traditional text.
-const CANTONESE_MARKERS: &[char] = &['嘅', '咗', '冇', '喺', '哋', '嚟', '啱', '嗰', '咁', '唔', '噉', '佢', '乜', '嘢'];
+const CANTONESE_MARKERS: &[char] = &[
+    '嘅', '咗', '冇', '喺', '哋', '嚟', '啱', '嗰', '咁', '唔', '噉', '佢', '乜', '嘢',
+];
 
 /// Decides the script of a message.
 ///
@@ -15,7 +17,10 @@ const CANTONESE_MARKERS: &[char] = &['嘅', '咗', '冇', '喺', '哋', '嚟', '
 /// characters, are needed.
 pub fn detect(original: &str, normalized: &Normalized) -> Lang {
     let changed = normalized.traditional_chars;
-    let cantonese = original.chars().filter(|c| CANTONESE_MARKERS.contains(c)).count();
+    let cantonese = original
+        .chars()
+        .filter(|c| CANTONESE_MARKERS.contains(c))
+        .count();
     let hant = cantonese > 0
         || changed >= 2
         || (changed == 1 && normalized.han_chars <= 20)
@@ -36,7 +41,11 @@ mod tests {
         let cases = [
             ("simplified", "订单还没发货", Lang::Hans),
             ("traditional taiwan", "訂單還沒出貨", Lang::Hant),
-            ("cantonese without traditional characters", "冇收到", Lang::Hant),
+            (
+                "cantonese without traditional characters",
+                "冇收到",
+                Lang::Hant,
+            ),
             ("latin only defaults to simplified", "ok", Lang::Hans),
             ("emoji only defaults to simplified", "👍👍", Lang::Hans),
             ("empty defaults to simplified", "", Lang::Hans),

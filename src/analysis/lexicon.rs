@@ -109,7 +109,10 @@ impl Category {
                     .map(|(_, c)| Label::Cue(*c))
                     .ok_or_else(|| {
                         let names: Vec<_> = Cue::NAMES.iter().map(|(n, _)| *n).collect();
-                        format!("unknown cue `{stem}` (expected one of: {})", names.join(", "))
+                        format!(
+                            "unknown cue `{stem}` (expected one of: {})",
+                            names.join(", ")
+                        )
                     })
             }
         };

@@ -98,7 +98,11 @@ mod tests {
             ("full-width digits and letters", "ＳＦ１２３", "sf123"),
             ("full-width punctuation", "好吗？！", "好吗?!"),
             ("ideographic space", "在吗\u{3000}亲", "在吗 亲"),
-            ("traditional to simplified", "質量太差，退貨", "质量太差,退货"),
+            (
+                "traditional to simplified",
+                "質量太差，退貨",
+                "质量太差,退货",
+            ),
             ("cantonese characters survive", "冇收到嘅", "冇收到嘅"),
             ("emoji untouched", "😡🙄", "😡🙄"),
         ];

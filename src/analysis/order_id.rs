@@ -60,7 +60,11 @@ impl OrderIdRules {
     /// compile; each with file and line.
     pub fn from_file(file: &Path) -> Result<OrderIdRules, DataErrors> {
         let source = std::fs::read_to_string(file).map_err(|e| {
-            DataErrors(vec![DataError::new(file, None, format!("cannot read: {e}"))])
+            DataErrors(vec![DataError::new(
+                file,
+                None,
+                format!("cannot read: {e}"),
+            )])
         })?;
         let parsed: OrderIdFile =
             toml::from_str(&source).map_err(|e| DataErrors(vec![from_toml(file, &source, &e)]))?;
@@ -149,7 +153,10 @@ impl OrderIdRules {
     fn judge_context(&self, text: &Normalized, start: usize) -> Option<bool> {
         let from = start.saturating_sub(self.context_chars);
         let window = text.slice(from, start);
-        let nearest = self.context.find_overlapping_iter(window).max_by_key(|m| m.end());
+        let nearest = self
+            .context
+            .find_overlapping_iter(window)
+            .max_by_key(|m| m.end());
         match nearest {
             Some(m) if m.pattern().as_usize() < self.not_after_count => None,
             Some(_) => Some(true),
@@ -163,6 +170,7 @@ impl OrderIdRules {
 fn stands_alone(text: &str, start: usize, end: usize) -> bool {
     let before = text[..start].chars().next_back();
     let after = text[end..].chars().next();
-    let joins = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    let joins =
+        |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     !joins(before) && !joins(after)
 }

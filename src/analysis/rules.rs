@@ -71,7 +71,12 @@ impl Resolved {
 }
 
 /// Applies the rules to the hits of one message.
-pub fn resolve(hits: Vec<Hit>, text: &Normalized, boundaries: &[bool], structure: &Structure) -> Resolved {
+pub fn resolve(
+    hits: Vec<Hit>,
+    text: &Normalized,
+    boundaries: &[bool],
+    structure: &Structure,
+) -> Resolved {
     let hits: Vec<Hit> = hits
         .into_iter()
         .filter(|h| stands_as_word(h, text, boundaries))

@@ -43,6 +43,10 @@ impl Segmenter {
 
     /// The raw jieba cut, for benchmarks that compare against segmentation alone.
     pub fn cut<'a>(&self, text: &'a str) -> Vec<&'a str> {
-        self.jieba.cut(text, false).into_iter().map(|t| t.word).collect()
+        self.jieba
+            .cut(text, false)
+            .into_iter()
+            .map(|t| t.word)
+            .collect()
     }
 }
