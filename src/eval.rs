@@ -183,6 +183,8 @@ pub struct PolarityReport {
     pub lines: usize,
     pub accuracy: f64,
     pub negative: Prf,
+    /// How many lines were detected as each script (a check for converted sets).
+    pub lang: BTreeMap<String, usize>,
 }
 
 /// Either report.
@@ -208,8 +210,11 @@ pub fn is_negative(a: &Analysis) -> bool {
 
 fn evaluate_polarity(analyzer: &Analyzer, rows: &[Polar]) -> PolarityReport {
     let (mut tp, mut fp, mut fn_, mut correct) = (0, 0, 0, 0);
+    let mut lang = BTreeMap::new();
     for row in rows {
-        let predicted = is_negative(&analyzer.analyze(&row.text));
+        let analysis = analyzer.analyze(&row.text);
+        *lang.entry(analysis.lang.as_str().to_string()).or_default() += 1;
+        let predicted = is_negative(&analysis);
         let gold = row.label == 0;
         match (gold, predicted) {
             (true, true) => tp += 1,
@@ -225,6 +230,7 @@ fn evaluate_polarity(analyzer: &Analyzer, rows: &[Polar]) -> PolarityReport {
         lines: rows.len(),
         accuracy: correct as f64 / rows.len().max(1) as f64,
         negative: Prf::from_counts(tp, fp, fn_),
+        lang,
     }
 }
 
@@ -375,6 +381,8 @@ pub fn render(report: &Report, show_errors: bool) -> String {
                 r.negative.fp,
                 r.negative.fn_
             );
+            let langs: Vec<String> = r.lang.iter().map(|(l, n)| format!("{l} {n}")).collect();
+            let _ = writeln!(out, "lang detected         {}", langs.join(", "));
         }
         Report::Labelled(r) => render_labelled(&mut out, r, show_errors),
     }

@@ -12,9 +12,9 @@ const CANTONESE_MARKERS: &[char] = &[
 
 /// Decides the script of a message.
 ///
-/// A few Traditional characters can appear in Simplified text (names, 著), so one changed
-/// character is only decisive in a short text; otherwise at least two, or 5 % of the Han
-/// characters, are needed.
+/// A few Traditional characters turn up in Simplified text (a quoted book title, a name), so
+/// one is decisive only in a short text; otherwise they must be at least 4 % of the Han
+/// characters (real Traditional text has 20 % and more).
 pub fn detect(original: &str, normalized: &Normalized) -> Lang {
     let changed = normalized.traditional_chars;
     let cantonese = original
@@ -22,9 +22,8 @@ pub fn detect(original: &str, normalized: &Normalized) -> Lang {
         .filter(|c| CANTONESE_MARKERS.contains(c))
         .count();
     let hant = cantonese > 0
-        || changed >= 2
-        || (changed == 1 && normalized.han_chars <= 20)
-        || (changed > 0 && changed * 20 >= normalized.han_chars);
+        || (changed >= 1 && normalized.han_chars <= 20)
+        || (changed >= 1 && changed * 25 >= normalized.han_chars);
     if hant {
         Lang::Hant
     } else {
@@ -49,6 +48,8 @@ mod tests {
             ("latin only defaults to simplified", "ok", Lang::Hans),
             ("emoji only defaults to simplified", "👍👍", Lang::Hans),
             ("empty defaults to simplified", "", Lang::Hans),
+            ("laughter folded by the converter is not traditional", "呵呵，还不错", Lang::Hans),
+            ("one quoted traditional title in a long simplified text", "这本《紅樓夢》的印刷质量很好，纸张也厚实，字迹清楚，包装完整，物流也快，下次还会再来买别的书", Lang::Hans),
         ];
         for (name, text, expected) in cases {
             assert_eq!(detect(text, &Normalized::new(text)), expected, "{name}");

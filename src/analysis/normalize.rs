@@ -6,6 +6,10 @@
 //! ambiguous characters). Because every step maps exactly one `char` to one `char`, a char
 //! offset in the normalised text is the same char offset in the original text.
 
+/// Characters fast2s folds to another form although Simplified text uses them too (`呵呵` →
+/// `嗬嗬`, `黏`, `著` in 显著, `乾` in 乾隆): folded for matching, but no sign of Traditional script.
+const NOT_TRADITIONAL: &[char] = &['呵', '黏', '呱', '著', '乾', '於', '隻', '餘'];
+
 /// A message prepared for matching.
 #[derive(Debug, Clone)]
 pub struct Normalized {
@@ -34,7 +38,7 @@ impl Normalized {
         let traditional_chars = width_folded
             .chars()
             .zip(text.chars())
-            .filter(|(before, after)| before != after)
+            .filter(|(before, after)| before != after && !NOT_TRADITIONAL.contains(before))
             .count();
         let mut char_starts: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
         char_starts.push(text.len());
