@@ -96,3 +96,42 @@ fn waimai_reviews_negative_f1_beats_snownlp() {
         r.negative.f1
     );
 }
+
+#[test]
+fn traditional_input_gets_the_same_answers_as_its_simplified_original() {
+    let read = |rel: &str| -> Vec<serde_json::Value> {
+        std::fs::read_to_string(shared(rel))
+            .expect("readable")
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("json line"))
+            .collect()
+    };
+    let originals: std::collections::HashMap<String, String> =
+        read("eval/external/online_shopping_10_cats/online_shopping_10_cats.sample20k.jsonl")
+            .into_iter()
+            .map(|v| {
+                (
+                    v["id"].as_str().expect("id").to_string(),
+                    v["text"].as_str().expect("text").to_string(),
+                )
+            })
+            .collect();
+    let converted = read(
+        "eval/external/online_shopping_10_cats_zh_hant_converted/online_shopping_10_cats.hant2k.jsonl",
+    );
+    let (mut same, mut hant) = (0, 0);
+    for row in &converted {
+        let original = &originals[row["source_id"].as_str().expect("source_id")];
+        let a = analyzer().analyze(row["text"].as_str().expect("text"));
+        let b = analyzer().analyze(original);
+        if (a.intent, a.issue_type, a.mood) == (b.intent, b.issue_type, b.mood) {
+            same += 1;
+        }
+        if a.lang == anfu::domain::Lang::Hant {
+            hant += 1;
+        }
+    }
+    let n = converted.len() as f64;
+    assert!(same as f64 / n >= 0.97, "same labels on {same} of {n}");
+    assert!(hant as f64 / n >= 0.97, "zh-Hant detected on {hant} of {n}");
+}
