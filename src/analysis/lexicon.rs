@@ -33,6 +33,8 @@ pub enum Cue {
     Question,
     /// `一般`, `的话`, `如果`: a remedy named in the same clause is asked about, not asked for.
     Hypothetical,
+    /// `到账了`, `寄回去了`: a remedy in the same clause has already happened.
+    Done,
 }
 
 impl Cue {
@@ -46,6 +48,7 @@ impl Cue {
         ("sarcasm", Cue::Sarcasm),
         ("question", Cue::Question),
         ("hypothetical", Cue::Hypothetical),
+        ("done", Cue::Done),
     ];
 
     pub fn as_str(self) -> &'static str {

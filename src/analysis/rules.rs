@@ -89,7 +89,11 @@ pub fn resolve(
     let mut resolved = Resolved::default();
     for hit in labels {
         if matches!(hit.label, Label::Demand(_) | Label::Issue(_))
-            && is_hypothetical(&cues, structure, &hit)
+            && in_clause_with(Cue::Hypothetical, &cues, structure, &hit)
+        {
+            continue;
+        }
+        if matches!(hit.label, Label::Demand(_)) && in_clause_with(Cue::Done, &cues, structure, &hit)
         {
             continue;
         }
@@ -130,12 +134,15 @@ pub fn resolve(
     resolved
 }
 
-/// `退款一般几天到账`, `支持七天无理由退货吗`, `退货的话运费谁出`, `还没发货的话能改吗`: the
-/// remedy or problem is a topic or a supposition, not something asked for or reported.
-fn is_hypothetical(cues: &[Hit], structure: &Structure, hit: &Hit) -> bool {
-    cues.iter().any(|c| {
-        c.label == Label::Cue(Cue::Hypothetical) && structure.same_clause(c.start, hit.start)
-    })
+/// Whether a cue of this kind shares the hit's clause.
+///
+/// Hypothetical: `退款一般几天到账`, `支持七天无理由退货吗`, `还没发货的话能改吗` — the remedy
+/// or problem is a topic or a supposition, not something asked for or reported.
+/// Done: `退款已经到账了`, `东西我都寄回去了` — the remedy has happened; what the buyer still
+/// wants is something else.
+fn in_clause_with(cue: Cue, cues: &[Hit], structure: &Structure, hit: &Hit) -> bool {
+    cues.iter()
+        .any(|c| c.label == Label::Cue(cue) && structure.same_clause(c.start, hit.start))
 }
 
 /// One-Han-character terms count only as a word of their own (`差` but not `差不多`); a
