@@ -120,8 +120,11 @@ pub fn decide(resolved: &Resolved, structure: &Structure) -> Decision {
         + FAULT_REMEDY_WEIGHT * t.demands.iter().filter(|(d, _)| implies_fault(*d)).count() as f32;
 
     // Sarcasm needs something to be sarcastic about; then the praise words are the sarcasm.
+    // Sarcasm needs something real to be sarcastic about: `呵呵` after a compliment is a laugh.
     let sarcastic = sarcasms > 0
-        && (negativity > 0.0 || structure.has_question_mark || t.mood[Mood::Angry.index()] > 0.0);
+        && (negativity >= COMPLAINT_THRESHOLD
+            || (negativity > 0.0 && structure.has_question_mark)
+            || t.mood[Mood::Angry.index()] > 0.0);
     if sarcastic {
         t.intent[Intent::Praise.index()] = 0.0;
         t.add_mood(Mood::Angry, 2.0 * sarcasms as f32);
