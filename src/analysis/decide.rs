@@ -113,9 +113,12 @@ pub fn decide(resolved: &Resolved, structure: &Structure) -> Decision {
     let questions = resolved.cues_of(Cue::Question).count().min(3);
 
     let issue_total: f32 = t.issue.iter().sum();
+    // Anger is always about something, so it counts in full; disappointment can be resigned
+    // (`算了, 没事了`) and counts half; worry (`急用`) is no complaint at all.
     let mut negativity = t.intent[Intent::Complaint.index()]
         + issue_total
-        + 0.5 * (t.mood[Mood::Angry.index()] + t.mood[Mood::Disappointed.index()])
+        + t.mood[Mood::Angry.index()]
+        + 0.5 * t.mood[Mood::Disappointed.index()]
         + 3.0 * (t.threats.len() + insults) as f32
         + FAULT_REMEDY_WEIGHT * t.demands.iter().filter(|(d, _)| implies_fault(*d)).count() as f32;
 

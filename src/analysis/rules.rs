@@ -93,7 +93,8 @@ pub fn resolve(
         {
             continue;
         }
-        if matches!(hit.label, Label::Demand(_)) && in_clause_with(Cue::Done, &cues, structure, &hit)
+        if matches!(hit.label, Label::Demand(_))
+            && in_clause_with(Cue::Done, &cues, structure, &hit)
         {
             continue;
         }
