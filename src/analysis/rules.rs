@@ -149,6 +149,15 @@ fn in_clause_with(cue: Cue, cues: &[Hit], structure: &Structure, hit: &Hit) -> b
 /// One-Han-character terms count only as a word of their own (`差` but not `差不多`); a
 /// negation character needs only to start a word (`不` in `不好吃`).
 fn stands_as_word(hit: &Hit, text: &Normalized, boundaries: &[bool]) -> bool {
+    let on_boundaries = || {
+        boundaries.get(hit.start).copied().unwrap_or(true)
+            && boundaries.get(hit.end).copied().unwrap_or(true)
+    };
+    // Contrast words hide inside other words (`转不过来`, `就是个摆设`): only a word of its own
+    // is a contrast.
+    if hit.label == Label::Cue(Cue::Contrast) {
+        return on_boundaries();
+    }
     if hit.len() != 1 || !text.slice(hit.start, hit.end).chars().all(is_han) {
         return true;
     }
@@ -161,15 +170,19 @@ fn stands_as_word(hit: &Hit, text: &Normalized, boundaries: &[bool]) -> bool {
 }
 
 /// Within one category the longest phrase wins: `不满意` hides `满意`, `退货退款` hides `退款`.
+/// A term and a pattern matching the very same span for the same label count once.
 fn drop_contained(labels: &[Hit]) -> Vec<Hit> {
     labels
         .iter()
-        .filter(|h| {
-            !labels
-                .iter()
-                .any(|o| o.label.category() == h.label.category() && o.strictly_contains(h))
+        .enumerate()
+        .filter(|(i, h)| {
+            !labels.iter().enumerate().any(|(j, o)| {
+                o.label.category() == h.label.category()
+                    && (o.strictly_contains(h)
+                        || (j < *i && o.label == h.label && o.start == h.start && o.end == h.end))
+            })
         })
-        .copied()
+        .map(|(_, h)| *h)
         .collect()
 }
 
