@@ -210,10 +210,19 @@ pub fn decide(resolved: &Resolved, structure: &Structure) -> Decision {
         best.unwrap_or_else(|| issue_implied_by(t.demands.first().map(|(d, _)| *d)))
     });
 
-    let demands: Vec<Demand> = match intent {
+    let mut demands: Vec<Demand> = match intent {
         Intent::Complaint | Intent::Inquiry => t.demands.iter().map(|(d, _)| *d).collect(),
         _ => Vec::new(),
     };
+    // Asking about a shipment that is late is urging it (`还没发货？`, `到底什么时候发`), unless
+    // the buyer has given up and cancels.
+    let urging = issue_type == Some(IssueType::ShippingDelay)
+        && (structure.has_question_mark || questions > 0)
+        && !demands.contains(&Demand::Expedite)
+        && !demands.contains(&Demand::Cancel);
+    if urging {
+        demands.insert(0, Demand::Expedite);
+    }
     let threats: Vec<Threat> = t.threats.iter().map(|(th, _)| *th).collect();
 
     let (mood, mood_score) = if intent == Intent::Praise {
