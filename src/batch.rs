@@ -90,6 +90,10 @@ fn analyse_chunk(
     chunk: &[(usize, Vec<u8>)],
     threads: usize,
 ) -> Vec<Result<String, String>> {
+    if threads <= 1 {
+        // On the calling thread: regex caches stay with their owner thread (fast path).
+        return chunk.iter().map(|(n, raw)| render(analyzer, raw, *n)).collect();
+    }
     let per_thread = chunk.len().div_ceil(threads.max(1)).max(1);
     std::thread::scope(|scope| {
         let workers: Vec<_> = chunk
