@@ -92,7 +92,10 @@ fn analyse_chunk(
 ) -> Vec<Result<String, String>> {
     if threads <= 1 {
         // On the calling thread: regex caches stay with their owner thread (fast path).
-        return chunk.iter().map(|(n, raw)| render(analyzer, raw, *n)).collect();
+        return chunk
+            .iter()
+            .map(|(n, raw)| render(analyzer, raw, *n))
+            .collect();
     }
     let per_thread = chunk.len().div_ceil(threads.max(1)).max(1);
     std::thread::scope(|scope| {

@@ -8,6 +8,7 @@
 //! (negation, containment), which needs every candidate, not just the leftmost-longest.
 
 use super::data_error::{from_toml, line_of, DataError, DataErrors};
+use super::gate::required_literals;
 use super::normalize::{normalize_term, Normalized};
 use crate::domain::{Demand, Intent, IssueType, Mood, Threat};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
@@ -217,6 +218,7 @@ pub struct Lexicon {
     entries: Vec<Vec<Entry>>,
     automaton: AhoCorasick,
     regexes: Vec<(Regex, Entry)>,
+    gates: Gates,
     /// Problems that do not stop loading (a term listed twice under one label).
     pub warnings: Vec<DataError>,
 }
@@ -314,7 +316,8 @@ impl Lexicon {
                 });
             }
         }
-        for (regex, entry) in &self.regexes {
+        for index in self.gates.candidates(&text.text) {
+            let (regex, entry) = &self.regexes[index];
             for m in regex.find_iter(&text.text) {
                 hits.push(Hit {
                     start: text.char_at_byte(m.start()),
@@ -329,22 +332,53 @@ impl Lexicon {
     }
 }
 
-/// One alternation per label instead of one regex per pattern: each regex search has a fixed
-/// cost, and a label's patterns never need to report overlapping matches of their own (the
-/// longest-phrase rule would drop the shorter one anyway). One RegexSet over every pattern is
-/// no answer: its lazy DFA thrashes on CJK text.
-fn merge_by_label(regexes: Vec<(Regex, Entry)>) -> Result<Vec<(Regex, Entry)>, regex::Error> {
-    let mut groups: Vec<(Entry, Vec<String>)> = Vec::new();
-    for (regex, entry) in regexes {
-        match groups.iter_mut().find(|(e, _)| e.label == entry.label) {
-            Some((_, patterns)) => patterns.push(format!("(?:{})", regex.as_str())),
-            None => groups.push((entry, vec![format!("(?:{})", regex.as_str())])),
+/// Which patterns could match a text: each pattern's required literals go into one
+/// automaton; patterns without any run on every text.
+struct Gates {
+    automaton: AhoCorasick,
+    /// automaton pattern → regex index
+    owner: Vec<usize>,
+    ungated: Vec<usize>,
+    count: usize,
+}
+
+impl Gates {
+    fn new(regexes: &[(Regex, Entry)]) -> Result<Gates, aho_corasick::BuildError> {
+        let (mut literals, mut owner, mut ungated) = (Vec::new(), Vec::new(), Vec::new());
+        for (index, (regex, _)) in regexes.iter().enumerate() {
+            match required_literals(regex.as_str()) {
+                Some(set) => {
+                    for literal in set {
+                        literals.push(literal);
+                        owner.push(index);
+                    }
+                }
+                None => ungated.push(index),
+            }
         }
+        Ok(Gates {
+            automaton: AhoCorasick::new(&literals)?,
+            owner,
+            ungated,
+            count: regexes.len(),
+        })
     }
-    groups
-        .into_iter()
-        .map(|(entry, patterns)| Ok((Regex::new(&patterns.join("|"))?, entry)))
-        .collect()
+
+    /// Indexes of the patterns worth running on `text`, ascending.
+    fn candidates(&self, text: &str) -> Vec<usize> {
+        let mut wanted = vec![false; self.count];
+        for &i in &self.ungated {
+            wanted[i] = true;
+        }
+        for m in self.automaton.find_overlapping_iter(text) {
+            wanted[self.owner[m.pattern().as_usize()]] = true;
+        }
+        wanted
+            .iter()
+            .enumerate()
+            .filter_map(|(i, &w)| w.then_some(i))
+            .collect()
+    }
 }
 
 /// The `.toml` files of a folder, sorted; anything else is reported (README files excepted).
@@ -528,18 +562,19 @@ impl Loader {
                     format!("cannot compile terms: {e}"),
                 )])
             })?;
-        let regexes = merge_by_label(self.regexes).map_err(|e| {
+        let gates = Gates::new(&self.regexes).map_err(|e| {
             DataErrors(vec![DataError::new(
                 dir,
                 None,
-                format!("cannot compile patterns: {e}"),
+                format!("cannot compile pattern gates: {e}"),
             )])
         })?;
         Ok(Lexicon {
             terms,
             entries,
             automaton,
-            regexes,
+            regexes: self.regexes,
+            gates,
             warnings: self.warnings,
         })
     }

@@ -16,6 +16,7 @@
 pub mod clauses;
 pub mod data_error;
 pub mod decide;
+pub mod gate;
 pub mod lang;
 pub mod lexicon;
 pub mod normalize;
