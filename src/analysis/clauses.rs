@@ -19,6 +19,8 @@ pub struct Structure {
     pub has_question_mark: bool,
     /// Whether the text contains a `!` at all.
     pub has_exclamation: bool,
+    /// Whether the text has any word character (Han, letter, digit), not just emoji and marks.
+    pub has_words: bool,
 }
 
 fn ends_sentence(c: char) -> bool {
@@ -66,6 +68,7 @@ impl Structure {
             question_runs: 0,
             has_question_mark: false,
             has_exclamation: false,
+            has_words: false,
         };
         let close_run = |c: char, len: usize, s: &mut Structure| {
             if c == '!' {
@@ -89,6 +92,7 @@ impl Structure {
             }
             s.has_question_mark |= ch == '?';
             s.has_exclamation |= ch == '!';
+            s.has_words |= ch.is_alphanumeric();
             if ch == run_char {
                 run_len += 1;
             } else {

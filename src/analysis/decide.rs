@@ -161,6 +161,9 @@ pub fn decide(resolved: &Resolved, structure: &Structure) -> Decision {
 
     let intent = if complaint {
         Intent::Complaint
+    } else if !structure.has_words {
+        // Emoji and punctuation alone (`👍👍`, `🙏`) carry a tone, not a request.
+        Intent::Chitchat
     } else {
         let asking = inquiry
             + questions as f32
