@@ -10,8 +10,10 @@ use super::lexicon::{Cue, Hit, Label};
 use super::rules::{Degree, Resolved, Signal};
 use crate::domain::{Demand, Intent, IssueType, Mood, Threat};
 
-/// Score a complaint needs, when nothing decisive (threat, insult) is present.
-const COMPLAINT_THRESHOLD: f32 = 2.0;
+/// Score a complaint needs, when nothing decisive (threat, insult) is present. One weak term
+/// is enough when nothing speaks against it (praise, inquiry, calm cues must be outweighed
+/// too): a missed complaint costs a buyer, a needless handoff costs an agent a glance.
+const COMPLAINT_THRESHOLD: f32 = 1.0;
 /// Score a non-calm mood needs.
 const MOOD_THRESHOLD: f32 = 2.0;
 /// How much inquiry cues (pre-sale and order-admin words) count against a complaint: they
