@@ -383,11 +383,17 @@ fn reply_shipped_book_answers_every_issue_mood_and_lang() {
 #[test]
 fn reply_traditional_is_written_in_traditional() {
     let book = shipped();
-    let a = complaint(IssueType::ShippingDelay, Mood::Angry, &[Threat::BadReview]);
-    for i in 0..10 {
-        let text = book
-            .reply(&a, Lang::Hant, &WITH_ORDER, &format!("{i}"))
-            .unwrap_or_default();
+    let hant = &book.langs[&Lang::Hant];
+    let toggles = [&hant.inquiry, &hant.praise, &hant.chitchat];
+    let variants = hant
+        .complaint
+        .values()
+        .chain(toggles.iter().map(|t| &t.variants))
+        .flatten();
+    for template in variants {
+        let text = template.render(&WITH_ORDER);
+        // A variant pasted from the Simplified file would survive the conversion unchanged.
+        assert_ne!(fast2s::convert(&text), text, "not Traditional: {text}");
         // 订/货/发/联 are Simplified-only forms; their Traditional twins are 訂/貨/發/聯.
         assert!(!text.contains(['订', '货', '发', '联']), "{text}");
     }
