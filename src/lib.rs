@@ -6,3 +6,4 @@ pub mod analysis;
 pub mod batch;
 pub mod domain;
 pub mod eval;
+pub mod reply;

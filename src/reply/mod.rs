@@ -1,0 +1,154 @@
+//! Replies to buyers (`replies/`): an immediate, soothing text chosen by issue type × mood ×
+//! language, and 1–2 next steps for the human agent who takes over.
+//!
+//! ```no_run
+//! use anfu::analysis::Analyzer;
+//! use anfu::reply::{ReplyBook, Slots};
+//! let analyzer = Analyzer::from_dir("intents".as_ref()).expect("valid intents/");
+//! let book = ReplyBook::from_dir("replies".as_ref()).expect("valid replies/");
+//! let analysis = analyzer.analyze("杯子到了是碎的！订单号3721458805123456789");
+//! let slots = Slots { buyer: None, order_id: analysis.order_id.as_deref(), shop: "小店", handoff_eta: "2小时内" };
+//! let text = book.reply(&analysis, analysis.lang, &slots, "conversation-42");
+//! let steps = book.next_steps(&analysis);
+//! ```
+
+mod lang_file;
+mod next_steps;
+mod select;
+mod template;
+mod tone;
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod validation_tests;
+
+use crate::analysis::data_error::{DataError, DataErrors};
+use crate::domain::{Analysis, Intent, Lang};
+use lang_file::{LangReplies, Toggle};
+use next_steps::NextSteps;
+use std::collections::HashMap;
+use std::fs;
+use std::path::Path;
+pub use template::Slots;
+use tone::Tone;
+
+/// The file holding the agent's next steps; every other `*.toml` is a language file.
+const NEXT_STEPS_FILE: &str = "next_steps.toml";
+
+/// Every reply template and next step, validated.
+#[derive(Debug, Clone)]
+pub struct ReplyBook {
+    langs: HashMap<Lang, LangReplies>,
+    next_steps: NextSteps,
+}
+
+impl ReplyBook {
+    /// Loads and validates every file under `dir`: one `<lang>.toml` per language
+    /// (`zh-Hans.toml`, `zh-Hant.toml`, both required) and `next_steps.toml`.
+    ///
+    /// # Errors
+    /// All problems at once, each with file and line: TOML syntax, unknown keys, unknown
+    /// issue type / mood / language / demand / threat labels, unknown slots or unbalanced
+    /// braces, empty variant lists or texts, missing required fallback cells or files.
+    pub fn from_dir(dir: &Path) -> Result<ReplyBook, DataErrors> {
+        let mut errors = Vec::new();
+        let mut files: Vec<_> = match fs::read_dir(dir) {
+            Ok(entries) => entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "toml"))
+                .collect(),
+            Err(e) => {
+                let reason = format!("cannot read the replies folder: {e}");
+                return Err(DataErrors(vec![DataError::new(dir, None, reason)]));
+            }
+        };
+        files.sort();
+
+        let mut langs = HashMap::new();
+        let mut next_steps = None;
+        for file in &files {
+            let source = match fs::read_to_string(file) {
+                Ok(s) => s,
+                Err(e) => {
+                    errors.push(DataError::new(file, None, format!("cannot read: {e}")));
+                    continue;
+                }
+            };
+            if file.file_name().is_some_and(|n| n == NEXT_STEPS_FILE) {
+                next_steps = Some(NextSteps::load(file, &source, &mut errors));
+                continue;
+            }
+            let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+            match stem.parse::<Lang>() {
+                Ok(lang) => {
+                    langs.insert(lang, lang_file::load(file, &source, &mut errors));
+                }
+                Err(e) => errors.push(DataError::new(
+                    file,
+                    Some(1),
+                    format!("the file name must be a language or `{NEXT_STEPS_FILE}`: {e}"),
+                )),
+            }
+        }
+        // No Simplified stand-in for Traditional: Taiwan and Hong Kong buyers read it as
+        // careless, and the generic cells required in each file already catch every gap.
+        for lang in Lang::ALL {
+            if !langs.contains_key(lang) {
+                let file = dir.join(format!("{lang}.toml"));
+                errors.push(DataError::new(
+                    &file,
+                    None,
+                    "missing: every language needs its reply file",
+                ));
+            }
+        }
+        if next_steps.is_none() {
+            let reason = "missing: the agent's next steps per issue type";
+            errors.push(DataError::new(&dir.join(NEXT_STEPS_FILE), None, reason));
+        }
+        match (errors.is_empty(), next_steps) {
+            (true, Some(next_steps)) => Ok(ReplyBook { langs, next_steps }),
+            _ => Err(DataErrors(errors)),
+        }
+    }
+
+    /// The reply text for this analysis in `lang` (the buyer's detected language), or `None`
+    /// when that kind of reply is switched off. `seed` (e.g. the conversation id) picks the
+    /// variant deterministically.
+    pub fn reply(
+        &self,
+        analysis: &Analysis,
+        lang: Lang,
+        slots: &Slots,
+        seed: &str,
+    ) -> Option<String> {
+        let replies = self.langs.get(&lang)?;
+        let chosen = match analysis.intent {
+            Intent::Complaint => {
+                let cells = select::chain(analysis.issue_type, Tone::of(analysis));
+                let variants = cells
+                    .into_iter()
+                    .filter_map(|cell| replies.complaint.get(&cell).map(Vec::as_slice));
+                select::choose(variants, slots, seed)
+            }
+            Intent::Inquiry => toggled(&replies.inquiry, slots, seed),
+            Intent::Praise => toggled(&replies.praise, slots, seed),
+            Intent::Chitchat => toggled(&replies.chitchat, slots, seed),
+        };
+        chosen.map(|t| t.render(slots))
+    }
+
+    /// 1–2 suggested next steps for the agent (empty for a non-complaint without steps).
+    pub fn next_steps(&self, analysis: &Analysis) -> Vec<String> {
+        self.next_steps.for_analysis(analysis)
+    }
+}
+
+fn toggled<'t>(toggle: &'t Toggle, slots: &Slots, seed: &str) -> Option<&'t template::Template> {
+    if !toggle.enabled {
+        return None;
+    }
+    select::choose([toggle.variants.as_slice()], slots, seed)
+}
