@@ -3,7 +3,102 @@
 //! human agent with a pre-filled summary.
 
 pub mod analysis;
+pub mod app;
 pub mod batch;
+pub mod config;
+pub mod demo;
 pub mod domain;
 pub mod eval;
+pub mod http;
+pub mod platform;
 pub mod reply;
+pub mod standin;
+pub mod store;
+pub mod worker;
+
+use analysis::{Analyzer, DataErrors};
+use app::{AppState, Health};
+use config::Config;
+use platform::outbound::Outbound;
+use reply::ReplyBook;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use store::{SqliteStore, Store, StoreError};
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Notify};
+
+/// Why the service could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    Data(#[from] DataErrors),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("server: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Loads the data folders (refusing bad data), opens and migrates the store.
+pub async fn build(config: Config) -> Result<AppState, AppError> {
+    let analyzer = Analyzer::from_dir(&config.data.intents)?;
+    let replies = ReplyBook::from_dir(&config.data.replies)?;
+    let path = config.storage.url.clone();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).await?);
+    Ok(AppState {
+        outbound: Outbound::new(config.http_client.timeout.0),
+        config: Arc::new(config),
+        store,
+        analyzer: Arc::new(analyzer),
+        replies: Arc::new(replies),
+        health: Arc::new(Health::default()),
+        wake: Arc::new(Notify::new()),
+        seen: moka::sync::Cache::builder()
+            .max_capacity(100_000)
+            .time_to_live(Duration::from_secs(3600))
+            .build(),
+    })
+}
+
+/// Runs the service on `listener` until `shutdown` resolves: HTTP, workers, pollers.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), AppError> {
+    let state = build(config).await?;
+    serve(state, listener, shutdown).await
+}
+
+/// Like [`run`] with an already built state (the demo prints from it).
+pub async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), AppError> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut tasks = Vec::new();
+    for _ in 0..state.config.worker.concurrency {
+        tasks.push(tokio::spawn(worker::run(state.clone(), stop_rx.clone())));
+    }
+    for shop in &state.config.shops {
+        if shop.platform == config::PlatformKind::Rakuten && shop.mode == config::RakutenMode::Poll
+        {
+            tasks.push(tokio::spawn(worker::poll::run(
+                state.clone(),
+                shop.clone(),
+                stop_rx.clone(),
+            )));
+        }
+    }
+    tracing::info!(addr = %listener.local_addr()?, shops = state.config.shops.len(), "anfu listening");
+    let app = http::router(state);
+    let result = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    let _ = stop_tx.send(true);
+    for task in tasks {
+        let _ = task.await;
+    }
+    Ok(result?)
+}

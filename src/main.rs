@@ -53,6 +53,32 @@ enum Command {
     Check {
         #[arg(long, default_value = "intents", env = "ANFU_INTENTS")]
         intents: PathBuf,
+        #[arg(long, default_value = "replies", env = "ANFU_REPLIES")]
+        replies: PathBuf,
+    },
+    /// Run the webhook service (see config/default.toml for every setting).
+    Serve {
+        /// The TOML config file; ANFU_SECTION__KEY variables override it.
+        #[arg(long, env = "ANFU_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Start the service with a stand-in platform, replay fixtures/webhooks and print the
+    /// replies and handoff cards; then keep serving.
+    Demo {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        #[arg(long, default_value = "fixtures/webhooks")]
+        fixtures: PathBuf,
+        /// The demo's SQLite file (recreated on every run).
+        #[arg(long, default_value = "anfu-demo.db")]
+        database: PathBuf,
+        #[arg(long, default_value = "intents", env = "ANFU_INTENTS")]
+        intents: PathBuf,
+        #[arg(long, default_value = "replies", env = "ANFU_REPLIES")]
+        replies: PathBuf,
+        /// Stop after the replay instead of serving on.
+        #[arg(long)]
+        exit: bool,
     },
 }
 
@@ -143,17 +169,103 @@ fn run(cli: Cli) -> Result<ExitCode, ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Check { intents } => {
-            let analyzer = load(&intents)?;
-            for w in analyzer.warnings() {
-                eprintln!("warning: {w}");
+        Command::Check { intents, replies } => {
+            let mut problems = Vec::new();
+            match Analyzer::from_dir(&intents) {
+                Ok(analyzer) => {
+                    for w in analyzer.warnings() {
+                        eprintln!("warning: {w}");
+                    }
+                    println!(
+                        "{}: ok ({} terms and patterns)",
+                        intents.display(),
+                        analyzer.vocabulary_size()
+                    );
+                }
+                Err(e) => problems.extend(e.0),
             }
-            println!(
-                "{}: ok ({} terms and patterns)",
-                intents.display(),
-                analyzer.vocabulary_size()
-            );
-            Ok(ExitCode::SUCCESS)
+            match anfu::reply::ReplyBook::from_dir(&replies) {
+                Ok(_) => println!("{}: ok", replies.display()),
+                Err(e) => problems.extend(e.0),
+            }
+            if problems.is_empty() {
+                return Ok(ExitCode::SUCCESS);
+            }
+            eprintln!("anfu: {}", anfu::analysis::DataErrors(problems));
+            Ok(ExitCode::from(2))
+        }
+        Command::Serve { config } => {
+            init_tracing();
+            let config =
+                anfu::config::Config::load(config.as_deref(), std::env::vars()).map_err(|e| {
+                    eprintln!("anfu: {e}");
+                    ExitCode::from(2)
+                })?;
+            runtime()?.block_on(async {
+                let listener = tokio::net::TcpListener::bind(&config.server.listen)
+                    .await
+                    .map_err(|e| {
+                        eprintln!("anfu: cannot listen on {}: {e}", config.server.listen);
+                        ExitCode::FAILURE
+                    })?;
+                anfu::run(config, listener, shutdown_signal())
+                    .await
+                    .map(|()| ExitCode::SUCCESS)
+                    .map_err(|e| {
+                        eprintln!("anfu: {e}");
+                        ExitCode::from(2)
+                    })
+            })
+        }
+        Command::Demo {
+            listen,
+            fixtures,
+            database,
+            intents,
+            replies,
+            exit,
+        } => {
+            init_tracing();
+            let options = anfu::demo::DemoOptions {
+                listen,
+                fixtures,
+                database,
+                intents,
+                replies,
+                exit_after_replay: exit,
+            };
+            runtime()?
+                .block_on(anfu::demo::run(options))
+                .map(|()| ExitCode::SUCCESS)
+                .map_err(|e| {
+                    eprintln!("anfu: {e}");
+                    ExitCode::FAILURE
+                })
         }
     }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("anfu: cannot start the async runtime: {e}");
+            ExitCode::FAILURE
+        })
+}
+
+/// Logs to stderr; RUST_LOG=debug for more. Secrets are never logged.
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn shutdown_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+    tracing::info!("shutting down");
 }

@@ -1,0 +1,59 @@
+//! What the HTTP handlers and the background loops share.
+
+use crate::analysis::Analyzer;
+use crate::config::Config;
+use crate::platform::outbound::Outbound;
+use crate::reply::ReplyBook;
+use crate::store::{now_ms, Millis, Store};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::Notify;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Arc<dyn Store>,
+    pub analyzer: Arc<Analyzer>,
+    pub replies: Arc<ReplyBook>,
+    pub outbound: Outbound,
+    pub health: Arc<Health>,
+    /// Wakes the workers as soon as a message is stored.
+    pub wake: Arc<Notify>,
+    /// Dedupe fast path: message keys known to be stored. The database stays the guarantee.
+    pub seen: moka::sync::Cache<String, ()>,
+}
+
+/// Liveness of the background loops and problems an operator must see.
+#[derive(Default)]
+pub struct Health {
+    worker_beat: AtomicI64,
+    alerts: Mutex<BTreeMap<String, String>>,
+}
+
+impl Health {
+    pub fn beat(&self) {
+        self.worker_beat.store(now_ms(), Ordering::Relaxed);
+    }
+
+    pub fn last_beat(&self) -> Millis {
+        self.worker_beat.load(Ordering::Relaxed)
+    }
+
+    /// Raises an alert for `shop` (e.g. its credentials were rejected); /readyz shows it.
+    pub fn alert(&self, shop: &str, message: String) {
+        tracing::error!(shop, %message, "ALERT: operator action needed");
+        self.alerts
+            .lock()
+            .expect("alerts lock")
+            .insert(shop.to_string(), message);
+    }
+
+    pub fn clear(&self, shop: &str) {
+        self.alerts.lock().expect("alerts lock").remove(shop);
+    }
+
+    pub fn alerts(&self) -> BTreeMap<String, String> {
+        self.alerts.lock().expect("alerts lock").clone()
+    }
+}

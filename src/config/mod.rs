@@ -1,0 +1,306 @@
+//! Typed, layered configuration: embedded defaults → the TOML file → `ANFU_SECTION__KEY`
+//! environment variables. Validated once at start; unknown keys and missing secrets are
+//! errors that name the key.
+
+mod duration;
+mod layers;
+
+pub use duration::HumanDuration;
+
+use crate::domain::{Lang, Priority};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// Everything `anfu serve` needs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub storage: StorageConfig,
+    pub data: DataConfig,
+    pub conversation: ConversationConfig,
+    pub sla: SlaConfig,
+    pub worker: WorkerConfig,
+    pub http_client: HttpClientConfig,
+    pub shops: Vec<ShopConfig>,
+    pub sinks: Vec<SinkConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    pub listen: String,
+    pub agent_token: String,
+    pub max_body: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataConfig {
+    pub intents: PathBuf,
+    pub replies: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConversationConfig {
+    pub burst_window: HumanDuration,
+    pub cooldown: HumanDuration,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlaConfig {
+    #[serde(rename = "P1")]
+    pub p1: HumanDuration,
+    #[serde(rename = "P2")]
+    pub p2: HumanDuration,
+    #[serde(rename = "P3")]
+    pub p3: HumanDuration,
+}
+
+impl SlaConfig {
+    pub fn for_priority(&self, p: Priority) -> HumanDuration {
+        match p {
+            Priority::P1 => self.p1,
+            Priority::P2 => self.p2,
+            Priority::P3 => self.p3,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerConfig {
+    pub concurrency: usize,
+    pub max_attempts: u32,
+    pub retry_base: HumanDuration,
+    pub retry_max: HumanDuration,
+    pub lease: HumanDuration,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpClientConfig {
+    pub timeout: HumanDuration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PlatformKind {
+    Taobao,
+    Rakuten,
+    Generic,
+}
+
+impl PlatformKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlatformKind::Taobao => "taobao",
+            PlatformKind::Rakuten => "rakuten",
+            PlatformKind::Generic => "generic",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum RakutenMode {
+    #[default]
+    Poll,
+    Push,
+}
+
+/// How anfu signs (and accepts) TOP requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+pub enum TopSignMethod {
+    #[serde(rename = "md5")]
+    Md5,
+    #[serde(rename = "hmac")]
+    HmacMd5,
+    #[default]
+    #[serde(rename = "hmac-sha256")]
+    HmacSha256,
+}
+
+impl TopSignMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TopSignMethod::Md5 => "md5",
+            TopSignMethod::HmacMd5 => "hmac",
+            TopSignMethod::HmacSha256 => "hmac-sha256",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TopSignMethod> {
+        match s {
+            "md5" => Some(TopSignMethod::Md5),
+            "hmac" => Some(TopSignMethod::HmacMd5),
+            "hmac-sha256" => Some(TopSignMethod::HmacSha256),
+            _ => None,
+        }
+    }
+}
+
+/// One shop wired to anfu.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShopConfig {
+    pub id: String,
+    pub platform: PlatformKind,
+    pub api_base: String,
+    pub app_key: Option<String>,
+    pub secret: Option<String>,
+    pub session: Option<String>,
+    #[serde(default)]
+    pub sign_method: TopSignMethod,
+    pub service_secret: Option<String>,
+    pub license_key: Option<String>,
+    #[serde(default)]
+    pub mode: RakutenMode,
+    pub poll_interval: Option<HumanDuration>,
+    #[serde(default = "default_lang")]
+    pub lang: Lang,
+}
+
+fn default_lang() -> Lang {
+    Lang::Hans
+}
+
+impl ShopConfig {
+    /// A field that must be set for this platform; validation guarantees it.
+    pub fn required(&self, value: &Option<String>) -> String {
+        value.clone().unwrap_or_default()
+    }
+
+    pub fn poll_every(&self) -> std::time::Duration {
+        self.poll_interval
+            .map(|d| d.0)
+            .unwrap_or(std::time::Duration::from_secs(60))
+    }
+}
+
+/// Where handoff cards go (delivery comes with the sinks; the keys are accepted now).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SinkConfig {
+    pub kind: String,
+    pub url: String,
+    pub secret: Option<String>,
+    pub token: Option<String>,
+    pub account_id: Option<String>,
+    #[serde(default)]
+    pub shops: Vec<String>,
+    pub min_priority: Option<Priority>,
+}
+
+/// A configuration problem, naming the key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("config: {0}")]
+pub struct ConfigError(pub String);
+
+impl Config {
+    /// Defaults, then `file` (if any), then the `ANFU_` variables of `env`.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let text = match file {
+            Some(path) => Some(
+                std::fs::read_to_string(path)
+                    .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?,
+            ),
+            None => None,
+        };
+        Config::from_layers(text.as_deref(), file, env)
+    }
+
+    /// Like [`Config::load`] with the file's text given (tests, demo).
+    pub fn from_layers(
+        text: Option<&str>,
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let table = layers::merged(text, file, env)?;
+        let config = layers::typed(table)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn shop(&self, id: &str) -> Option<&ShopConfig> {
+        self.shops.iter().find(|s| s.id == id)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let mut problems = Vec::new();
+        if self.server.agent_token.trim().is_empty() {
+            problems.push("server.agent_token is missing (the agent API needs a secret)".into());
+        }
+        if self.worker.concurrency == 0 {
+            problems.push("worker.concurrency must be at least 1".into());
+        }
+        if !self.storage.url.starts_with("sqlite:") {
+            problems.push(format!(
+                "storage.url `{}`: only sqlite://PATH is supported by this build",
+                self.storage.url
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, shop) in self.shops.iter().enumerate() {
+            let at = format!("shops[{i}] (id `{}`)", shop.id);
+            if shop.id.is_empty()
+                || !shop
+                    .id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                problems.push(format!("{at}.id must be letters, digits, - or _"));
+            }
+            if !seen.insert(shop.id.clone()) {
+                problems.push(format!("{at}.id is used twice"));
+            }
+            if !(shop.api_base.starts_with("http://") || shop.api_base.starts_with("https://")) {
+                problems.push(format!("{at}.api_base must be an http(s) URL"));
+            }
+            let needs: &[(&str, &Option<String>)] = match shop.platform {
+                PlatformKind::Taobao => &[
+                    ("app_key", &shop.app_key),
+                    ("secret", &shop.secret),
+                    ("session", &shop.session),
+                ],
+                PlatformKind::Rakuten => &[
+                    ("service_secret", &shop.service_secret),
+                    ("license_key", &shop.license_key),
+                ],
+                PlatformKind::Generic => &[("secret", &shop.secret)],
+            };
+            for (key, value) in needs {
+                if value.as_deref().is_none_or(|v| v.trim().is_empty()) {
+                    problems.push(format!(
+                        "{at}.{key} is missing (required for platform {})",
+                        shop.platform.as_str()
+                    ));
+                }
+            }
+            if shop.platform == PlatformKind::Generic {
+                if let Some(secret) = &shop.secret {
+                    if crate::platform::signing::decode_whsec(secret).is_none() {
+                        problems.push(format!(
+                            "{at}.secret must be whsec_ followed by base64 (Standard Webhooks)"
+                        ));
+                    }
+                }
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError(problems.join("; ")))
+        }
+    }
+}

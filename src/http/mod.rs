@@ -1,0 +1,18 @@
+//! The HTTP surface; each module owns its `router()`.
+
+pub mod agent;
+pub mod analyze;
+pub mod health;
+pub mod webhooks;
+
+use crate::app::AppState;
+use axum::Router;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(webhooks::router())
+        .merge(agent::router())
+        .merge(analyze::router())
+        .merge(health::router())
+        .with_state(state)
+}

@@ -1,0 +1,212 @@
+//! Inbound webhooks: verify the signature on the raw body, parse into domain messages, store
+//! (dedupe + job, one transaction), and only then acknowledge in the platform's own shape.
+
+use crate::app::AppState;
+use crate::config::{PlatformKind, RakutenMode, ShopConfig};
+use crate::domain::BuyerMessage;
+use crate::platform::generic::SignatureHeaders;
+use crate::platform::{generic, rakuten, taobao, WebhookError};
+use axum::body::{to_bytes, Body, Bytes};
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::json;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/webhooks/taobao/{shop}", post(taobao_push))
+        .route("/webhooks/rakuten/{shop}", post(rakuten_push))
+        .route("/webhooks/generic/{shop}", post(generic_push))
+        .route("/webhooks/{platform}/{shop}", post(unknown_platform))
+}
+
+async fn taobao_push(
+    State(state): State<AppState>,
+    Path(shop): Path<String>,
+    RawQuery(query): RawQuery,
+    body: Body,
+) -> Response {
+    let result = async {
+        let shop = shop_for(&state, &shop, PlatformKind::Taobao)?;
+        let body = read(&state, body).await?;
+        taobao::verify(shop, query.as_deref().unwrap_or_default(), &body)?;
+        utf8(&body)?;
+        let messages = taobao::parse(&body)?;
+        store(&state, shop, messages).await
+    }
+    .await;
+    match result {
+        Ok(()) => Json(json!({"success": true})).into_response(),
+        Err(e) => refuse(
+            "taobao",
+            &shop,
+            &e,
+            json!({"success": false, "error_code": e.code, "error_msg": e.message}),
+        ),
+    }
+}
+
+async fn rakuten_push(
+    State(state): State<AppState>,
+    Path(shop): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let result = async {
+        let shop = shop_for(&state, &shop, PlatformKind::Rakuten)?;
+        if shop.mode != RakutenMode::Push {
+            return Err(WebhookError::new(
+                404,
+                "E404",
+                format!(
+                    "shop `{}` is in poll mode; set mode = \"push\" to accept pushes",
+                    shop.id
+                ),
+            ));
+        }
+        let body = read(&state, body).await?;
+        rakuten::verify(shop, header(&headers, "authorization"))?;
+        utf8(&body)?;
+        let messages = rakuten::parse(&body)?;
+        store(&state, shop, messages).await
+    }
+    .await;
+    match result {
+        Ok(()) => Json(json!({"resultCode": "N000"})).into_response(),
+        Err(e) => {
+            let code = if e.code.starts_with('E') {
+                e.code.to_string()
+            } else {
+                format!("E{}", e.status)
+            };
+            refuse(
+                "rakuten",
+                &shop,
+                &e,
+                json!({"resultCode": code, "message": e.message}),
+            )
+        }
+    }
+}
+
+async fn generic_push(
+    State(state): State<AppState>,
+    Path(shop): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let result = async {
+        let shop = shop_for(&state, &shop, PlatformKind::Generic)?;
+        let body = read(&state, body).await?;
+        let sig = SignatureHeaders {
+            id: header(&headers, "webhook-id"),
+            timestamp: header(&headers, "webhook-timestamp"),
+            signature: header(&headers, "webhook-signature"),
+        };
+        generic::verify(shop, &sig, &body)?;
+        utf8(&body)?;
+        let messages = generic::parse(&body)?;
+        store(&state, shop, messages).await
+    }
+    .await;
+    match result {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => refuse(
+            "generic",
+            &shop,
+            &e,
+            json!({"error": {"code": e.code, "message": e.message}}),
+        ),
+    }
+}
+
+async fn unknown_platform(Path((platform, shop)): Path<(String, String)>) -> Response {
+    let e = WebhookError::new(
+        404,
+        "unknown-platform",
+        format!("no platform `{platform}` (taobao, rakuten, generic)"),
+    );
+    refuse(
+        &platform,
+        &shop,
+        &e,
+        json!({"error": {"code": e.code, "message": e.message}}),
+    )
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn shop_for<'a>(
+    state: &'a AppState,
+    id: &str,
+    platform: PlatformKind,
+) -> Result<&'a ShopConfig, WebhookError> {
+    state
+        .config
+        .shop(id)
+        .filter(|s| s.platform == platform)
+        .ok_or_else(|| {
+            WebhookError::new(
+                404,
+                "unknown-shop",
+                format!("no {} shop `{id}` is configured", platform.as_str()),
+            )
+        })
+}
+
+async fn read(state: &AppState, body: Body) -> Result<Bytes, WebhookError> {
+    let limit = state.config.server.max_body;
+    to_bytes(body, limit).await.map_err(|_| {
+        WebhookError::new(413, "body-too-large", format!("body exceeds {limit} bytes"))
+    })
+}
+
+fn utf8(body: &[u8]) -> Result<(), WebhookError> {
+    std::str::from_utf8(body)
+        .map(|_| ())
+        .map_err(|e| WebhookError::bad_request("invalid-utf8", format!("body is not UTF-8 ({e})")))
+}
+
+/// Stores every message (dedupe in the database), then wakes the workers.
+async fn store(
+    state: &AppState,
+    shop: &ShopConfig,
+    messages: Vec<BuyerMessage>,
+) -> Result<(), WebhookError> {
+    let mut new = false;
+    for message in messages {
+        let key = format!("{}\u{0}{}", shop.id, message.message_key);
+        if state.seen.contains_key(&key) {
+            continue;
+        }
+        let inserted = state
+            .store
+            .accept(&shop.id, shop.platform.as_str(), &message)
+            .await
+            .map_err(|e| {
+                tracing::error!(shop = %shop.id, error = %e, "cannot store a webhook message");
+                WebhookError::new(
+                    503,
+                    "store-unavailable",
+                    "cannot store the message now; retry",
+                )
+            })?;
+        new |= inserted;
+        state.seen.insert(key, ());
+    }
+    if new {
+        state.wake.notify_waiters();
+    }
+    Ok(())
+}
+
+/// Logs a refusal (never the signature or secrets) and answers in the platform's shape.
+fn refuse(platform: &str, shop: &str, e: &WebhookError, body: serde_json::Value) -> Response {
+    tracing::warn!(platform, shop, status = e.status, code = e.code, reason = %e.message, "webhook refused");
+    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+    (status, Json(body)).into_response()
+}

@@ -1,0 +1,91 @@
+//! Generic: Standard Webhooks signed JSON, for platforms without a dedicated adapter.
+
+use super::signing::{decode_whsec, standard_webhooks_verify};
+use super::{id_string, Parsed, WebhookError};
+use crate::config::ShopConfig;
+use crate::domain::BuyerMessage;
+use serde::Deserialize;
+
+pub const TOLERANCE_SECS: i64 = 300;
+
+/// The three Standard Webhooks headers, as received.
+pub struct SignatureHeaders<'a> {
+    pub id: Option<&'a str>,
+    pub timestamp: Option<&'a str>,
+    pub signature: Option<&'a str>,
+}
+
+pub fn verify(
+    shop: &ShopConfig,
+    headers: &SignatureHeaders,
+    body: &[u8],
+) -> Result<(), WebhookError> {
+    let missing = |name: &str| {
+        WebhookError::bad_request("missing-header", format!("missing header `{name}`"))
+    };
+    let id = headers.id.ok_or_else(|| missing("webhook-id"))?;
+    let timestamp = headers
+        .timestamp
+        .ok_or_else(|| missing("webhook-timestamp"))?;
+    let signature = headers
+        .signature
+        .ok_or_else(|| missing("webhook-signature"))?;
+    let timestamp: i64 = timestamp.trim().parse().map_err(|_| {
+        WebhookError::bad_request(
+            "invalid-timestamp",
+            "webhook-timestamp must be unix seconds",
+        )
+    })?;
+    if (chrono::Utc::now().timestamp() - timestamp).abs() > TOLERANCE_SECS {
+        return Err(WebhookError::unauthorized(
+            "stale-timestamp",
+            "webhook-timestamp is more than 5 minutes from now",
+        ));
+    }
+    let key = decode_whsec(shop.secret.as_deref().unwrap_or_default()).unwrap_or_default();
+    if !standard_webhooks_verify(&key, id, timestamp, body, signature) {
+        return Err(WebhookError::unauthorized(
+            "invalid-signature",
+            "webhook-signature does not match",
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct Body {
+    message_id: serde_json::Value,
+    conversation_id: serde_json::Value,
+    buyer: Option<Buyer>,
+    text: String,
+    order_id: Option<serde_json::Value>,
+    sent_at: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Buyer {
+    id: Option<serde_json::Value>,
+    nick: Option<String>,
+}
+
+pub fn parse(body: &[u8]) -> Result<Parsed, WebhookError> {
+    let b: Body = serde_json::from_slice(body)
+        .map_err(|e| WebhookError::bad_request("invalid-body", format!("body: {e}")))?;
+    let message_key = id_string(&b.message_id)
+        .ok_or_else(|| WebhookError::bad_request("invalid-body", "message_id is missing"))?;
+    let conversation_id = id_string(&b.conversation_id)
+        .ok_or_else(|| WebhookError::bad_request("invalid-body", "conversation_id is missing"))?;
+    Ok(vec![BuyerMessage {
+        message_key,
+        conversation_id,
+        buyer_id: b
+            .buyer
+            .as_ref()
+            .and_then(|x| x.id.as_ref())
+            .and_then(id_string),
+        buyer_nick: b.buyer.and_then(|x| x.nick),
+        text: b.text,
+        order_id: b.order_id.as_ref().and_then(id_string),
+        sent_at: b.sent_at,
+    }])
+}

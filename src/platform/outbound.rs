@@ -1,0 +1,224 @@
+//! Replies leave through each platform's send API. Each call classifies its failure so the
+//! worker knows whether to retry (and when) or to give up.
+
+use super::signing::{decode_whsec, standard_webhooks_sign};
+use super::{rakuten, taobao};
+use crate::config::{PlatformKind, ShopConfig};
+use std::time::Duration;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// Worth trying again (throttled, 5xx, timeout); `retry_after` when the platform said.
+    #[error("retryable: {reason}")]
+    Retryable {
+        reason: String,
+        retry_after: Option<Duration>,
+    },
+    /// The platform refused for good; retrying cannot help.
+    #[error("permanent: {reason}")]
+    Permanent { reason: String },
+    /// Credentials expired or revoked (Rakuten's 90-day licenseKey): an operator must act.
+    #[error("credentials rejected: {reason}")]
+    AuthExpired { reason: String },
+}
+
+#[derive(Clone)]
+pub struct Outbound {
+    client: reqwest::Client,
+}
+
+/// One reply to deliver.
+pub struct Reply<'a> {
+    pub conversation_id: &'a str,
+    pub to_buyer: Option<&'a str>,
+    pub text: &'a str,
+    pub idempotency_key: &'a str,
+}
+
+impl Outbound {
+    pub fn new(timeout: Duration) -> Outbound {
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(5)))
+            .user_agent(concat!("anfu/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("TLS backend initialises");
+        Outbound { client }
+    }
+
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    pub async fn send_reply(&self, shop: &ShopConfig, reply: &Reply<'_>) -> Result<(), SendError> {
+        match shop.platform {
+            PlatformKind::Taobao => self.taobao(shop, reply).await,
+            PlatformKind::Rakuten => self.rakuten(shop, reply).await,
+            PlatformKind::Generic => self.generic(shop, reply).await,
+        }
+    }
+
+    async fn taobao(&self, shop: &ShopConfig, r: &Reply<'_>) -> Result<(), SendError> {
+        let params = taobao::send_params(
+            shop,
+            r.conversation_id,
+            r.to_buyer.unwrap_or_default(),
+            r.text,
+            r.idempotency_key,
+        );
+        let url = format!("{}/router/rest", shop.api_base.trim_end_matches('/'));
+        let response = self
+            .client
+            .post(url)
+            .form(&params)
+            .send()
+            .await
+            .map_err(transport)?;
+        let status = response.status();
+        let retry_after = retry_after(&response);
+        let body = response.text().await.map_err(transport)?;
+        if status.is_server_error() || status.as_u16() == 429 {
+            return Err(SendError::Retryable {
+                reason: format!("HTTP {status}: {}", snippet(&body)),
+                retry_after,
+            });
+        }
+        let json: serde_json::Value =
+            serde_json::from_str(&body).map_err(|_| SendError::Retryable {
+                reason: format!("HTTP {status}: unreadable answer {}", snippet(&body)),
+                retry_after,
+            })?;
+        if json.get("im_message_send_response").is_some() {
+            return Ok(());
+        }
+        let Some(error) = json.get("error_response") else {
+            return Err(SendError::Permanent {
+                reason: format!("HTTP {status}: unexpected answer {}", snippet(&body)),
+            });
+        };
+        let code = error.get("code").and_then(|c| c.as_i64()).unwrap_or(0);
+        let sub_code = error
+            .get("sub_code")
+            .and_then(|c| c.as_str())
+            .unwrap_or_default();
+        let reason = format!(
+            "code {code} {} ({sub_code}) {}",
+            error
+                .get("msg")
+                .and_then(|c| c.as_str())
+                .unwrap_or_default(),
+            error
+                .get("sub_msg")
+                .and_then(|c| c.as_str())
+                .unwrap_or_default()
+        );
+        // Code 7 (call limit) and isp.* (platform side) pass; isv.* are our caller errors.
+        if code == 7 || sub_code.starts_with("isp.") {
+            Err(SendError::Retryable {
+                reason,
+                retry_after,
+            })
+        } else if code == 27 || sub_code.contains("invalid-session") {
+            Err(SendError::AuthExpired { reason })
+        } else {
+            Err(SendError::Permanent { reason })
+        }
+    }
+
+    async fn rakuten(&self, shop: &ShopConfig, r: &Reply<'_>) -> Result<(), SendError> {
+        let url = format!(
+            "{}/es/1.0/inquirymng-api/inquiry/reply",
+            shop.api_base.trim_end_matches('/')
+        );
+        let body = serde_json::json!({
+            "inquiryNumber": r.conversation_id,
+            "shopId": rakuten::shop_id_of(r.conversation_id),
+            "message": rakuten::fit_reply(r.text),
+        });
+        let response = self
+            .client
+            .post(url)
+            .header("Authorization", rakuten::authorization(shop))
+            .header("Content-Type", "application/json; charset=utf-8")
+            .body(body.to_string())
+            .send()
+            .await
+            .map_err(transport)?;
+        let status = response.status().as_u16();
+        let retry_after = retry_after(&response);
+        let text = response.text().await.unwrap_or_default();
+        let reason = format!("HTTP {status}: {}", snippet(&text));
+        match status {
+            200..=299 | 409 => Ok(()), // 409: already posted, which is what we wanted
+            401 => Err(SendError::AuthExpired {
+                reason: format!("{reason} (licenseKey expired? Rakuten keys last 90 days)"),
+            }),
+            429 | 500..=599 => Err(SendError::Retryable {
+                reason,
+                retry_after,
+            }),
+            _ => Err(SendError::Permanent { reason }),
+        }
+    }
+
+    async fn generic(&self, shop: &ShopConfig, r: &Reply<'_>) -> Result<(), SendError> {
+        let url = format!("{}/messages", shop.api_base.trim_end_matches('/'));
+        let body = serde_json::json!({
+            "conversation_id": r.conversation_id,
+            "text": r.text,
+            "idempotency_key": r.idempotency_key,
+        })
+        .to_string();
+        let key = decode_whsec(shop.secret.as_deref().unwrap_or_default()).unwrap_or_default();
+        let timestamp = chrono::Utc::now().timestamp();
+        let signature = standard_webhooks_sign(&key, r.idempotency_key, timestamp, body.as_bytes());
+        let response = self
+            .client
+            .post(url)
+            .header("content-type", "application/json")
+            .header("webhook-id", r.idempotency_key)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header("webhook-signature", format!("v1,{signature}"))
+            .body(body)
+            .send()
+            .await
+            .map_err(transport)?;
+        let status = response.status().as_u16();
+        let retry_after = retry_after(&response);
+        let text = response.text().await.unwrap_or_default();
+        let reason = format!("HTTP {status}: {}", snippet(&text));
+        match status {
+            200..=299 => Ok(()),
+            401 | 403 => Err(SendError::AuthExpired { reason }),
+            408 | 429 | 500..=599 => Err(SendError::Retryable {
+                reason,
+                retry_after,
+            }),
+            _ => Err(SendError::Permanent { reason }),
+        }
+    }
+}
+
+fn transport(e: reqwest::Error) -> SendError {
+    SendError::Retryable {
+        reason: format!("transport: {e}"),
+        retry_after: None,
+    }
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is rare on these APIs and treated as absent).
+pub fn retry_after(response: &reqwest::Response) -> Option<Duration> {
+    response
+        .headers()
+        .get("retry-after")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
+}
+
+fn snippet(body: &str) -> String {
+    body.chars().take(200).collect()
+}

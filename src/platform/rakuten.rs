@@ -1,0 +1,219 @@
+//! Rakuten-style: ESA authorization, inquiry objects (polled, or pushed by a relay), replies
+//! within Rakuten's limits.
+
+use super::signing::{esa_authorization, same};
+use super::{id_string, Parsed, WebhookError};
+use crate::config::ShopConfig;
+use crate::domain::BuyerMessage;
+use chrono::{FixedOffset, Utc};
+use serde::Deserialize;
+
+pub const MAX_REPLY_CHARS: usize = 2000;
+pub const MAX_LINE_CHARS: usize = 300;
+
+pub fn japan() -> FixedOffset {
+    FixedOffset::east_opt(9 * 3600).expect("valid offset")
+}
+
+pub fn authorization(shop: &ShopConfig) -> String {
+    esa_authorization(
+        shop.service_secret.as_deref().unwrap_or_default(),
+        shop.license_key.as_deref().unwrap_or_default(),
+    )
+}
+
+pub fn verify(shop: &ShopConfig, header: Option<&str>) -> Result<(), WebhookError> {
+    let header = header
+        .ok_or_else(|| WebhookError::unauthorized("E401", "missing Authorization: ESA … header"))?;
+    if !same(header.trim(), &authorization(shop)) {
+        return Err(WebhookError::unauthorized(
+            "E401",
+            "Authorization does not match this shop's serviceSecret:licenseKey",
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Inquiry {
+    pub inquiry_number: String,
+    pub shop_id: Option<serde_json::Value>,
+    pub user_name: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub category: Option<String>,
+    pub order_number: Option<String>,
+    pub message: Option<String>,
+    pub reg_date: Option<String>,
+    #[serde(default)]
+    pub replies: Vec<InquiryReply>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InquiryReply {
+    pub id: serde_json::Value,
+    pub message: Option<String>,
+    pub reg_date: Option<String>,
+    pub reply_from: Option<String>,
+}
+
+/// The buyer's messages in an inquiry: the opening one (reply id 0) and each follow-up from
+/// the user. Merchant replies are ours, not the buyer's.
+pub fn messages(inquiry: &Inquiry) -> Parsed {
+    let base = |key: String, text: &str, at: &Option<String>| BuyerMessage {
+        message_key: key,
+        conversation_id: inquiry.inquiry_number.clone(),
+        buyer_id: None,
+        buyer_nick: inquiry.user_name.clone(),
+        text: text.to_string(),
+        order_id: inquiry.order_number.clone(),
+        sent_at: at.clone(),
+    };
+    let mut out = Vec::new();
+    if let Some(text) = inquiry.message.as_deref().filter(|t| !t.trim().is_empty()) {
+        out.push(base(
+            format!("{}#0", inquiry.inquiry_number),
+            text,
+            &inquiry.reg_date,
+        ));
+    }
+    for reply in &inquiry.replies {
+        let from_user = reply.reply_from.as_deref() == Some("user");
+        if let (true, Some(id), Some(text)) = (from_user, id_string(&reply.id), &reply.message) {
+            out.push(base(
+                format!("{}#{id}", inquiry.inquiry_number),
+                text,
+                &reply.reg_date,
+            ));
+        }
+    }
+    out
+}
+
+pub fn parse(body: &[u8]) -> Result<Parsed, WebhookError> {
+    let inquiry: Inquiry = serde_json::from_slice(body)
+        .map_err(|e| WebhookError::bad_request("E400", format!("body: {e}")))?;
+    if inquiry.inquiry_number.trim().is_empty() {
+        return Err(WebhookError::bad_request("E400", "inquiryNumber is empty"));
+    }
+    Ok(messages(&inquiry))
+}
+
+/// Rakuten's shop id is the inquiry number's first part (`338276-20241105-1t`).
+pub fn shop_id_of(inquiry_number: &str) -> &str {
+    inquiry_number.split('-').next().unwrap_or(inquiry_number)
+}
+
+/// A poll page (platforms.md §2 Poll mode).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InquiryPage {
+    #[serde(default)]
+    pub total_page_count: u32,
+    #[serde(default)]
+    pub list: Vec<Inquiry>,
+}
+
+/// `YYYY-MM-DDTHH:MM:SS`, Japan time without offset.
+pub fn poll_time(at: chrono::DateTime<Utc>) -> String {
+    at.with_timezone(&japan())
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string()
+}
+
+/// Fits a reply to Rakuten's rules: at most 2000 characters, lines of at most 300, and no
+/// links except Rakuten's own https domains.
+pub fn fit_reply(text: &str) -> String {
+    let mut lines = Vec::new();
+    for line in text.lines() {
+        let line = strip_foreign_links(line);
+        let chars: Vec<char> = line.chars().collect();
+        if chars.is_empty() {
+            lines.push(String::new());
+        }
+        for chunk in chars.chunks(MAX_LINE_CHARS) {
+            lines.push(chunk.iter().collect::<String>());
+        }
+    }
+    let joined = lines.join("\n");
+    let fitted: String = joined.chars().take(MAX_REPLY_CHARS).collect();
+    fitted.trim_end().to_string()
+}
+
+fn strip_foreign_links(line: &str) -> String {
+    line.split(' ')
+        .filter(|word| {
+            let lower = word.to_ascii_lowercase();
+            let link =
+                lower.contains("http://") || lower.contains("https://") || lower.contains("www.");
+            !link || is_rakuten_link(&lower)
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn is_rakuten_link(word: &str) -> bool {
+    let Some(rest) = word.strip_prefix("https://") else {
+        return false;
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    host == "rakuten.co.jp"
+        || host.ends_with(".rakuten.co.jp")
+        || host == "rakuten.com"
+        || host.ends_with(".rakuten.com")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_fit_rakuten_limits() {
+        let long_line = "亲".repeat(650);
+        let fitted = fit_reply(&long_line);
+        assert!(fitted.lines().all(|l| l.chars().count() <= MAX_LINE_CHARS));
+        assert_eq!(fitted.chars().filter(|c| *c == '亲').count(), 650);
+        let huge = format!("{}\n", "好".repeat(299)).repeat(10);
+        assert!(fit_reply(&huge).chars().count() <= MAX_REPLY_CHARS);
+    }
+
+    #[test]
+    fn only_rakuten_https_links_survive() {
+        let cases = [
+            (
+                "foreign link",
+                "请看 http://evil.example/x 谢谢",
+                "请看 谢谢",
+            ),
+            (
+                "rakuten link",
+                "请看 https://item.rakuten.co.jp/shop/1 谢谢",
+                "请看 https://item.rakuten.co.jp/shop/1 谢谢",
+            ),
+            ("lookalike", "https://rakuten.co.jp.evil.example/", ""),
+            ("plain http rakuten", "http://www.rakuten.co.jp/", ""),
+        ];
+        for (name, input, want) in cases {
+            assert_eq!(fit_reply(input), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn follow_ups_from_the_user_are_messages_merchant_replies_are_not() {
+        let inquiry: Inquiry = serde_json::from_str(
+            r#"{"inquiryNumber":"338276-20241105-1t","shopId":338276,"userName":"陳小姐",
+                "message":"杯子破了","orderNumber":null,
+                "replies":[{"id":1,"message":"抱歉","replyFrom":"merchant"},
+                           {"id":2,"message":"請補寄","replyFrom":"user"}]}"#,
+        )
+        .unwrap();
+        let keys: Vec<String> = messages(&inquiry)
+            .into_iter()
+            .map(|m| m.message_key)
+            .collect();
+        assert_eq!(keys, ["338276-20241105-1t#0", "338276-20241105-1t#2"]);
+        assert_eq!(shop_id_of("338276-20241105-1t"), "338276");
+    }
+}

@@ -1,0 +1,172 @@
+//! Taobao-style: TOP-signed pushes carrying a TMC envelope whose `content` is a JSON string.
+
+use super::signing::{same, top_sign};
+use super::{id_string, Parsed, WebhookError};
+use crate::config::{ShopConfig, TopSignMethod};
+use crate::domain::BuyerMessage;
+use chrono::{FixedOffset, NaiveDateTime, TimeZone, Utc};
+use serde::Deserialize;
+
+pub const CHAT_TOPIC: &str = "taobao_im_BuyerMessage";
+/// Pushes signed further than this from now (either side) are refused.
+pub const TIMESTAMP_WINDOW_SECS: i64 = 600;
+
+pub fn china() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).expect("valid offset")
+}
+
+/// China time as TOP writes it.
+pub fn timestamp_now() -> String {
+    Utc::now()
+        .with_timezone(&china())
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+/// Checks `app_key`, the timestamp window and the signature over query + raw body.
+pub fn verify(shop: &ShopConfig, query: &str, body: &[u8]) -> Result<(), WebhookError> {
+    let params: Vec<(String, String)> = serde_urlencoded::from_str(query)
+        .map_err(|e| WebhookError::bad_request("isv.invalid-parameter", format!("query: {e}")))?;
+    let get = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| {
+                WebhookError::bad_request(
+                    "isv.missing-parameter",
+                    format!("missing query parameter `{name}`"),
+                )
+            })
+    };
+    let app_key = get("app_key")?;
+    let sign = get("sign")?;
+    let method = get("sign_method")?;
+    let timestamp = get("timestamp")?;
+    let method = TopSignMethod::parse(method).ok_or_else(|| {
+        WebhookError::bad_request(
+            "isv.invalid-sign-method",
+            format!("sign_method `{method}` is not md5, hmac or hmac-sha256"),
+        )
+    })?;
+    if !same(app_key, shop.app_key.as_deref().unwrap_or_default()) {
+        return Err(WebhookError::new(
+            403,
+            "isv.appkey-mismatch",
+            "app_key is not this shop's",
+        ));
+    }
+    let sent = NaiveDateTime::parse_from_str(timestamp, "%Y-%m-%d %H:%M:%S").map_err(|_| {
+        WebhookError::bad_request(
+            "isv.invalid-timestamp",
+            "timestamp must be YYYY-MM-DD HH:MM:SS (China time)",
+        )
+    })?;
+    let sent = china()
+        .from_local_datetime(&sent)
+        .single()
+        .map(|t| t.timestamp())
+        .unwrap_or_default();
+    if (Utc::now().timestamp() - sent).abs() > TIMESTAMP_WINDOW_SECS {
+        return Err(WebhookError::unauthorized(
+            "isv.stale-timestamp",
+            "timestamp is more than 10 minutes from now",
+        ));
+    }
+    let expected = top_sign(
+        method,
+        shop.secret.as_deref().unwrap_or_default(),
+        &params,
+        body,
+    );
+    if !same(&sign.to_ascii_uppercase(), &expected) {
+        return Err(WebhookError::unauthorized(
+            "isv.invalid-signature",
+            "signature does not match",
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    topic: String,
+    msg_id: serde_json::Value,
+    content: serde_json::Value,
+}
+
+#[derive(Deserialize)]
+struct ChatContent {
+    conversation_id: serde_json::Value,
+    buyer_nick: Option<String>,
+    buyer_id: Option<serde_json::Value>,
+    text: String,
+    tid: Option<serde_json::Value>,
+    sent_at: Option<String>,
+}
+
+/// Parses the envelope; topics other than buyer chat are acknowledged and ignored.
+pub fn parse(body: &[u8]) -> Result<Parsed, WebhookError> {
+    let envelope: Envelope = serde_json::from_slice(body)
+        .map_err(|e| WebhookError::bad_request("isv.invalid-body", format!("body: {e}")))?;
+    if envelope.topic != CHAT_TOPIC {
+        return Ok(Vec::new());
+    }
+    let msg_id = id_string(&envelope.msg_id)
+        .ok_or_else(|| WebhookError::bad_request("isv.invalid-body", "msg_id is missing"))?;
+    let serde_json::Value::String(content) = envelope.content else {
+        return Err(WebhookError::bad_request(
+            "isv.invalid-content",
+            "content must be a JSON string holding the message object",
+        ));
+    };
+    let chat: ChatContent = serde_json::from_str(&content)
+        .map_err(|e| WebhookError::bad_request("isv.invalid-content", format!("content: {e}")))?;
+    let conversation_id = id_string(&chat.conversation_id).ok_or_else(|| {
+        WebhookError::bad_request("isv.invalid-content", "content.conversation_id is missing")
+    })?;
+    Ok(vec![BuyerMessage {
+        message_key: msg_id,
+        conversation_id,
+        buyer_id: chat.buyer_id.as_ref().and_then(id_string),
+        buyer_nick: chat.buyer_nick,
+        text: chat.text,
+        order_id: chat.tid.as_ref().and_then(id_string),
+        sent_at: chat.sent_at,
+    }])
+}
+
+/// The send call's form parameters, signed (platforms.md §1 Send API).
+pub fn send_params(
+    shop: &ShopConfig,
+    conversation_id: &str,
+    to_nick: &str,
+    text: &str,
+    request_id: &str,
+) -> Vec<(String, String)> {
+    let mut params: Vec<(String, String)> = [
+        ("method", "taobao.im.message.send"),
+        ("app_key", shop.app_key.as_deref().unwrap_or_default()),
+        ("session", shop.session.as_deref().unwrap_or_default()),
+        ("timestamp", &timestamp_now()),
+        ("v", "2.0"),
+        ("format", "json"),
+        ("sign_method", shop.sign_method.as_str()),
+        ("conversation_id", conversation_id),
+        ("to_nick", to_nick),
+        ("text", text),
+        ("request_id", request_id),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let sign = top_sign(
+        shop.sign_method,
+        shop.secret.as_deref().unwrap_or_default(),
+        &params,
+        b"",
+    );
+    params.push(("sign".into(), sign));
+    params
+}

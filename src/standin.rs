@@ -1,0 +1,389 @@
+//! A stand-in platform on loopback, speaking the send APIs of platforms.md: the Taobao-style
+//! router, Rakuten's inquiries (poll) and reply endpoints, and the generic `/messages`. It
+//! dedupes on the idempotency key as the real platforms do, records every call, and can be
+//! scripted to fail (500, 429 + Retry-After, permanent errors) — for the demo and the tests.
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// One call the stand-in received on a send endpoint.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub platform: &'static str,
+    pub at: Instant,
+    pub headers: HashMap<String, String>,
+    /// Form fields (Taobao) or JSON fields (Rakuten, generic), as strings.
+    pub fields: HashMap<String, String>,
+}
+
+/// A message the stand-in accepted and would show the buyer (once per idempotency key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivered {
+    pub platform: &'static str,
+    pub conversation_id: String,
+    pub text: String,
+    pub key: String,
+}
+
+/// A canned answer for the next send call.
+#[derive(Debug, Clone)]
+pub struct Scripted {
+    pub status: u16,
+    pub retry_after: Option<u64>,
+    pub body: Value,
+}
+
+impl Scripted {
+    pub fn status(status: u16) -> Scripted {
+        Scripted {
+            status,
+            retry_after: None,
+            body: json!({"error": "scripted"}),
+        }
+    }
+
+    pub fn retry_after(status: u16, seconds: u64) -> Scripted {
+        Scripted {
+            status,
+            retry_after: Some(seconds),
+            body: json!({"error": "slow down"}),
+        }
+    }
+
+    pub fn taobao_error(code: i64, sub_code: &str) -> Scripted {
+        Scripted {
+            status: 200,
+            retry_after: None,
+            body: json!({"error_response": {"code": code, "msg": "scripted", "sub_code": sub_code, "sub_msg": "scripted"}}),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    calls: Vec<Call>,
+    delivered: Vec<Delivered>,
+    script: VecDeque<Scripted>,
+    inquiries: Vec<Value>,
+    inquiries_status: Option<u16>,
+    polls: usize,
+}
+
+#[derive(Clone)]
+pub struct StandIn {
+    pub addr: SocketAddr,
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl StandIn {
+    /// Starts on an ephemeral loopback port; runs until the runtime ends.
+    pub async fn start() -> std::io::Result<StandIn> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let inner = Arc::new(Mutex::new(Inner::default()));
+        let app = Router::new()
+            .route("/router/rest", post(taobao_send))
+            .route("/es/1.0/inquirymng-api/inquiries", get(rakuten_inquiries))
+            .route("/es/1.0/inquirymng-api/inquiry/reply", post(rakuten_reply))
+            .route("/messages", post(generic_send))
+            .with_state(inner.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(StandIn { addr, inner })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The next send calls get these answers, in order, before normal service resumes.
+    pub fn script(&self, answers: impl IntoIterator<Item = Scripted>) {
+        self.inner.lock().expect("lock").script.extend(answers);
+    }
+
+    /// Makes an inquiry visible to Rakuten polls.
+    pub fn add_inquiry(&self, inquiry: Value) {
+        self.inner.lock().expect("lock").inquiries.push(inquiry);
+    }
+
+    /// Answers inquiry polls with this status instead (e.g. 401: expired licenseKey).
+    pub fn fail_polls_with(&self, status: Option<u16>) {
+        self.inner.lock().expect("lock").inquiries_status = status;
+    }
+
+    pub fn polls(&self) -> usize {
+        self.inner.lock().expect("lock").polls
+    }
+
+    pub fn calls(&self) -> Vec<Call> {
+        self.inner.lock().expect("lock").calls.clone()
+    }
+
+    pub fn delivered(&self) -> Vec<Delivered> {
+        self.inner.lock().expect("lock").delivered.clone()
+    }
+
+    /// Waits until at least `n` messages were delivered (or the timeout passes).
+    pub async fn wait_delivered(&self, n: usize, timeout: Duration) -> Vec<Delivered> {
+        let until = Instant::now() + timeout;
+        loop {
+            let d = self.delivered();
+            if d.len() >= n || Instant::now() >= until {
+                return d;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+type Shared = State<Arc<Mutex<Inner>>>;
+
+fn headers_of(headers: &HeaderMap) -> HashMap<String, String> {
+    headers
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+        .collect()
+}
+
+/// Records the call; returns a scripted answer if one is queued.
+fn record(inner: &Mutex<Inner>, call: Call) -> Option<Response> {
+    let mut inner = inner.lock().expect("lock");
+    inner.calls.push(call);
+    let scripted = inner.script.pop_front()?;
+    let mut response = (
+        StatusCode::from_u16(scripted.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        Json(scripted.body),
+    )
+        .into_response();
+    if let Some(seconds) = scripted.retry_after {
+        response
+            .headers_mut()
+            .insert("retry-after", seconds.to_string().parse().expect("digits"));
+    }
+    Some(response)
+}
+
+/// Delivers unless the key was seen; returns false for a duplicate.
+fn deliver(inner: &Mutex<Inner>, d: Delivered) -> bool {
+    let mut inner = inner.lock().expect("lock");
+    if inner.delivered.iter().any(|x| x.key == d.key) {
+        return false;
+    }
+    inner.delivered.push(d);
+    true
+}
+
+async fn taobao_send(State(inner): Shared, headers: HeaderMap, body: Bytes) -> Response {
+    let fields: HashMap<String, String> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let call = Call {
+        platform: "taobao",
+        at: Instant::now(),
+        headers: headers_of(&headers),
+        fields: fields.clone(),
+    };
+    if let Some(answer) = record(&inner, call) {
+        return answer;
+    }
+    let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
+    if get("method") != "taobao.im.message.send" || get("sign").is_empty() {
+        return Json(json!({"error_response": {"code": 21, "msg": "Missing Method", "sub_code": "isv.missing-parameter"}})).into_response();
+    }
+    let request_id = get("request_id");
+    deliver(
+        &inner,
+        Delivered {
+            platform: "taobao",
+            conversation_id: get("conversation_id"),
+            text: get("text"),
+            key: request_id.clone(),
+        },
+    );
+    Json(json!({"im_message_send_response": {"msg_id": format!("m{}", request_id.len()), "request_id": request_id}})).into_response()
+}
+
+async fn rakuten_reply(State(inner): Shared, headers: HeaderMap, body: Bytes) -> Response {
+    let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let field = |k: &str| {
+        json.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let call = Call {
+        platform: "rakuten",
+        at: Instant::now(),
+        headers: headers_of(&headers),
+        fields: ["inquiryNumber", "shopId", "message"]
+            .iter()
+            .map(|k| (k.to_string(), field(k)))
+            .collect(),
+    };
+    if let Some(answer) = record(&inner, call) {
+        return answer;
+    }
+    let message = field("message");
+    if message.is_empty()
+        || message.chars().count() > 2000
+        || message.lines().any(|l| l.chars().count() > 300)
+    {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": {"code": "IE001", "message": "bad parameter"}})),
+        )
+            .into_response();
+    }
+    let key = format!("{}\u{0}{}", field("inquiryNumber"), message);
+    let fresh = deliver(
+        &inner,
+        Delivered {
+            platform: "rakuten",
+            conversation_id: field("inquiryNumber"),
+            text: message.clone(),
+            key,
+        },
+    );
+    if !fresh {
+        return (
+            StatusCode::CONFLICT,
+            Json(json!({"error": {"code": "IE409", "message": "already posted"}})),
+        )
+            .into_response();
+    }
+    (
+        StatusCode::CREATED,
+        Json(json!({"result": {"message": message, "regDate": chrono::Utc::now().to_rfc3339(), "replyFrom": "merchant"}})),
+    )
+        .into_response()
+}
+
+async fn rakuten_inquiries(
+    State(inner): Shared,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let mut inner = inner.lock().expect("lock");
+    inner.polls += 1;
+    if let Some(status) = inner.inquiries_status {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::UNAUTHORIZED);
+        return (
+            status,
+            Json(json!({"error": {"code": "EA001", "message": "Un-Authorised"}})),
+        )
+            .into_response();
+    }
+    let page: usize = q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
+    let limit: usize = q
+        .get("limit")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(100)
+        .max(1);
+    let all = &inner.inquiries;
+    let pages = all.len().div_ceil(limit).max(1);
+    let list: Vec<Value> = all
+        .iter()
+        .skip((page - 1) * limit)
+        .take(limit)
+        .cloned()
+        .collect();
+    Json(json!({"totalCount": all.len(), "totalPageCount": pages, "page": page, "list": list}))
+        .into_response()
+}
+
+async fn generic_send(State(inner): Shared, headers: HeaderMap, body: Bytes) -> Response {
+    let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let field = |k: &str| {
+        json.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let call = Call {
+        platform: "generic",
+        at: Instant::now(),
+        headers: headers_of(&headers),
+        fields: ["conversation_id", "text", "idempotency_key"]
+            .iter()
+            .map(|k| (k.to_string(), field(k)))
+            .collect(),
+    };
+    if let Some(answer) = record(&inner, call) {
+        return answer;
+    }
+    deliver(
+        &inner,
+        Delivered {
+            platform: "generic",
+            conversation_id: field("conversation_id"),
+            text: field("text"),
+            key: field("idempotency_key"),
+        },
+    );
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// The sending side of the webhook contracts: how a platform (or relay) signs a push.
+pub mod sign {
+    use crate::config::TopSignMethod;
+    use crate::platform::signing::{
+        decode_whsec, esa_authorization, standard_webhooks_sign, top_sign,
+    };
+
+    /// The query string of a Taobao-style push of `body`, signed now.
+    pub fn taobao_query(app_key: &str, secret: &str, method: TopSignMethod, body: &[u8]) -> String {
+        taobao_query_at(
+            app_key,
+            secret,
+            method,
+            body,
+            &crate::platform::taobao::timestamp_now(),
+        )
+    }
+
+    pub fn taobao_query_at(
+        app_key: &str,
+        secret: &str,
+        method: TopSignMethod,
+        body: &[u8],
+        timestamp: &str,
+    ) -> String {
+        let mut params: Vec<(String, String)> = vec![
+            ("app_key".into(), app_key.into()),
+            ("timestamp".into(), timestamp.into()),
+            ("sign_method".into(), method.as_str().into()),
+        ];
+        let sign = top_sign(method, secret, &params, body);
+        params.push(("sign".into(), sign));
+        serde_urlencoded::to_string(&params).expect("strings encode")
+    }
+
+    /// Standard Webhooks headers for `body` (id, timestamp, signature).
+    pub fn generic_headers(
+        secret: &str,
+        id: &str,
+        timestamp: i64,
+        body: &[u8],
+    ) -> [(String, String); 3] {
+        let key = decode_whsec(secret).unwrap_or_default();
+        [
+            ("webhook-id".into(), id.into()),
+            ("webhook-timestamp".into(), timestamp.to_string()),
+            (
+                "webhook-signature".into(),
+                format!("v1,{}", standard_webhooks_sign(&key, id, timestamp, body)),
+            ),
+        ]
+    }
+
+    pub fn rakuten_authorization(service_secret: &str, license_key: &str) -> String {
+        esa_authorization(service_secret, license_key)
+    }
+}

@@ -1,0 +1,191 @@
+//! Durable state, organised by use case. The database guarantees idempotency (unique message
+//! keys, one pending processing job per conversation); caches in front only speed it up.
+
+mod sqlite;
+
+pub use sqlite::SqliteStore;
+
+use crate::domain::{BuyerMessage, HandoffCard, Priority};
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+}
+
+/// Milliseconds since the Unix epoch: every time in the store.
+pub type Millis = i64;
+
+pub fn now_ms() -> Millis {
+    chrono::Utc::now().timestamp_millis()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobKind {
+    Process,
+    Reply,
+}
+
+impl JobKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::Process => "process",
+            JobKind::Reply => "reply",
+        }
+    }
+}
+
+/// What a reply job sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplyPayload {
+    pub to_buyer: Option<String>,
+    pub text: String,
+    /// Sent with every attempt so the platform delivers it once.
+    pub idempotency_key: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Job {
+    pub id: i64,
+    pub kind: JobKind,
+    pub shop: String,
+    pub conversation_id: String,
+    pub payload: serde_json::Value,
+    pub status: String,
+    /// Attempts started so far, this one included.
+    pub attempts: u32,
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredMessage {
+    pub id: i64,
+    pub message: BuyerMessage,
+    pub received_at: Millis,
+}
+
+/// What the bot remembers of a conversation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConversationState {
+    pub last_reply_at: Option<Millis>,
+    pub last_mood_rank: u8,
+    pub last_intensity: u8,
+    pub open_handoff: Option<i64>,
+}
+
+/// Everything one processing step decided, written in one transaction.
+#[derive(Debug, Clone)]
+pub struct ProcessOutcome {
+    pub job_id: i64,
+    pub shop: String,
+    pub conversation_id: String,
+    pub processed: Vec<i64>,
+    pub state: ConversationState,
+    pub reply: Option<ReplyPayload>,
+    pub handoff: HandoffChange,
+}
+
+#[derive(Debug, Clone)]
+pub enum HandoffChange {
+    None,
+    Open {
+        card: Box<HandoffCard>,
+        sla_due_at: Millis,
+    },
+    Update {
+        id: i64,
+        card: Box<HandoffCard>,
+        sla_due_at: Millis,
+    },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Handoff {
+    pub id: i64,
+    pub status: String,
+    pub priority: Priority,
+    pub claimed_by: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    /// Delivery of the auto-reply: pending, running, done or dead (None: no reply).
+    pub reply_status: Option<String>,
+    pub card: HandoffCard,
+    pub notes: Vec<Note>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Note {
+    pub author: String,
+    pub text: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct HandoffFilter {
+    pub status: Option<String>,
+    pub priority: Option<Priority>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Stores the message if its key is new and queues its conversation for processing, in one
+    /// transaction. Returns false for a redelivery (nothing changes).
+    async fn accept(
+        &self,
+        shop: &str,
+        platform: &str,
+        message: &BuyerMessage,
+    ) -> Result<bool, StoreError>;
+
+    /// Claims the next due job (or one whose worker's lease ran out). Jobs of a conversation
+    /// being processed wait, so one conversation is never processed twice at once.
+    async fn claim_job(&self, lease_ms: Millis) -> Result<Option<Job>, StoreError>;
+    async fn complete_job(&self, id: i64) -> Result<(), StoreError>;
+    async fn retry_job(&self, id: i64, run_at: Millis, error: &str) -> Result<(), StoreError>;
+    async fn bury_job(&self, id: i64, error: &str) -> Result<(), StoreError>;
+    async fn jobs(&self, status: Option<&str>) -> Result<Vec<Job>, StoreError>;
+    /// The earliest run_at of a pending job, to sleep until then.
+    async fn next_due(&self) -> Result<Option<Millis>, StoreError>;
+
+    async fn unprocessed(
+        &self,
+        shop: &str,
+        conversation: &str,
+    ) -> Result<Vec<StoredMessage>, StoreError>;
+    /// Messages of the conversation received at or after `since`, oldest first.
+    async fn messages_since(
+        &self,
+        shop: &str,
+        conversation: &str,
+        since: Millis,
+    ) -> Result<Vec<StoredMessage>, StoreError>;
+    async fn conversation(
+        &self,
+        shop: &str,
+        conversation: &str,
+    ) -> Result<ConversationState, StoreError>;
+    /// Writes a processing step's decisions and completes its job, all or nothing.
+    async fn commit_processing(&self, outcome: ProcessOutcome) -> Result<(), StoreError>;
+
+    async fn handoffs(&self, filter: &HandoffFilter) -> Result<Vec<Handoff>, StoreError>;
+    async fn handoff(&self, id: i64) -> Result<Handoff, StoreError>;
+    async fn claim_handoff(&self, id: i64, agent: &str) -> Result<Handoff, StoreError>;
+    /// Resolving also closes the conversation's handoff: the bot may answer again.
+    async fn resolve_handoff(&self, id: i64) -> Result<Handoff, StoreError>;
+    async fn add_note(&self, id: i64, author: &str, text: &str) -> Result<Handoff, StoreError>;
+
+    async fn cursor(&self, shop: &str) -> Result<Option<String>, StoreError>;
+    async fn set_cursor(&self, shop: &str, position: &str) -> Result<(), StoreError>;
+
+    /// Is the database reachable?
+    async fn ping(&self) -> Result<(), StoreError>;
+}

@@ -1,0 +1,537 @@
+//! The embedded default: one SQLite file in WAL mode with full fsync, so an acknowledged
+//! message survives a crash or power loss. All writes go through one connection (SQLite
+//! serialises writers anyway, and this avoids lock-upgrade failures); reads use a pool.
+
+use super::*;
+use crate::domain::{HandoffCard, Priority};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+use std::str::FromStr;
+use std::time::Duration;
+
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/sqlite/0001_init.sql"))];
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) and migrates the database at `url` (`sqlite://PATH`).
+    pub async fn open(url: &str) -> Result<SqliteStore, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        migrate(&writer).await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(SqliteStore { writer, reader })
+    }
+}
+
+async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
+    sqlx::query("CREATE TABLE IF NOT EXISTS anfu_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")
+        .execute(pool)
+        .await?;
+    for (version, sql) in MIGRATIONS {
+        let done: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM anfu_migrations WHERE version = ?")
+                .bind(version)
+                .fetch_optional(pool)
+                .await?;
+        if done.is_some() {
+            continue;
+        }
+        let mut tx = pool.begin().await?;
+        sqlx::raw_sql(sql).execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO anfu_migrations (version, applied_at) VALUES (?, ?)")
+            .bind(version)
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+fn rfc3339(ms: Millis) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn job_from(row: &sqlx::sqlite::SqliteRow) -> Result<Job, StoreError> {
+    let kind: String = row.try_get("kind")?;
+    let payload: String = row.try_get("payload")?;
+    Ok(Job {
+        id: row.try_get("id")?,
+        kind: match kind.as_str() {
+            "process" => JobKind::Process,
+            "reply" => JobKind::Reply,
+            other => return Err(StoreError::Corrupt(format!("job kind `{other}`"))),
+        },
+        shop: row.try_get("shop")?,
+        conversation_id: row.try_get("conversation_id")?,
+        payload: serde_json::from_str(&payload)
+            .map_err(|e| StoreError::Corrupt(format!("job payload: {e}")))?,
+        status: row.try_get("status")?,
+        attempts: row.try_get::<i64, _>("attempts")? as u32,
+        last_error: row.try_get("last_error")?,
+    })
+}
+
+fn message_from(row: &sqlx::sqlite::SqliteRow) -> Result<StoredMessage, StoreError> {
+    Ok(StoredMessage {
+        id: row.try_get("id")?,
+        received_at: row.try_get("received_at")?,
+        message: BuyerMessage {
+            message_key: row.try_get("message_key")?,
+            conversation_id: row.try_get("conversation_id")?,
+            buyer_id: row.try_get("buyer_id")?,
+            buyer_nick: row.try_get("buyer_nick")?,
+            text: row.try_get("text")?,
+            order_id: row.try_get("order_id")?,
+            sent_at: row.try_get("sent_at")?,
+        },
+    })
+}
+
+const JOB_COLUMNS: &str = "id, kind, shop, conversation_id, payload, status, attempts, last_error";
+const MESSAGE_COLUMNS: &str =
+    "id, message_key, conversation_id, buyer_id, buyer_nick, text, order_id, sent_at, received_at";
+
+impl SqliteStore {
+    async fn load_handoff(&self, id: i64) -> Result<Handoff, StoreError> {
+        let row = sqlx::query(
+            "SELECT h.id, h.status, h.priority, h.claimed_by, h.card, h.created_at, h.updated_at, j.status AS reply_status
+             FROM handoffs h LEFT JOIN jobs j ON j.id = h.reply_job WHERE h.id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&self.writer)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("handoff {id}")))?;
+        let notes = sqlx::query(
+            "SELECT author, text, created_at FROM handoff_notes WHERE handoff_id = ? ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.writer)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Note {
+                author: r.try_get("author")?,
+                text: r.try_get("text")?,
+                created_at: rfc3339(r.try_get("created_at")?),
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+        handoff_from(&row, notes)
+    }
+}
+
+fn handoff_from(row: &sqlx::sqlite::SqliteRow, notes: Vec<Note>) -> Result<Handoff, StoreError> {
+    let card: String = row.try_get("card")?;
+    let card: HandoffCard =
+        serde_json::from_str(&card).map_err(|e| StoreError::Corrupt(format!("card: {e}")))?;
+    let priority: String = row.try_get("priority")?;
+    Ok(Handoff {
+        id: row.try_get("id")?,
+        status: row.try_get("status")?,
+        priority: Priority::from_str(&priority).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        claimed_by: row.try_get("claimed_by")?,
+        created_at: rfc3339(row.try_get("created_at")?),
+        updated_at: rfc3339(row.try_get("updated_at")?),
+        reply_status: row.try_get("reply_status")?,
+        card,
+        notes,
+    })
+}
+
+fn card_json(card: &HandoffCard) -> String {
+    serde_json::to_string(card).expect("cards serialise")
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn accept(
+        &self,
+        shop: &str,
+        platform: &str,
+        m: &BuyerMessage,
+    ) -> Result<bool, StoreError> {
+        let now = now_ms();
+        let mut tx = self.writer.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO messages (shop, platform, message_key, conversation_id, buyer_id, buyer_nick, text, order_id, sent_at, received_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (shop, message_key) DO NOTHING",
+        )
+        .bind(shop)
+        .bind(platform)
+        .bind(&m.message_key)
+        .bind(&m.conversation_id)
+        .bind(&m.buyer_id)
+        .bind(&m.buyer_nick)
+        .bind(&m.text)
+        .bind(&m.order_id)
+        .bind(&m.sent_at)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if inserted {
+            // A pending processing job of the conversation already covers this message.
+            sqlx::query(
+                "INSERT INTO jobs (kind, shop, conversation_id, payload, status, run_at, created_at, updated_at)
+                 VALUES ('process', ?, ?, '{}', 'pending', ?, ?, ?) ON CONFLICT DO NOTHING",
+            )
+            .bind(shop)
+            .bind(&m.conversation_id)
+            .bind(now)
+            .bind(now)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(inserted)
+    }
+
+    async fn claim_job(&self, lease_ms: Millis) -> Result<Option<Job>, StoreError> {
+        let now = now_ms();
+        let sql = format!(
+            "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_until = ?1, updated_at = ?2
+             WHERE id = (
+               SELECT j.id FROM jobs j
+               WHERE ((j.status = 'pending' AND j.run_at <= ?2) OR (j.status = 'running' AND j.lease_until < ?2))
+                 AND NOT (j.kind = 'process' AND EXISTS (
+                   SELECT 1 FROM jobs r WHERE r.kind = 'process' AND r.status = 'running'
+                     AND r.lease_until >= ?2 AND r.shop = j.shop
+                     AND r.conversation_id = j.conversation_id AND r.id <> j.id))
+               ORDER BY j.run_at, j.id LIMIT 1)
+             RETURNING {JOB_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(now + lease_ms)
+            .bind(now)
+            .fetch_optional(&self.writer)
+            .await?;
+        row.as_ref().map(job_from).transpose()
+    }
+
+    async fn complete_job(&self, id: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE jobs SET status = 'done', lease_until = NULL, updated_at = ? WHERE id = ?",
+        )
+        .bind(now_ms())
+        .bind(id)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn retry_job(&self, id: i64, run_at: Millis, error: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE jobs SET status = 'pending', run_at = ?, last_error = ?, lease_until = NULL, updated_at = ? WHERE id = ?",
+        )
+        .bind(run_at)
+        .bind(error)
+        .bind(now_ms())
+        .bind(id)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn bury_job(&self, id: i64, error: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE jobs SET status = 'dead', last_error = ?, lease_until = NULL, updated_at = ? WHERE id = ?",
+        )
+        .bind(error)
+        .bind(now_ms())
+        .bind(id)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn jobs(&self, status: Option<&str>) -> Result<Vec<Job>, StoreError> {
+        let sql = format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE ?1 IS NULL OR status = ?1 ORDER BY id DESC LIMIT 500"
+        );
+        sqlx::query(&sql)
+            .bind(status)
+            .fetch_all(&self.reader)
+            .await?
+            .iter()
+            .map(job_from)
+            .collect()
+    }
+
+    async fn next_due(&self) -> Result<Option<Millis>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT MIN(run_at) FROM jobs WHERE status = 'pending'")
+                .fetch_one(&self.reader)
+                .await?,
+        )
+    }
+
+    async fn unprocessed(
+        &self,
+        shop: &str,
+        conversation: &str,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE shop = ? AND conversation_id = ? AND processed = 0 ORDER BY received_at, id"
+        );
+        sqlx::query(&sql)
+            .bind(shop)
+            .bind(conversation)
+            .fetch_all(&self.writer)
+            .await?
+            .iter()
+            .map(message_from)
+            .collect()
+    }
+
+    async fn messages_since(
+        &self,
+        shop: &str,
+        conversation: &str,
+        since: Millis,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE shop = ? AND conversation_id = ? AND received_at >= ? ORDER BY received_at, id"
+        );
+        sqlx::query(&sql)
+            .bind(shop)
+            .bind(conversation)
+            .bind(since)
+            .fetch_all(&self.writer)
+            .await?
+            .iter()
+            .map(message_from)
+            .collect()
+    }
+
+    async fn conversation(
+        &self,
+        shop: &str,
+        conversation: &str,
+    ) -> Result<ConversationState, StoreError> {
+        let row = sqlx::query(
+            "SELECT last_reply_at, last_mood_rank, last_intensity, open_handoff FROM conversations WHERE shop = ? AND conversation_id = ?",
+        )
+        .bind(shop)
+        .bind(conversation)
+        .fetch_optional(&self.writer)
+        .await?;
+        let Some(row) = row else {
+            return Ok(ConversationState::default());
+        };
+        Ok(ConversationState {
+            last_reply_at: row.try_get("last_reply_at")?,
+            last_mood_rank: row.try_get::<i64, _>("last_mood_rank")? as u8,
+            last_intensity: row.try_get::<i64, _>("last_intensity")? as u8,
+            open_handoff: row.try_get("open_handoff")?,
+        })
+    }
+
+    async fn commit_processing(&self, o: ProcessOutcome) -> Result<(), StoreError> {
+        let now = now_ms();
+        let mut tx = self.writer.begin().await?;
+        for id in &o.processed {
+            sqlx::query("UPDATE messages SET processed = 1 WHERE id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let reply_job = match &o.reply {
+            Some(reply) => Some(
+                sqlx::query(
+                    "INSERT INTO jobs (kind, shop, conversation_id, payload, status, run_at, created_at, updated_at)
+                     VALUES ('reply', ?, ?, ?, 'pending', ?, ?, ?) RETURNING id",
+                )
+                .bind(&o.shop)
+                .bind(&o.conversation_id)
+                .bind(serde_json::to_string(reply).expect("payload serialises"))
+                .bind(now)
+                .bind(now)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get::<i64, _>(0)?,
+            ),
+            None => None,
+        };
+        let mut state = o.state.clone();
+        match &o.handoff {
+            HandoffChange::None => {}
+            HandoffChange::Open { card, sla_due_at } => {
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO handoffs (shop, conversation_id, status, priority, sla_due_at, reply_job, card, created_at, updated_at)
+                     VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?) RETURNING id",
+                )
+                .bind(&o.shop)
+                .bind(&o.conversation_id)
+                .bind(card.priority.as_str())
+                .bind(sla_due_at)
+                .bind(reply_job)
+                .bind(card_json(card))
+                .bind(now)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                state.open_handoff = Some(id);
+            }
+            HandoffChange::Update {
+                id,
+                card,
+                sla_due_at,
+            } => {
+                sqlx::query(
+                    "UPDATE handoffs SET priority = ?, sla_due_at = ?, card = ?, updated_at = ? WHERE id = ?",
+                )
+                .bind(card.priority.as_str())
+                .bind(sla_due_at)
+                .bind(card_json(card))
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        sqlx::query(
+            "INSERT INTO conversations (shop, conversation_id, last_reply_at, last_mood_rank, last_intensity, open_handoff)
+             VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (shop, conversation_id) DO UPDATE SET last_reply_at = excluded.last_reply_at,
+               last_mood_rank = excluded.last_mood_rank, last_intensity = excluded.last_intensity,
+               open_handoff = excluded.open_handoff",
+        )
+        .bind(&o.shop)
+        .bind(&o.conversation_id)
+        .bind(state.last_reply_at)
+        .bind(state.last_mood_rank as i64)
+        .bind(state.last_intensity as i64)
+        .bind(state.open_handoff)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE jobs SET status = 'done', lease_until = NULL, updated_at = ? WHERE id = ?",
+        )
+        .bind(now)
+        .bind(o.job_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn handoffs(&self, f: &HandoffFilter) -> Result<Vec<Handoff>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT h.id, h.status, h.priority, h.claimed_by, h.card, h.created_at, h.updated_at, j.status AS reply_status
+             FROM handoffs h LEFT JOIN jobs j ON j.id = h.reply_job
+             WHERE (?1 IS NULL OR h.status = ?1) AND (?2 IS NULL OR h.priority = ?2)
+             ORDER BY h.priority, h.sla_due_at, h.id LIMIT 500",
+        )
+        .bind(&f.status)
+        .bind(f.priority.map(|p| p.as_str()))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(|r| handoff_from(r, Vec::new())).collect()
+    }
+
+    async fn handoff(&self, id: i64) -> Result<Handoff, StoreError> {
+        self.load_handoff(id).await
+    }
+
+    async fn claim_handoff(&self, id: i64, agent: &str) -> Result<Handoff, StoreError> {
+        let changed = sqlx::query(
+            "UPDATE handoffs SET status = 'claimed', claimed_by = ?, updated_at = ? WHERE id = ? AND status = 'open'",
+        )
+        .bind(agent)
+        .bind(now_ms())
+        .bind(id)
+        .execute(&self.writer)
+        .await?
+        .rows_affected();
+        let handoff = self.load_handoff(id).await?;
+        if changed == 0 && handoff.claimed_by.as_deref() != Some(agent) {
+            return Err(StoreError::Conflict(format!(
+                "handoff {id} is {} (claimed by {})",
+                handoff.status,
+                handoff.claimed_by.as_deref().unwrap_or("nobody")
+            )));
+        }
+        Ok(handoff)
+    }
+
+    async fn resolve_handoff(&self, id: i64) -> Result<Handoff, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let changed =
+            sqlx::query("UPDATE handoffs SET status = 'resolved', updated_at = ? WHERE id = ?")
+                .bind(now_ms())
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        if changed == 0 {
+            return Err(StoreError::NotFound(format!("handoff {id}")));
+        }
+        sqlx::query("UPDATE conversations SET open_handoff = NULL WHERE open_handoff = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        self.load_handoff(id).await
+    }
+
+    async fn add_note(&self, id: i64, author: &str, text: &str) -> Result<Handoff, StoreError> {
+        self.load_handoff(id).await?;
+        sqlx::query(
+            "INSERT INTO handoff_notes (handoff_id, author, text, created_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(id)
+        .bind(author)
+        .bind(text)
+        .bind(now_ms())
+        .execute(&self.writer)
+        .await?;
+        self.load_handoff(id).await
+    }
+
+    async fn cursor(&self, shop: &str) -> Result<Option<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT position FROM cursors WHERE shop = ?")
+                .bind(shop)
+                .fetch_optional(&self.writer)
+                .await?,
+        )
+    }
+
+    async fn set_cursor(&self, shop: &str, position: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO cursors (shop, position) VALUES (?, ?) ON CONFLICT (shop) DO UPDATE SET position = excluded.position",
+        )
+        .bind(shop)
+        .bind(position)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.reader).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,93 @@
+//! The job loop: claims stored jobs (process a conversation, deliver a reply) and runs them.
+//! `step` runs exactly one job, so tests can drive the worker deterministically.
+
+mod deliver;
+pub mod poll;
+mod process;
+pub mod retry;
+
+use crate::app::AppState;
+use crate::store::{now_ms, Job, JobKind, StoreError};
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// What one step did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    Idle,
+    Ran { job: i64, kind: JobKind },
+}
+
+/// Claims one due job and runs it to completion, retry or dead letter.
+pub async fn step(state: &AppState) -> Result<Step, StoreError> {
+    let lease = state.config.worker.lease.0.as_millis() as i64;
+    let Some(job) = state.store.claim_job(lease).await? else {
+        return Ok(Step::Idle);
+    };
+    let outcome = match job.kind {
+        JobKind::Process => process::run(state, &job).await,
+        JobKind::Reply => deliver::run(state, &job).await,
+    };
+    if let Err(e) = outcome {
+        fail(state, &job, &e.to_string(), None).await?;
+    }
+    Ok(Step::Ran {
+        job: job.id,
+        kind: job.kind,
+    })
+}
+
+/// Schedules a retry, or dead-letters the job once its attempts are used up.
+pub(crate) async fn fail(
+    state: &AppState,
+    job: &Job,
+    error: &str,
+    retry_after: Option<Duration>,
+) -> Result<(), StoreError> {
+    let w = &state.config.worker;
+    if job.attempts >= w.max_attempts {
+        tracing::error!(job = job.id, kind = job.kind.as_str(), shop = %job.shop, error, "job dead-lettered after {} attempts", job.attempts);
+        return state.store.bury_job(job.id, error).await;
+    }
+    let delay = retry::backoff(w.retry_base.0, w.retry_max.0, job.attempts, retry_after);
+    tracing::warn!(job = job.id, kind = job.kind.as_str(), shop = %job.shop, error, delay_ms = delay.as_millis() as u64, "job will be retried");
+    state
+        .store
+        .retry_job(job.id, now_ms() + delay.as_millis() as i64, error)
+        .await
+}
+
+/// Runs jobs until `shutdown` turns true; sleeps until woken or the next job is due.
+pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        state.health.beat();
+        // Register for a wake-up before looking, so a message stored meanwhile is not missed.
+        let woken = state.wake.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
+        match step(&state).await {
+            Ok(Step::Ran { .. }) => continue,
+            Ok(Step::Idle) => {
+                let wait = match state.store.next_due().await {
+                    Ok(Some(due)) => Duration::from_millis((due - now_ms()).clamp(1, 1000) as u64),
+                    _ => Duration::from_secs(1),
+                };
+                tokio::select! {
+                    _ = woken => {}
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = shutdown.changed() => {}
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "worker cannot reach the store");
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = shutdown.changed() => {}
+                }
+            }
+        }
+    }
+}

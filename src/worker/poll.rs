@@ -1,0 +1,132 @@
+//! Rakuten poll mode: fetch new inquiries from a per-shop cursor kept in the store. The
+//! window overlaps the previous one and the store drops duplicates, so a restart neither
+//! misses nor repeats a message.
+
+use crate::app::AppState;
+use crate::config::ShopConfig;
+use crate::platform::outbound::retry_after;
+use crate::platform::rakuten::{self, InquiryPage};
+use chrono::{DateTime, Duration as ChronoDuration, NaiveDateTime, TimeZone, Utc};
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Overlap with the previous window: inquiries registered late are still seen.
+const OVERLAP_MINUTES: i64 = 5;
+/// Rakuten allows at most 31 days per query; a first poll looks back one day.
+const MAX_RANGE_DAYS: i64 = 31;
+const FIRST_LOOKBACK_HOURS: i64 = 24;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PollError {
+    #[error("inquiries endpoint: {0}")]
+    Http(String),
+    #[error("licenseKey rejected (HTTP 401): renew it in RMS (keys expire every 90 days)")]
+    Unauthorized,
+    #[error("store: {0}")]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// Polls once: every page from the cursor to now. Returns how many new messages were stored.
+pub async fn poll_once(state: &AppState, shop: &ShopConfig) -> Result<usize, PollError> {
+    let now = Utc::now();
+    let from = match state.store.cursor(&shop.id).await? {
+        Some(cursor) => {
+            parse_cursor(&cursor).unwrap_or(now) - ChronoDuration::minutes(OVERLAP_MINUTES)
+        }
+        None => now - ChronoDuration::hours(FIRST_LOOKBACK_HOURS),
+    }
+    .max(now - ChronoDuration::days(MAX_RANGE_DAYS));
+    let mut stored = 0;
+    let mut page = 1;
+    loop {
+        let url = format!(
+            "{}/es/1.0/inquirymng-api/inquiries",
+            shop.api_base.trim_end_matches('/')
+        );
+        let response = state
+            .outbound
+            .client()
+            .get(url)
+            .header("Authorization", rakuten::authorization(shop))
+            .query(&[
+                ("fromDate", rakuten::poll_time(from)),
+                ("toDate", rakuten::poll_time(now)),
+                ("noMerchantReply", "true".into()),
+                ("limit", "100".into()),
+                ("page", page.to_string()),
+            ])
+            .send()
+            .await
+            .map_err(|e| PollError::Http(e.to_string()))?;
+        let status = response.status().as_u16();
+        if status == 401 {
+            return Err(PollError::Unauthorized);
+        }
+        if !(200..300).contains(&status) {
+            let wait = retry_after(&response);
+            return Err(PollError::Http(format!(
+                "HTTP {status} (retry after {wait:?})"
+            )));
+        }
+        let body: InquiryPage = response
+            .json()
+            .await
+            .map_err(|e| PollError::Http(format!("unreadable page: {e}")))?;
+        for inquiry in &body.list {
+            for message in rakuten::messages(inquiry) {
+                if state.store.accept(&shop.id, "rakuten", &message).await? {
+                    stored += 1;
+                }
+            }
+        }
+        if page >= body.total_page_count.max(1) {
+            break;
+        }
+        page += 1;
+    }
+    // Only after every page is stored does the cursor move.
+    state.store.set_cursor(&shop.id, &now.to_rfc3339()).await?;
+    if stored > 0 {
+        state.wake.notify_waiters();
+    }
+    Ok(stored)
+}
+
+fn parse_cursor(cursor: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(cursor)
+        .map(|t| t.with_timezone(&Utc))
+        .ok()
+        .or_else(|| {
+            NaiveDateTime::parse_from_str(cursor, "%Y-%m-%dT%H:%M:%S")
+                .ok()
+                .and_then(|t| rakuten::japan().from_local_datetime(&t).single())
+                .map(|t| t.with_timezone(&Utc))
+        })
+}
+
+/// Polls a shop every `poll_interval` until shutdown; failures are logged and retried at
+/// the next tick, a rejected licenseKey raises an alert.
+pub async fn run(state: AppState, shop: ShopConfig, mut shutdown: watch::Receiver<bool>) {
+    let every = shop.poll_every();
+    loop {
+        match poll_once(&state, &shop).await {
+            Ok(n) => {
+                state.health.clear(&shop.id);
+                if n > 0 {
+                    tracing::info!(shop = %shop.id, new = n, "polled inquiries");
+                }
+            }
+            Err(PollError::Unauthorized) => state
+                .health
+                .alert(&shop.id, PollError::Unauthorized.to_string()),
+            Err(e) => tracing::warn!(shop = %shop.id, error = %e, "poll failed; next tick retries"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every.max(Duration::from_millis(100))) => {}
+            _ = shutdown.changed() => {}
+        }
+        if *shutdown.borrow() {
+            break;
+        }
+    }
+}

@@ -1,0 +1,260 @@
+//! Processing a conversation's new messages: analyse, decide whether to answer (burst,
+//! cooldown, handoff silence), and open or update the handoff ticket — all written in one
+//! transaction with the reply job, so a crash repeats the step rather than half of it.
+
+use crate::app::AppState;
+use crate::config::ShopConfig;
+use crate::domain::handoff::{mood_rank, more_urgent};
+use crate::domain::{Analysis, HandoffCard, Intent, Lang, TranscriptLine};
+use crate::reply::Slots;
+use crate::store::{
+    now_ms, ConversationState, HandoffChange, Job, Millis, ProcessOutcome, ReplyPayload,
+    StoreError, StoredMessage,
+};
+
+pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
+    let store = &state.store;
+    let Some(shop) = state.config.shop(&job.shop) else {
+        let why = format!("shop `{}` is no longer configured", job.shop);
+        return store.bury_job(job.id, &why).await;
+    };
+    let fresh = store.unprocessed(&job.shop, &job.conversation_id).await?;
+    if fresh.is_empty() {
+        return store.complete_job(job.id).await;
+    }
+    let conversation = store.conversation(&job.shop, &job.conversation_id).await?;
+    let now = now_ms();
+    let processed: Vec<i64> = fresh.iter().map(|m| m.id).collect();
+    let outcome = match conversation.open_handoff {
+        Some(id) => {
+            let handoff = store.handoff(id).await?;
+            let (card, sla_due_at) = append(state, shop, handoff.card, &fresh, now);
+            ProcessOutcome {
+                job_id: job.id,
+                shop: job.shop.clone(),
+                conversation_id: job.conversation_id.clone(),
+                processed,
+                state: conversation,
+                reply: None,
+                handoff: HandoffChange::Update {
+                    id,
+                    card: Box::new(card),
+                    sla_due_at,
+                },
+            }
+        }
+        None => {
+            let burst_ms = state.config.conversation.burst_window.0.as_millis() as i64;
+            let since = fresh[0].received_at - burst_ms;
+            let burst = store
+                .messages_since(&job.shop, &job.conversation_id, since)
+                .await?;
+            decide(state, shop, job, conversation, &burst, processed, now)
+        }
+    };
+    store.commit_processing(outcome).await
+}
+
+fn joined(messages: &[StoredMessage]) -> String {
+    messages
+        .iter()
+        .map(|m| m.message.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A conversation nobody has taken over yet: maybe answer, and open a ticket for a complaint.
+fn decide(
+    state: &AppState,
+    shop: &ShopConfig,
+    job: &Job,
+    conversation: ConversationState,
+    burst: &[StoredMessage],
+    processed: Vec<i64>,
+    now: Millis,
+) -> ProcessOutcome {
+    let rules = &state.config.conversation;
+    let analysis = state.analyzer.analyze(&joined(burst));
+    let since_reply = conversation.last_reply_at.map(|t| now - t);
+    let in_burst = since_reply.is_some_and(|d| d < rules.burst_window.0.as_millis() as i64);
+    let in_cooldown = since_reply.is_some_and(|d| d < rules.cooldown.0.as_millis() as i64);
+    let rank = mood_rank(analysis.mood);
+    let escalated = rank > conversation.last_mood_rank
+        || (rank > 0
+            && rank == conversation.last_mood_rank
+            && analysis.intensity > conversation.last_intensity);
+    let may_reply = !in_burst && (!in_cooldown || escalated);
+
+    let last = &burst[burst.len() - 1].message;
+    let order_id = analysis
+        .order_id
+        .clone()
+        .or_else(|| burst.iter().rev().find_map(|m| m.message.order_id.clone()));
+    let lang = reply_lang(&analysis, shop);
+    let sla = state.config.sla.for_priority(analysis.priority).0;
+    let eta = handoff_eta(sla, lang);
+    let reply_text = if may_reply {
+        let slots = Slots {
+            buyer: last.buyer_nick.as_deref(),
+            order_id: order_id.as_deref(),
+            shop: &shop.id,
+            handoff_eta: &eta,
+        };
+        state
+            .replies
+            .reply(&analysis, lang, &slots, &job.conversation_id)
+    } else {
+        None
+    };
+    let mut next = conversation.clone();
+    if reply_text.is_some() {
+        next.last_reply_at = Some(now);
+        next.last_mood_rank = rank;
+        next.last_intensity = analysis.intensity;
+    }
+    let reply = reply_text.as_ref().map(|text| ReplyPayload {
+        to_buyer: last.buyer_nick.clone(),
+        text: text.clone(),
+        idempotency_key: format!(
+            "anfu-{}-{}",
+            job.shop,
+            burst
+                .iter()
+                .rev()
+                .find(|m| processed.contains(&m.id))
+                .map_or(&last.message_key, |m| &m.message.message_key)
+        ),
+    });
+    let handoff = if analysis.intent == Intent::Complaint {
+        let sla_due_at = now + sla.as_millis() as i64;
+        let card = HandoffCard {
+            shop: shop.id.clone(),
+            platform: shop.platform.as_str().to_string(),
+            conversation_id: job.conversation_id.clone(),
+            buyer_id: last.buyer_id.clone(),
+            buyer_nick: last.buyer_nick.clone(),
+            order_id,
+            issue_type: analysis.issue_type,
+            demands: analysis.demands.clone(),
+            mood: analysis.mood,
+            intensity: analysis.intensity,
+            threats: analysis.threats.clone(),
+            priority: analysis.priority,
+            lang: analysis.lang,
+            sla_due: rfc3339(sla_due_at),
+            next_steps: state.replies.next_steps(&analysis),
+            transcript: burst.iter().map(line).collect(),
+            evidence: analysis.evidence.clone(),
+            auto_reply: reply_text,
+        };
+        HandoffChange::Open {
+            card: Box::new(card),
+            sla_due_at,
+        }
+    } else {
+        HandoffChange::None
+    };
+    ProcessOutcome {
+        job_id: job.id,
+        shop: job.shop.clone(),
+        conversation_id: job.conversation_id.clone(),
+        processed,
+        state: next,
+        reply,
+        handoff,
+    }
+}
+
+/// A conversation already handed off: the bot stays quiet; the messages join the ticket,
+/// whose labels are re-read from the whole transcript and whose priority only rises.
+fn append(
+    state: &AppState,
+    shop: &ShopConfig,
+    mut card: HandoffCard,
+    fresh: &[StoredMessage],
+    now: Millis,
+) -> (HandoffCard, Millis) {
+    card.transcript.extend(fresh.iter().map(line));
+    let text = card
+        .transcript
+        .iter()
+        .map(|l| l.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let a = state.analyzer.analyze(&text);
+    if a.issue_type.is_some() {
+        card.issue_type = a.issue_type;
+    }
+    for d in a.demands {
+        if !card.demands.contains(&d) {
+            card.demands.push(d);
+        }
+    }
+    for t in a.threats {
+        if !card.threats.contains(&t) {
+            card.threats.push(t);
+        }
+    }
+    if mood_rank(a.mood) > mood_rank(card.mood) {
+        card.mood = a.mood;
+    }
+    card.intensity = card.intensity.max(a.intensity);
+    card.order_id = card
+        .order_id
+        .or(a.order_id)
+        .or_else(|| fresh.iter().find_map(|m| m.message.order_id.clone()));
+    card.evidence = a.evidence;
+    let before = card.priority;
+    card.priority = more_urgent(card.priority, a.priority);
+    let due_before = chrono::DateTime::parse_from_rfc3339(&card.sla_due)
+        .map(|t| t.timestamp_millis())
+        .unwrap_or(now);
+    let mut due = due_before;
+    if card.priority != before {
+        let sla = state.config.sla.for_priority(card.priority).0;
+        due = due_before.min(now + sla.as_millis() as i64);
+        tracing::info!(shop = %shop.id, conversation = %card.conversation_id, from = %before, to = %card.priority, "handoff priority raised");
+    }
+    card.sla_due = rfc3339(due);
+    (card, due)
+}
+
+fn line(m: &StoredMessage) -> TranscriptLine {
+    TranscriptLine {
+        message_key: m.message.message_key.clone(),
+        text: m.message.text.clone(),
+        sent_at: m.message.sent_at.clone(),
+    }
+}
+
+/// Answer in the buyer's script; the shop's language when the text gives no clue.
+fn reply_lang(analysis: &Analysis, shop: &ShopConfig) -> Lang {
+    let has_evidence_of_script = analysis.lang == Lang::Hant;
+    if has_evidence_of_script {
+        Lang::Hant
+    } else if shop.lang == Lang::Hant && analysis.evidence.is_empty() {
+        Lang::Hant
+    } else {
+        analysis.lang
+    }
+}
+
+/// "2小时内" / "2小時內": when a person will take over.
+pub fn handoff_eta(sla: std::time::Duration, lang: Lang) -> String {
+    let minutes = sla.as_secs().div_ceil(60).max(1);
+    let (hour, minute) = match lang {
+        Lang::Hans => ("小时内", "分钟内"),
+        Lang::Hant => ("小時內", "分鐘內"),
+    };
+    if minutes % 60 == 0 {
+        format!("{}{hour}", minutes / 60)
+    } else {
+        format!("{minutes}{minute}")
+    }
+}
+
+pub fn rfc3339(ms: Millis) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}

@@ -1,0 +1,63 @@
+//! When to try a failed job again: exponential backoff with jitter, and the platform's
+//! `Retry-After` when it asks for longer.
+
+use std::time::Duration;
+
+/// Delay before attempt `attempts + 1`: base · 2^(attempts−1), capped, then jittered into
+/// [½, 1] of itself so that many failed jobs do not retry in lockstep.
+pub fn backoff(
+    base: Duration,
+    cap: Duration,
+    attempts: u32,
+    retry_after: Option<Duration>,
+) -> Duration {
+    let exp = base.saturating_mul(1u32 << attempts.saturating_sub(1).min(20));
+    let capped = exp.min(cap);
+    let jittered = capped.mul_f64(0.5 + fastrand::f64() * 0.5);
+    match retry_after {
+        Some(asked) if asked > jittered => asked,
+        _ => jittered,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grows_exponentially_within_jitter_and_cap() {
+        let base = Duration::from_millis(100);
+        let cap = Duration::from_secs(1);
+        let cases = [
+            (1, 50, 100),
+            (2, 100, 200),
+            (3, 200, 400),
+            (4, 400, 800),
+            (9, 500, 1000),
+        ];
+        for (attempts, lo, hi) in cases {
+            for _ in 0..50 {
+                let d = backoff(base, cap, attempts, None).as_millis() as u64;
+                assert!((lo..=hi).contains(&d), "attempt {attempts}: {d}ms");
+            }
+        }
+    }
+
+    #[test]
+    fn retry_after_wins_when_longer() {
+        let d = backoff(
+            Duration::from_millis(100),
+            Duration::from_secs(1),
+            1,
+            Some(Duration::from_secs(3)),
+        );
+        assert_eq!(d, Duration::from_secs(3));
+        let d = backoff(
+            Duration::from_secs(10),
+            Duration::from_secs(60),
+            1,
+            Some(Duration::from_secs(1)),
+        );
+        assert!(d >= Duration::from_secs(5));
+    }
+}
