@@ -74,7 +74,8 @@ fn decide(
     now: Millis,
 ) -> ProcessOutcome {
     let rules = &state.config.conversation;
-    let analysis = state.analyzer.analyze(&joined(burst));
+    let text = joined(burst);
+    let analysis = state.analyzer.analyze(&text);
     let since_reply = conversation.last_reply_at.map(|t| now - t);
     let in_burst = since_reply.is_some_and(|d| d < rules.burst_window.0.as_millis() as i64);
     let in_cooldown = since_reply.is_some_and(|d| d < rules.cooldown.0.as_millis() as i64);
@@ -90,7 +91,7 @@ fn decide(
         .order_id
         .clone()
         .or_else(|| burst.iter().rev().find_map(|m| m.message.order_id.clone()));
-    let lang = reply_lang(&analysis, shop);
+    let lang = reply_lang(&analysis, shop, &text);
     let sla = state.config.sla.for_priority(analysis.priority).0;
     let eta = handoff_eta(sla, lang);
     let reply_text = if may_reply {
@@ -227,13 +228,16 @@ fn line(m: &StoredMessage) -> TranscriptLine {
     }
 }
 
-/// Answer in the buyer's script; the shop's language when the text gives no clue.
-fn reply_lang(analysis: &Analysis, shop: &ShopConfig) -> Lang {
-    let has_evidence_of_script = analysis.lang == Lang::Hant;
-    if has_evidence_of_script {
-        Lang::Hant
-    } else if shop.lang == Lang::Hant && analysis.evidence.is_empty() {
-        Lang::Hant
+/// Answer in the buyer's script. A short text ("在吗", "ok") shows none, so the shop's
+/// configured language decides there.
+fn reply_lang(analysis: &Analysis, shop: &ShopConfig, text: &str) -> Lang {
+    const TOO_SHORT_TO_TELL: usize = 8;
+    let cjk = text
+        .chars()
+        .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+        .count();
+    if analysis.lang == Lang::Hans && cjk < TOO_SHORT_TO_TELL {
+        shop.lang
     } else {
         analysis.lang
     }
@@ -246,7 +250,7 @@ pub fn handoff_eta(sla: std::time::Duration, lang: Lang) -> String {
         Lang::Hans => ("小时内", "分钟内"),
         Lang::Hant => ("小時內", "分鐘內"),
     };
-    if minutes % 60 == 0 {
+    if minutes.is_multiple_of(60) {
         format!("{}{hour}", minutes / 60)
     } else {
         format!("{minutes}{minute}")
