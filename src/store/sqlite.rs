@@ -52,14 +52,13 @@ async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
         if done.is_some() {
             continue;
         }
-        let mut tx = pool.begin().await?;
-        sqlx::raw_sql(sql).execute(&mut *tx).await?;
-        sqlx::query("INSERT INTO anfu_migrations (version, applied_at) VALUES (?, ?)")
-            .bind(version)
-            .bind(now_ms())
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
+        // One script, one transaction: a migration applies whole or not at all. (raw_sql on
+        // the single-connection pool: a Transaction executor trips a Send bound in sqlx.)
+        let script = format!(
+            "BEGIN;\n{sql}\nINSERT INTO anfu_migrations (version, applied_at) VALUES ({version}, {});\nCOMMIT;",
+            now_ms()
+        );
+        sqlx::raw_sql(&script).execute(pool).await?;
     }
     Ok(())
 }

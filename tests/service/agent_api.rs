@@ -1,0 +1,157 @@
+//! The agent API (bearer token), /v1/analyze and the health endpoints.
+
+use crate::support::*;
+use anfu::config::TopSignMethod::HmacSha256;
+use reqwest::Method;
+use serde_json::json;
+use std::time::Duration;
+
+#[tokio::test]
+async fn agents_list_claim_annotate_and_resolve_handoffs() {
+    let app = spawn_app_with(Options {
+        conversation: "burst_window = \"50ms\"\ncooldown = \"50ms\"",
+        ..Options::default()
+    })
+    .await;
+    let body = envelope(
+        "2960000000001",
+        "cnv-agent",
+        THREAT,
+        Some("3721458805123456789"),
+    );
+    assert_eq!(app.taobao_push("tb", &body, HmacSha256).await.0, 200);
+    app.standin.wait_delivered(1, Duration::from_secs(10)).await;
+    app.settle().await;
+
+    let unauth = app
+        .client
+        .get(format!("{}/v1/handoffs", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unauth.status().as_u16(), 401);
+    let wrong = app
+        .client
+        .get(format!("{}/v1/handoffs", app.base))
+        .bearer_auth("nope")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status().as_u16(), 401);
+
+    let (_, p1) = app
+        .agent(Method::GET, "/v1/handoffs?status=open&priority=P1", None)
+        .await;
+    let list = p1["handoffs"].as_array().unwrap();
+    assert_eq!(list.len(), 1, "{p1}");
+    let id = list[0]["id"].as_i64().unwrap();
+    let card = &list[0]["card"];
+    for field in [
+        "order_id",
+        "issue_type",
+        "demands",
+        "mood",
+        "intensity",
+        "threats",
+        "priority",
+        "sla_due",
+        "next_steps",
+        "transcript",
+        "evidence",
+        "auto_reply",
+    ] {
+        assert!(card.get(field).is_some(), "card lacks {field}: {card}");
+    }
+    assert!(!card["next_steps"].as_array().unwrap().is_empty());
+    let (_, p3) = app
+        .agent(Method::GET, "/v1/handoffs?priority=P3", None)
+        .await;
+    assert!(p3["handoffs"].as_array().unwrap().is_empty());
+    let (bad, _) = app
+        .agent(Method::GET, "/v1/handoffs?priority=P9", None)
+        .await;
+    assert_eq!(bad, 400);
+
+    let (status, claimed) = app
+        .agent(
+            Method::POST,
+            &format!("/v1/handoffs/{id}/claim"),
+            Some(json!({"agent": "小王"})),
+        )
+        .await;
+    assert_eq!((status, claimed["status"].as_str()), (200, Some("claimed")));
+    let (status, _) = app
+        .agent(
+            Method::POST,
+            &format!("/v1/handoffs/{id}/claim"),
+            Some(json!({"agent": "小李"})),
+        )
+        .await;
+    assert_eq!(status, 409, "already claimed by someone else");
+    let (status, noted) = app
+        .agent(
+            Method::POST,
+            &format!("/v1/handoffs/{id}/notes"),
+            Some(json!({"author": "小王", "text": "已电话联系买家"})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(noted["notes"][0]["text"], "已电话联系买家");
+    let (status, resolved) = app
+        .agent(Method::POST, &format!("/v1/handoffs/{id}/resolve"), None)
+        .await;
+    assert_eq!(
+        (status, resolved["status"].as_str()),
+        (200, Some("resolved"))
+    );
+    let (status, _) = app.agent(Method::GET, "/v1/handoffs/99999", None).await;
+    assert_eq!(status, 404);
+
+    // Resolved: the conversation is the bot's again.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let again = envelope("2960000000002", "cnv-agent", INQUIRY, None);
+    assert_eq!(app.taobao_push("tb", &again, HmacSha256).await.0, 200);
+    assert_eq!(
+        app.standin
+            .wait_delivered(2, Duration::from_secs(10))
+            .await
+            .len(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn analyze_endpoint_returns_the_analyzer_record() {
+    let app = spawn_app().await;
+    let (status, record) = app
+        .post_raw(
+            "/v1/analyze",
+            json!({"text": THREAT}).to_string().into_bytes(),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(record["intent"], "complaint");
+    assert_eq!(record["priority"], "P1");
+    let (status, err) = app
+        .post_raw("/v1/analyze", b"{\"txt\": 1}".to_vec(), &[])
+        .await;
+    assert_eq!(status, 400);
+    assert!(err["error"].as_str().unwrap().contains("text"));
+}
+
+#[tokio::test]
+async fn health_and_readiness() {
+    let app = spawn_app().await;
+    let health = app
+        .client
+        .get(format!("{}/healthz", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+    let (status, ready) = app.agent(Method::GET, "/readyz", None).await;
+    assert_eq!(status, 200, "{ready}");
+    assert_eq!(ready["store"], "ok");
+    assert_eq!(ready["worker"], "ok");
+}

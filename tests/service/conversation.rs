@@ -1,0 +1,125 @@
+//! Conversation rules: redelivery, bursts, cooldown, silence after handoff.
+
+use crate::support::*;
+use anfu::config::TopSignMethod::HmacSha256;
+use std::time::Duration;
+
+#[tokio::test]
+async fn a_redelivered_message_is_acknowledged_again_and_processed_once() {
+    let app = spawn_app().await;
+    let body = envelope(
+        "2841093376812",
+        "cnv-dup",
+        COMPLAINT,
+        Some("3721458805123456789"),
+    );
+    for _ in 0..3 {
+        let (status, _) = app.taobao_push("tb", &body, HmacSha256).await;
+        assert_eq!(status, 200);
+    }
+    app.settle().await;
+    let delivered = app.standin.wait_delivered(1, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(app.standin.delivered().len(), 1, "{delivered:?}");
+    let handoffs = app.handoffs().await;
+    assert_eq!(handoffs.len(), 1);
+    let card = &handoffs[0]["card"];
+    assert_eq!(card["order_id"], "3721458805123456789");
+    assert_eq!(card["issue_type"], "quality");
+    assert_eq!(card["transcript"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_burst_is_answered_once_and_makes_one_ticket() {
+    let app = spawn_app().await;
+    let texts = ["在吗", "衣服收到了 开线了", "质量太差了,我要退货退款"];
+    for (i, text) in texts.iter().enumerate() {
+        let body = envelope(&format!("28410000000{i}"), "cnv-burst", text, None);
+        assert_eq!(app.taobao_push("tb", &body, HmacSha256).await.0, 200);
+    }
+    app.settle().await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        app.standin.delivered().len(),
+        1,
+        "{:?}",
+        app.standin.delivered()
+    );
+    let handoffs = app.handoffs().await;
+    assert_eq!(handoffs.len(), 1, "{handoffs:?}");
+}
+
+#[tokio::test]
+async fn cooldown_allows_one_reply_unless_the_mood_escalates() {
+    let app = spawn_app_with(Options {
+        conversation: "burst_window = \"50ms\"\ncooldown = \"1h\"",
+        ..Options::default()
+    })
+    .await;
+    let push = |i: u32, text: &'static str| {
+        let body = envelope(&format!("29000000000{i}"), "cnv-cool", text, None);
+        let app = &app;
+        async move { assert_eq!(app.taobao_push("tb", &body, HmacSha256).await.0, 200) }
+    };
+    push(1, INQUIRY).await;
+    app.standin.wait_delivered(1, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    push(2, "那大概几号能到呢").await;
+    app.settle().await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        app.standin.delivered().len(),
+        1,
+        "calm follow-up within cooldown stays unanswered"
+    );
+    push(3, "怎么还不发货!!!气死了,骗子店铺").await;
+    let delivered = app.standin.wait_delivered(2, Duration::from_secs(10)).await;
+    assert_eq!(
+        delivered.len(),
+        2,
+        "an angry escalation is answered despite the cooldown"
+    );
+}
+
+#[tokio::test]
+async fn after_handoff_the_bot_is_silent_and_the_ticket_grows_and_escalates() {
+    let app = spawn_app_with(Options {
+        conversation: "burst_window = \"50ms\"\ncooldown = \"50ms\"",
+        ..Options::default()
+    })
+    .await;
+    let first = envelope("2910000000001", "cnv-hand", COMPLAINT, None);
+    assert_eq!(app.taobao_push("tb", &first, HmacSha256).await.0, 200);
+    app.standin.wait_delivered(1, Duration::from_secs(10)).await;
+    app.settle().await;
+    let before = app.handoffs().await;
+    assert_eq!(before.len(), 1);
+    assert_eq!(before[0]["priority"], "P2");
+    tokio::time::sleep(Duration::from_millis(150)).await;
+
+    let second = envelope("2910000000002", "cnv-hand", THREAT, None);
+    assert_eq!(app.taobao_push("tb", &second, HmacSha256).await.0, 200);
+    app.settle().await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        app.standin.delivered().len(),
+        1,
+        "handed off: no second auto-reply"
+    );
+    let after = app.handoffs().await;
+    assert_eq!(after.len(), 1, "appended to the open ticket");
+    assert_eq!(after[0]["priority"], "P1", "a threat raises the priority");
+    let card = &after[0]["card"];
+    assert_eq!(card["transcript"].as_array().unwrap().len(), 2);
+    let threats: Vec<&str> = card["threats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t.as_str())
+        .collect();
+    assert!(
+        threats.contains(&"bad_review") && threats.contains(&"regulator"),
+        "{threats:?}"
+    );
+    assert!(card["sla_due"].as_str().unwrap() <= before[0]["card"]["sla_due"].as_str().unwrap());
+}

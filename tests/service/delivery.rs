@@ -1,0 +1,124 @@
+//! Outbound replies: retries, Retry-After, dead letters, idempotency keys.
+
+use crate::support::*;
+use anfu::config::TopSignMethod::HmacSha256;
+use anfu::standin::Scripted;
+use serde_json::json;
+use std::time::Duration;
+
+#[tokio::test]
+async fn platform_500_then_200_delivers_the_reply_once_with_the_same_request_id() {
+    let app = spawn_app().await;
+    app.standin.script([Scripted::status(500)]);
+    let body = envelope("2920000000001", "cnv-500", COMPLAINT, None);
+    assert_eq!(app.taobao_push("tb", &body, HmacSha256).await.0, 200);
+    let delivered = app.standin.wait_delivered(1, Duration::from_secs(10)).await;
+    app.settle().await;
+    assert_eq!(delivered.len(), 1);
+    let calls = app.standin.calls();
+    assert_eq!(calls.len(), 2, "one failure, one success");
+    assert_eq!(calls[0].fields["request_id"], calls[1].fields["request_id"]);
+    assert!(!calls[0].fields["sign"].is_empty());
+    let handoffs = app.handoffs().await;
+    assert_eq!(handoffs[0]["reply_status"], "done");
+}
+
+#[tokio::test]
+async fn a_429_retry_after_is_honoured() {
+    let app = spawn_app().await;
+    app.standin.script([Scripted::retry_after(429, 1)]);
+    let body = json!({"message_id": "m-429", "conversation_id": "c-429", "buyer": {"id": "u", "nick": "Lin"},
+                      "text": COMPLAINT, "order_id": null, "sent_at": null})
+    .to_string()
+    .into_bytes();
+    assert_eq!(app.generic_push(&body, "wh-429").await.0, 204);
+    app.standin.wait_delivered(1, Duration::from_secs(10)).await;
+    let calls = app.standin.calls();
+    assert_eq!(calls.len(), 2);
+    let waited = calls[1].at - calls[0].at;
+    assert!(
+        waited >= Duration::from_millis(990),
+        "retried after {waited:?}, asked for 1 s"
+    );
+    assert_eq!(
+        calls[0].fields["idempotency_key"],
+        calls[1].fields["idempotency_key"]
+    );
+}
+
+#[tokio::test]
+async fn a_permanent_error_dead_letters_the_job_visibly() {
+    let app = spawn_app().await;
+    app.standin
+        .script([Scripted::taobao_error(15, "isv.invalid-parameter:to_nick")]);
+    let body = envelope("2930000000001", "cnv-perm", COMPLAINT, None);
+    assert_eq!(app.taobao_push("tb", &body, HmacSha256).await.0, 200);
+    app.settle().await;
+    assert_eq!(
+        app.standin.calls().len(),
+        1,
+        "a permanent error is not retried"
+    );
+    let dead = app.jobs("dead").await;
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert_eq!(dead[0]["kind"], "reply");
+    assert!(dead[0]["last_error"]
+        .as_str()
+        .unwrap()
+        .contains("isv.invalid-parameter"));
+    assert_eq!(app.handoffs().await[0]["reply_status"], "dead");
+}
+
+#[tokio::test]
+async fn throttling_is_retried_until_attempts_run_out_then_dead_lettered() {
+    let app = spawn_app().await;
+    app.standin.script([
+        Scripted::taobao_error(7, "accesscontrol.limited-by-app-access-count"),
+        Scripted::taobao_error(7, "accesscontrol.limited-by-app-access-count"),
+        Scripted::status(503),
+    ]);
+    let body = envelope("2940000000001", "cnv-limit", COMPLAINT, None);
+    assert_eq!(app.taobao_push("tb", &body, HmacSha256).await.0, 200);
+    app.settle().await;
+    assert_eq!(app.standin.calls().len(), 3, "max_attempts = 3");
+    assert_eq!(app.jobs("dead").await.len(), 1);
+    assert!(app.standin.delivered().is_empty());
+}
+
+#[tokio::test]
+async fn rakuten_replies_fit_the_limits_and_an_expired_license_key_is_loud() {
+    let app = spawn_app().await;
+    let first = inquiry(
+        "338276-20261105-1t",
+        "收到的杯子破了一個,請問可以補寄嗎?",
+        json!([]),
+    );
+    assert_eq!(app.rakuten_push(&first).await.0, 200);
+    let delivered = app.standin.wait_delivered(1, Duration::from_secs(10)).await;
+    assert_eq!(delivered.len(), 1);
+    let call = &app.standin.calls()[0];
+    assert_eq!(call.fields["shopId"], "338276");
+    assert!(call.headers["authorization"].starts_with("ESA "));
+    assert!(call.fields["message"].chars().count() <= 2000);
+
+    let (ready, _) = app.agent(reqwest::Method::GET, "/readyz", None).await;
+    assert_eq!(ready, 200);
+    app.standin.script([Scripted::status(401)]);
+    let other = inquiry(
+        "338276-20261106-2t",
+        "包裹一直没到,再不处理我就投诉到乐天!",
+        json!([]),
+    );
+    assert_eq!(app.rakuten_push(&other).await.0, 200);
+    app.settle().await;
+    let (ready, body) = app.agent(reqwest::Method::GET, "/readyz", None).await;
+    assert_eq!(ready, 503, "{body}");
+    assert!(
+        body["alerts"]["rk"]
+            .as_str()
+            .unwrap()
+            .contains("licenseKey"),
+        "{body}"
+    );
+    assert_eq!(app.jobs("dead").await.len(), 1);
+}

@@ -1,0 +1,9 @@
+//! The service end to end: real HTTP on loopback, a real SQLite file, the stand-in platform.
+
+mod agent_api;
+mod bad_input;
+mod conversation;
+mod delivery;
+mod rakuten_poll;
+mod signatures;
+mod support;

@@ -1,0 +1,88 @@
+//! Rakuten poll mode: new inquiries and follow-ups are picked up; a restart neither misses
+//! nor repeats; a rejected licenseKey is loud.
+
+use crate::support::*;
+use serde_json::json;
+use std::time::Duration;
+
+fn replies_for(app: &TestApp, inquiry: &str) -> usize {
+    app.standin
+        .delivered()
+        .iter()
+        .filter(|d| d.conversation_id == inquiry)
+        .count()
+}
+
+#[tokio::test]
+async fn polling_picks_up_inquiries_and_a_restart_neither_misses_nor_repeats() {
+    let app = spawn_app().await;
+    app.standin.add_inquiry(inquiry(
+        "338276-20261107-9p",
+        "請問這個杯子可以用洗碗機洗嗎?",
+        json!([]),
+    ));
+    assert!(
+        wait_until(Duration::from_secs(10), || async {
+            replies_for(&app, "338276-20261107-9p") == 1
+        })
+        .await
+    );
+    let polls_before = app.standin.polls();
+
+    let app = app.restart().await;
+    // The same inquiry is still listed: polled again after the restart, it is not repeated.
+    assert!(
+        wait_until(Duration::from_secs(10), || async {
+            app.standin.polls() >= polls_before + 2
+        })
+        .await
+    );
+    app.settle().await;
+    assert_eq!(replies_for(&app, "338276-20261107-9p"), 1);
+    let cursor_kept = app.standin.polls() > polls_before;
+    assert!(cursor_kept);
+
+    // A new inquiry arriving while anfu is down is found after the restart.
+    let mut app = app;
+    app.shutdown().await;
+    app.standin.add_inquiry(inquiry(
+        "338276-20261108-3q",
+        "收到的盤子破了,可以補寄嗎?",
+        json!([]),
+    ));
+    let app = app.restart().await;
+    assert!(
+        wait_until(Duration::from_secs(10), || async {
+            replies_for(&app, "338276-20261108-3q") == 1
+        })
+        .await
+    );
+    assert_eq!(
+        app.handoffs().await.len(),
+        1,
+        "the damaged plate is a complaint"
+    );
+}
+
+#[tokio::test]
+async fn an_expired_license_key_on_poll_shows_in_readyz() {
+    let app = spawn_app().await;
+    app.standin.fail_polls_with(Some(401));
+    let ready = wait_until(Duration::from_secs(10), || async {
+        let (status, body) = app.agent(reqwest::Method::GET, "/readyz", None).await;
+        status == 503
+            && body["alerts"]["rkpoll"]
+                .as_str()
+                .is_some_and(|a| a.contains("licenseKey"))
+    })
+    .await;
+    assert!(ready, "readyz must report the rejected licenseKey");
+    app.standin.fail_polls_with(None);
+    assert!(
+        wait_until(Duration::from_secs(10), || async {
+            app.agent(reqwest::Method::GET, "/readyz", None).await.0 == 200
+        })
+        .await,
+        "the alert clears once polling works again"
+    );
+}
