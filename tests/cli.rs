@@ -161,6 +161,84 @@ fn check_accepts_the_shipped_data_and_refuses_a_broken_folder() {
 }
 
 #[test]
+fn check_and_serve_refuse_a_broken_replies_folder_naming_file_and_line() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().expect("tmp");
+    for entry in std::fs::read_dir(root.join("replies")).expect("replies/") {
+        let path = entry.expect("entry").path();
+        std::fs::copy(&path, dir.path().join(path.file_name().expect("name"))).expect("copy");
+    }
+    let hans = dir.path().join("zh-Hans.toml");
+    let text = std::fs::read_to_string(&hans).expect("read");
+    let index = text
+        .lines()
+        .position(|l| !l.trim_start().starts_with('#') && l.contains("{handoff_eta}"))
+        .expect("a template with the slot");
+    let line = index + 1;
+    let broken: Vec<String> = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == index {
+                l.replacen("{handoff_eta}", "{handof_eta}", 1)
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    let broken = broken.join("\n");
+    std::fs::write(&hans, broken).expect("write");
+    let replies = dir.path().to_string_lossy().to_string();
+    let out = anfu(&["check", "--replies", &replies], b"");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("zh-Hans.toml:{line}:")) && stderr.contains("handof_eta"),
+        "{stderr}"
+    );
+
+    // The server refuses to start on the same data, with the same message.
+    let config = dir.path().join("anfu.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nagent_token = \"t\"\nlisten = \"127.0.0.1:0\"\n[storage]\nurl = \"sqlite://{}\"\n[data]\nreplies = \"{}\"\n",
+            dir.path().join("a.db").display(),
+            replies
+        ),
+    )
+    .expect("write config");
+    let out = anfu(&["serve", "--config", &config.to_string_lossy()], b"");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("zh-Hans.toml:{line}:")),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn serve_refuses_unknown_config_keys_and_missing_secrets() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let config = dir.path().join("anfu.toml");
+    let cases = [
+        ("unknown key", "[server]\nagent_token = \"t\"\nlistn = \"x\"\n", "listn"),
+        (
+            "missing secret",
+            "[server]\nagent_token = \"t\"\n[[shops]]\nid = \"s\"\nplatform = \"taobao\"\napi_base = \"https://x\"\napp_key = \"1\"\nsession = \"x\"\n",
+            "shops[0] (id `s`).secret is missing",
+        ),
+    ];
+    for (name, text, want) in cases {
+        std::fs::write(&config, text).expect("write");
+        let out = anfu(&["serve", "--config", &config.to_string_lossy()], b"");
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(want), "{name}: {stderr}");
+    }
+}
+
+#[test]
 fn eval_reports_metrics_for_both_schemas() {
     let out = anfu(
         &["eval", "fixtures/labelled/holdout.jsonl", "--errors"],

@@ -304,3 +304,6 @@ impl Config {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,163 @@
+use super::*;
+
+const SHOPS: &str = r#"
+[server]
+agent_token = "t"
+[[shops]]
+id = "xiaoyu"
+platform = "taobao"
+api_base = "https://gw.example"
+app_key = "12345678"
+secret = "s"
+session = "x"
+[[shops]]
+id = "rk"
+platform = "rakuten"
+api_base = "https://api.rms.example"
+service_secret = "SP"
+license_key = "SL"
+[[shops]]
+id = "gen"
+platform = "generic"
+api_base = "https://api.example"
+secret = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
+"#;
+
+fn load(text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Config::from_layers(Some(text), Some(Path::new("anfu.toml")), env)
+}
+
+#[test]
+fn defaults_fill_everything_the_file_leaves_out() {
+    let c = load(SHOPS, &[]).unwrap();
+    assert_eq!(c.server.listen, "127.0.0.1:8080");
+    assert_eq!(c.storage.url, "sqlite://anfu.db");
+    assert_eq!(c.sla.p3.0, std::time::Duration::from_secs(24 * 3600));
+    assert_eq!(c.shops.len(), 3);
+    assert_eq!(c.shop("rk").unwrap().mode, RakutenMode::Poll);
+    assert_eq!(
+        c.shop("xiaoyu").unwrap().sign_method,
+        TopSignMethod::HmacSha256
+    );
+}
+
+#[test]
+fn environment_overrides_the_file() {
+    let c = load(
+        SHOPS,
+        &[
+            ("ANFU_SERVER__LISTEN", "0.0.0.0:9000"),
+            ("ANFU_WORKER__CONCURRENCY", "7"),
+            ("ANFU_SHOPS__XIAOYU__SECRET", "from-env"),
+            ("ANFU_SLA__P1", "30m"),
+            ("HOME", "/root"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(c.server.listen, "0.0.0.0:9000");
+    assert_eq!(c.worker.concurrency, 7);
+    assert_eq!(
+        c.shop("xiaoyu").unwrap().secret.as_deref(),
+        Some("from-env")
+    );
+    assert_eq!(c.sla.p1.0, std::time::Duration::from_secs(1800));
+}
+
+#[test]
+fn problems_name_the_key() {
+    let without = |key: &str| {
+        SHOPS
+            .lines()
+            .filter(|l| !l.starts_with(&format!("{key} =")))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let cases: Vec<(&str, String, Vec<(&str, &str)>, &str)> = vec![
+        (
+            "unknown key in a section",
+            SHOPS.replace("agent_token = \"t\"", "agent_token = \"t\"\nlistn = \"x\""),
+            vec![],
+            "[server]: unknown field `listn`",
+        ),
+        (
+            "unknown section",
+            format!("{SHOPS}\n[servr]\nlisten = \"x\""),
+            vec![],
+            "servr",
+        ),
+        (
+            "unknown shop key",
+            SHOPS.replace("session = \"x\"", "sesion = \"x\""),
+            vec![],
+            "shops[0] (id `xiaoyu`): unknown field `sesion`",
+        ),
+        (
+            "missing taobao secret",
+            without("session"),
+            vec![],
+            "shops[0] (id `xiaoyu`).session is missing",
+        ),
+        (
+            "missing rakuten license",
+            without("license_key"),
+            vec![],
+            "shops[1] (id `rk`).license_key is missing",
+        ),
+        (
+            "generic secret not whsec",
+            SHOPS.replace("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD", "plain"),
+            vec![],
+            "shops[2] (id `gen`).secret must be whsec_",
+        ),
+        (
+            "missing agent token",
+            SHOPS.replace("agent_token = \"t\"", ""),
+            vec![],
+            "server.agent_token is missing",
+        ),
+        (
+            "bad duration",
+            format!("{SHOPS}\n[conversation]\ncooldown = \"10 minutes\""),
+            vec![],
+            "[conversation]",
+        ),
+        (
+            "unknown platform",
+            SHOPS.replace("\"generic\"", "\"shopify\""),
+            vec![],
+            "shops[2] (id `gen`)",
+        ),
+        (
+            "syntax error with line",
+            format!("{SHOPS}\n[server\n"),
+            vec![],
+            "anfu.toml:",
+        ),
+        (
+            "env for an unknown shop",
+            SHOPS.to_string(),
+            vec![("ANFU_SHOPS__NOPE__SECRET", "x")],
+            "no shops entry with id `nope`",
+        ),
+        (
+            "env number that is not",
+            SHOPS.to_string(),
+            vec![("ANFU_WORKER__CONCURRENCY", "many")],
+            "ANFU_WORKER__CONCURRENCY",
+        ),
+        (
+            "postgres not in this build",
+            format!("{SHOPS}\n[storage]\nurl = \"postgres://x\""),
+            vec![],
+            "storage.url",
+        ),
+    ];
+    for (name, text, env, want) in cases {
+        let err = load(&text, &env).expect_err(name).to_string();
+        assert!(err.contains(want), "{name}: `{err}` lacks `{want}`");
+    }
+}
