@@ -76,7 +76,8 @@ fn problems_name_the_key() {
             .collect::<Vec<_>>()
             .join("\n")
     };
-    let cases: Vec<(&str, String, Vec<(&str, &str)>, &str)> = vec![
+    type Case<'a> = (&'a str, String, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
         (
             "unknown key in a section",
             SHOPS.replace("agent_token = \"t\"", "agent_token = \"t\"\nlistn = \"x\""),
