@@ -19,6 +19,8 @@ pub enum StoreError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
 }
 
 /// Milliseconds since the Unix epoch: every time in the store.
@@ -173,8 +175,14 @@ pub trait Store: Send + Sync + 'static {
         shop: &str,
         conversation: &str,
     ) -> Result<ConversationState, StoreError>;
-    /// Writes a processing step's decisions and completes its job, all or nothing.
-    async fn commit_processing(&self, outcome: ProcessOutcome) -> Result<(), StoreError>;
+    /// Writes a processing step's decisions and completes its job, all or nothing. The reply
+    /// job, if any, is stored already claimed (leased) by the caller, who delivers it at once;
+    /// its id is returned. Should the caller die, the lease runs out and any worker retries.
+    async fn commit_processing(
+        &self,
+        outcome: ProcessOutcome,
+        lease_ms: Millis,
+    ) -> Result<Option<i64>, StoreError>;
 
     async fn handoffs(&self, filter: &HandoffFilter) -> Result<Vec<Handoff>, StoreError>;
     async fn handoff(&self, id: i64) -> Result<Handoff, StoreError>;

@@ -15,7 +15,19 @@ const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/sqlite/0
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    accepts: tokio::sync::mpsc::Sender<AcceptRequest>,
 }
+
+/// One webhook message waiting for the next group commit.
+struct AcceptRequest {
+    shop: String,
+    platform: String,
+    message: BuyerMessage,
+    done: tokio::sync::oneshot::Sender<Result<bool, StoreError>>,
+}
+
+/// Messages committed together in one transaction (one fsync) at most.
+const MAX_GROUP: usize = 256;
 
 impl SqliteStore {
     /// Opens (creating if needed) and migrates the database at `url` (`sqlite://PATH`).
@@ -23,7 +35,10 @@ impl SqliteStore {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
+            // Worker bookkeeping may lose its last steps on power loss (they are redone, and
+            // sends are idempotent); accepted messages may not: their group commit switches
+            // to FULL, whose fsync of the WAL also covers everything written before.
+            .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
         let writer = SqlitePoolOptions::new()
@@ -35,8 +50,107 @@ impl SqliteStore {
             .max_connections(4)
             .connect_with(options.read_only(true))
             .await?;
-        Ok(SqliteStore { writer, reader })
+        let (accepts, queue) = tokio::sync::mpsc::channel(4 * MAX_GROUP);
+        tokio::spawn(group_commits(writer.clone(), queue));
+        Ok(SqliteStore {
+            writer,
+            reader,
+            accepts,
+        })
     }
+}
+
+/// Group commit: every message that arrived while the previous transaction was being
+/// synced goes into the next one, so many webhooks share one fsync.
+async fn group_commits(pool: SqlitePool, mut queue: tokio::sync::mpsc::Receiver<AcceptRequest>) {
+    while let Some(first) = queue.recv().await {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match queue.try_recv() {
+                Ok(next) => group.push(next),
+                Err(_) => break,
+            }
+        }
+        match commit_group(&pool, &group).await {
+            Ok(inserted) => {
+                for (request, new) in group.into_iter().zip(inserted) {
+                    let _ = request.done.send(Ok(new));
+                }
+            }
+            Err(e) => {
+                let message = e.to_string();
+                for request in group {
+                    let _ = request.done.send(Err(StoreError::Unavailable(format!(
+                        "group commit failed: {message}"
+                    ))));
+                }
+            }
+        }
+    }
+}
+
+async fn commit_group(pool: &SqlitePool, group: &[AcceptRequest]) -> Result<Vec<bool>, StoreError> {
+    let now = now_ms();
+    let mut conn = pool.acquire().await?;
+    sqlx::query("PRAGMA synchronous = FULL")
+        .execute(&mut *conn)
+        .await?;
+    let result = async {
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        let mut inserted = Vec::with_capacity(group.len());
+        for r in group {
+            inserted.push(insert_message(&mut tx, &r.shop, &r.platform, &r.message, now).await?);
+        }
+        tx.commit().await?;
+        Ok::<_, StoreError>(inserted)
+    }
+    .await;
+    sqlx::query("PRAGMA synchronous = NORMAL")
+        .execute(&mut *conn)
+        .await?;
+    result
+}
+
+async fn insert_message(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    shop: &str,
+    platform: &str,
+    m: &BuyerMessage,
+    now: Millis,
+) -> Result<bool, StoreError> {
+    let inserted = sqlx::query(
+        "INSERT INTO messages (shop, platform, message_key, conversation_id, buyer_id, buyer_nick, text, order_id, sent_at, received_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (shop, message_key) DO NOTHING",
+    )
+    .bind(shop)
+    .bind(platform)
+    .bind(&m.message_key)
+    .bind(&m.conversation_id)
+    .bind(&m.buyer_id)
+    .bind(&m.buyer_nick)
+    .bind(&m.text)
+    .bind(&m.order_id)
+    .bind(&m.sent_at)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if inserted {
+        // A pending processing job of the conversation already covers this message.
+        sqlx::query(
+            "INSERT INTO jobs (kind, shop, conversation_id, payload, status, run_at, created_at, updated_at)
+             VALUES ('process', ?, ?, '{}', 'pending', ?, ?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(shop)
+        .bind(&m.conversation_id)
+        .bind(now)
+        .bind(now)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(inserted)
 }
 
 async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
@@ -116,14 +230,14 @@ impl SqliteStore {
              FROM handoffs h LEFT JOIN jobs j ON j.id = h.reply_job WHERE h.id = ?",
         )
         .bind(id)
-        .fetch_optional(&self.writer)
+        .fetch_optional(&self.reader)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("handoff {id}")))?;
         let notes = sqlx::query(
             "SELECT author, text, created_at FROM handoff_notes WHERE handoff_id = ? ORDER BY id",
         )
         .bind(id)
-        .fetch_all(&self.writer)
+        .fetch_all(&self.reader)
         .await?
         .iter()
         .map(|r| {
@@ -168,42 +282,16 @@ impl Store for SqliteStore {
         platform: &str,
         m: &BuyerMessage,
     ) -> Result<bool, StoreError> {
-        let now = now_ms();
-        let mut tx = self.writer.begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO messages (shop, platform, message_key, conversation_id, buyer_id, buyer_nick, text, order_id, sent_at, received_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (shop, message_key) DO NOTHING",
-        )
-        .bind(shop)
-        .bind(platform)
-        .bind(&m.message_key)
-        .bind(&m.conversation_id)
-        .bind(&m.buyer_id)
-        .bind(&m.buyer_nick)
-        .bind(&m.text)
-        .bind(&m.order_id)
-        .bind(&m.sent_at)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if inserted {
-            // A pending processing job of the conversation already covers this message.
-            sqlx::query(
-                "INSERT INTO jobs (kind, shop, conversation_id, payload, status, run_at, created_at, updated_at)
-                 VALUES ('process', ?, ?, '{}', 'pending', ?, ?, ?) ON CONFLICT DO NOTHING",
-            )
-            .bind(shop)
-            .bind(&m.conversation_id)
-            .bind(now)
-            .bind(now)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(inserted)
+        let (done, answer) = tokio::sync::oneshot::channel();
+        let request = AcceptRequest {
+            shop: shop.to_string(),
+            platform: platform.to_string(),
+            message: m.clone(),
+            done,
+        };
+        let gone = || StoreError::Unavailable("the store's committer has stopped".into());
+        self.accepts.send(request).await.map_err(|_| gone())?;
+        answer.await.map_err(|_| gone())?
     }
 
     async fn claim_job(&self, lease_ms: Millis) -> Result<Option<Job>, StoreError> {
@@ -296,7 +384,7 @@ impl Store for SqliteStore {
         sqlx::query(&sql)
             .bind(shop)
             .bind(conversation)
-            .fetch_all(&self.writer)
+            .fetch_all(&self.reader)
             .await?
             .iter()
             .map(message_from)
@@ -316,7 +404,7 @@ impl Store for SqliteStore {
             .bind(shop)
             .bind(conversation)
             .bind(since)
-            .fetch_all(&self.writer)
+            .fetch_all(&self.reader)
             .await?
             .iter()
             .map(message_from)
@@ -333,7 +421,7 @@ impl Store for SqliteStore {
         )
         .bind(shop)
         .bind(conversation)
-        .fetch_optional(&self.writer)
+        .fetch_optional(&self.reader)
         .await?;
         let Some(row) = row else {
             return Ok(ConversationState::default());
@@ -346,7 +434,11 @@ impl Store for SqliteStore {
         })
     }
 
-    async fn commit_processing(&self, o: ProcessOutcome) -> Result<(), StoreError> {
+    async fn commit_processing(
+        &self,
+        o: ProcessOutcome,
+        lease_ms: Millis,
+    ) -> Result<Option<i64>, StoreError> {
         let now = now_ms();
         let mut tx = self.writer.begin().await?;
         for id in &o.processed {
@@ -358,12 +450,13 @@ impl Store for SqliteStore {
         let reply_job = match &o.reply {
             Some(reply) => Some(
                 sqlx::query(
-                    "INSERT INTO jobs (kind, shop, conversation_id, payload, status, run_at, created_at, updated_at)
-                     VALUES ('reply', ?, ?, ?, 'pending', ?, ?, ?) RETURNING id",
+                    "INSERT INTO jobs (kind, shop, conversation_id, payload, status, attempts, lease_until, run_at, created_at, updated_at)
+                     VALUES ('reply', ?, ?, ?, 'running', 1, ?, ?, ?, ?) RETURNING id",
                 )
                 .bind(&o.shop)
                 .bind(&o.conversation_id)
                 .bind(serde_json::to_string(reply).expect("payload serialises"))
+                .bind(now + lease_ms)
                 .bind(now)
                 .bind(now)
                 .bind(now)
@@ -433,7 +526,7 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(reply_job)
     }
 
     async fn handoffs(&self, f: &HandoffFilter) -> Result<Vec<Handoff>, StoreError> {
@@ -513,7 +606,7 @@ impl Store for SqliteStore {
         Ok(
             sqlx::query_scalar("SELECT position FROM cursors WHERE shop = ?")
                 .bind(shop)
-                .fetch_optional(&self.writer)
+                .fetch_optional(&self.reader)
                 .await?,
         )
     }

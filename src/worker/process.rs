@@ -8,7 +8,7 @@ use crate::domain::handoff::{mood_rank, more_urgent};
 use crate::domain::{Analysis, HandoffCard, Intent, Lang, TranscriptLine};
 use crate::reply::Slots;
 use crate::store::{
-    now_ms, ConversationState, HandoffChange, Job, Millis, ProcessOutcome, ReplyPayload,
+    now_ms, ConversationState, HandoffChange, Job, JobKind, Millis, ProcessOutcome, ReplyPayload,
     StoreError, StoredMessage,
 };
 
@@ -52,7 +52,26 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
             decide(state, shop, job, conversation, &burst, processed, now)
         }
     };
-    store.commit_processing(outcome).await
+    let reply = outcome.reply.clone();
+    let lease = state.config.worker.lease.0.as_millis() as i64;
+    let reply_job = store.commit_processing(outcome, lease).await?;
+    // Deliver at once rather than queueing behind other work: the buyer is waiting.
+    if let (Some(id), Some(reply)) = (reply_job, reply) {
+        let job = Job {
+            id,
+            kind: JobKind::Reply,
+            shop: job.shop.clone(),
+            conversation_id: job.conversation_id.clone(),
+            payload: serde_json::to_value(reply).expect("payload serialises"),
+            status: "running".into(),
+            attempts: 1,
+            last_error: None,
+        };
+        if let Err(e) = super::deliver::run(state, &job).await {
+            super::fail(state, &job, &e.to_string(), None).await?;
+        }
+    }
+    Ok(())
 }
 
 fn joined(messages: &[StoredMessage]) -> String {
