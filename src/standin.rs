@@ -72,6 +72,7 @@ impl Scripted {
 struct Inner {
     calls: Vec<Call>,
     delivered: Vec<Delivered>,
+    delivered_keys: std::collections::HashSet<String>,
     script: VecDeque<Scripted>,
     inquiries: Vec<Value>,
     inquiries_status: Option<u16>,
@@ -125,6 +126,11 @@ impl StandIn {
         self.inner.lock().expect("lock").polls
     }
 
+    /// How many send calls arrived (cheap, for polling under load).
+    pub fn call_count(&self) -> usize {
+        self.inner.lock().expect("lock").calls.len()
+    }
+
     pub fn calls(&self) -> Vec<Call> {
         self.inner.lock().expect("lock").calls.clone()
     }
@@ -176,7 +182,7 @@ fn record(inner: &Mutex<Inner>, call: Call) -> Option<Response> {
 /// Delivers unless the key was seen; returns false for a duplicate.
 fn deliver(inner: &Mutex<Inner>, d: Delivered) -> bool {
     let mut inner = inner.lock().expect("lock");
-    if inner.delivered.iter().any(|x| x.key == d.key) {
+    if !inner.delivered_keys.insert(d.key.clone()) {
         return false;
     }
     inner.delivered.push(d);

@@ -9,13 +9,23 @@ use sqlx::{Row, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/sqlite/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/sqlite/0001_init.sql")),
+    (
+        2,
+        include_str!("../../migrations/sqlite/0002_job_indexes.sql"),
+    ),
+];
+
+/// How often claiming also takes back jobs whose worker's lease ran out.
+const REQUEUE_EVERY_MS: i64 = 1_000;
 
 #[derive(Clone)]
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
     accepts: tokio::sync::mpsc::Sender<AcceptRequest>,
+    last_requeue: std::sync::Arc<std::sync::atomic::AtomicI64>,
 }
 
 /// One webhook message waiting for the next group commit.
@@ -39,6 +49,9 @@ impl SqliteStore {
             // sends are idempotent); accepted messages may not: their group commit switches
             // to FULL, whose fsync of the WAL also covers everything written before.
             .synchronous(SqliteSynchronous::Normal)
+            // Checkpoints fsync the database; every job update writes a few pages, so the
+            // default (1000 pages) would checkpoint every few messages under load.
+            .pragma("wal_autocheckpoint", "20000")
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
         let writer = SqlitePoolOptions::new()
@@ -56,6 +69,7 @@ impl SqliteStore {
             writer,
             reader,
             accepts,
+            last_requeue: Default::default(),
         })
     }
 }
@@ -295,16 +309,41 @@ impl Store for SqliteStore {
     }
 
     async fn claim_job(&self, lease_ms: Millis) -> Result<Option<Job>, StoreError> {
+        use std::sync::atomic::Ordering;
         let now = now_ms();
+        // Expired leases (a worker died mid-job) go back to the queue, checked now and then
+        // rather than in every claim so that the claim itself stays an index lookup.
+        if now - self.last_requeue.load(Ordering::Relaxed) >= REQUEUE_EVERY_MS {
+            self.last_requeue.store(now, Ordering::Relaxed);
+            // A processing job is redundant when another one already waits for its
+            // conversation (it will take the same messages); requeueing it would break the
+            // one-pending-per-conversation index.
+            sqlx::query(
+                "UPDATE jobs SET status = 'done', lease_until = NULL, updated_at = ?1
+                 WHERE status = 'running' AND lease_until < ?1 AND kind = 'process'
+                   AND EXISTS (SELECT 1 FROM jobs p WHERE p.shop = jobs.shop
+                     AND p.conversation_id = jobs.conversation_id AND p.kind = 'process'
+                     AND p.status = 'pending')",
+            )
+            .bind(now)
+            .execute(&self.writer)
+            .await?;
+            sqlx::query(
+                "UPDATE jobs SET status = 'pending', run_at = ?1, lease_until = NULL, updated_at = ?1
+                 WHERE status = 'running' AND lease_until < ?1",
+            )
+            .bind(now)
+            .execute(&self.writer)
+            .await?;
+        }
         let sql = format!(
             "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_until = ?1, updated_at = ?2
              WHERE id = (
                SELECT j.id FROM jobs j
-               WHERE ((j.status = 'pending' AND j.run_at <= ?2) OR (j.status = 'running' AND j.lease_until < ?2))
+               WHERE j.status = 'pending' AND j.run_at <= ?2
                  AND NOT (j.kind = 'process' AND EXISTS (
-                   SELECT 1 FROM jobs r WHERE r.kind = 'process' AND r.status = 'running'
-                     AND r.lease_until >= ?2 AND r.shop = j.shop
-                     AND r.conversation_id = j.conversation_id AND r.id <> j.id))
+                   SELECT 1 FROM jobs r WHERE r.shop = j.shop AND r.conversation_id = j.conversation_id
+                     AND r.kind = 'process' AND r.status = 'running' AND r.id <> j.id))
                ORDER BY j.run_at, j.id LIMIT 1)
              RETURNING {JOB_COLUMNS}"
         );
