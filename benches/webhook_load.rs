@@ -120,8 +120,8 @@ async fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(5);
-    // The open-loop rate (ANFU_LOAD_rate, default 1000 req/s).
-    let rate: u64 = std::env::var("ANFU_LOAD_rate")
+    // The open-loop rate (ANFU_LOAD_RATE, default 1000 req/s).
+    let rate: u64 = std::env::var("ANFU_LOAD_RATE")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(1000);
