@@ -6,6 +6,7 @@ use super::*;
 use crate::domain::{HandoffCard, Priority};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -46,8 +47,8 @@ impl SqliteStore {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             // Worker bookkeeping may lose its last steps on power loss (they are redone, and
-            // sends are idempotent); accepted messages may not: their group commit switches
-            // to FULL, whose fsync of the WAL also covers everything written before.
+            // sends are idempotent); accepted messages may not: their group commit fsyncs the
+            // WAL before acknowledging (see `group_commits`).
             .synchronous(SqliteSynchronous::Normal)
             // Checkpoints fsync the database; every job update writes a few pages, so the
             // default (1000 pages) would checkpoint every few messages under load.
@@ -56,15 +57,20 @@ impl SqliteStore {
             .foreign_keys(true);
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
             .connect_with(options.clone())
             .await?;
         migrate(&writer).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(options.read_only(true))
+            .connect_with(options.clone().read_only(true))
             .await?;
+        let mut wal = options.get_filename().as_os_str().to_owned();
+        wal.push("-wal");
         let (accepts, queue) = tokio::sync::mpsc::channel(4 * MAX_GROUP);
-        tokio::spawn(group_commits(writer.clone(), queue));
+        tokio::spawn(group_commits(writer.clone(), PathBuf::from(wal), queue));
         Ok(SqliteStore {
             writer,
             reader,
@@ -74,9 +80,16 @@ impl SqliteStore {
     }
 }
 
-/// Group commit: every message that arrived while the previous transaction was being
-/// synced goes into the next one, so many webhooks share one fsync.
-async fn group_commits(pool: SqlitePool, mut queue: tokio::sync::mpsc::Receiver<AcceptRequest>) {
+/// Group commit: every message that arrived while the previous batch was being written goes
+/// into the next transaction. The transaction commits without waiting for the disk (the
+/// connection is free for the workers at once); then the WAL file is fsynced — what
+/// `synchronous = FULL` would do — and only then is the batch acknowledged. Batches overlap:
+/// a later fsync covers earlier frames too.
+async fn group_commits(
+    pool: SqlitePool,
+    wal: PathBuf,
+    mut queue: tokio::sync::mpsc::Receiver<AcceptRequest>,
+) {
     while let Some(first) = queue.recv().await {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -85,44 +98,59 @@ async fn group_commits(pool: SqlitePool, mut queue: tokio::sync::mpsc::Receiver<
                 Err(_) => break,
             }
         }
-        match commit_group(&pool, &group).await {
-            Ok(inserted) => {
-                for (request, new) in group.into_iter().zip(inserted) {
-                    let _ = request.done.send(Ok(new));
+        let committed = commit_group(&pool, &group).await;
+        let wal = wal.clone();
+        tokio::spawn(async move {
+            let outcome = match committed {
+                Ok(inserted) => match tokio::task::spawn_blocking(move || sync_wal(&wal)).await {
+                    Ok(Ok(())) => Ok(inserted),
+                    Ok(Err(e)) => Err(format!("fsync: {e}")),
+                    Err(e) => Err(format!("fsync task: {e}")),
+                },
+                Err(e) => Err(e.to_string()),
+            };
+            match outcome {
+                Ok(inserted) => {
+                    for (request, new) in group.into_iter().zip(inserted) {
+                        let _ = request.done.send(Ok(new));
+                    }
+                }
+                Err(message) => {
+                    tracing::error!(%message, "group commit failed; the platform will redeliver");
+                    for request in group {
+                        let _ = request.done.send(Err(StoreError::Unavailable(format!(
+                            "group commit failed: {message}"
+                        ))));
+                    }
                 }
             }
-            Err(e) => {
-                let message = e.to_string();
-                for request in group {
-                    let _ = request.done.send(Err(StoreError::Unavailable(format!(
-                        "group commit failed: {message}"
-                    ))));
-                }
-            }
+        });
+    }
+}
+
+/// Makes committed WAL frames durable. Without a WAL file everything was checkpointed into
+/// the database file (SQLite syncs it before removing the WAL): sync that instead.
+fn sync_wal(wal: &Path) -> std::io::Result<()> {
+    match std::fs::File::open(wal) {
+        Ok(file) => file.sync_data(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let wal = wal.to_string_lossy();
+            let db = wal.strip_suffix("-wal").unwrap_or(&wal);
+            std::fs::File::open(db)?.sync_data()
         }
+        Err(e) => Err(e),
     }
 }
 
 async fn commit_group(pool: &SqlitePool, group: &[AcceptRequest]) -> Result<Vec<bool>, StoreError> {
     let now = now_ms();
-    let mut conn = pool.acquire().await?;
-    sqlx::query("PRAGMA synchronous = FULL")
-        .execute(&mut *conn)
-        .await?;
-    let result = async {
-        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        let mut inserted = Vec::with_capacity(group.len());
-        for r in group {
-            inserted.push(insert_message(&mut tx, &r.shop, &r.platform, &r.message, now).await?);
-        }
-        tx.commit().await?;
-        Ok::<_, StoreError>(inserted)
+    let mut tx = pool.begin().await?;
+    let mut inserted = Vec::with_capacity(group.len());
+    for r in group {
+        inserted.push(insert_message(&mut tx, &r.shop, &r.platform, &r.message, now).await?);
     }
-    .await;
-    sqlx::query("PRAGMA synchronous = NORMAL")
-        .execute(&mut *conn)
-        .await?;
-    result
+    tx.commit().await?;
+    Ok(inserted)
 }
 
 async fn insert_message(
