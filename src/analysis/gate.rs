@@ -49,15 +49,42 @@ fn split_top_level(chars: &[char]) -> Option<Vec<&[char]>> {
     Some(out)
 }
 
+/// Every literal set a pattern requires, all at once: a text can only match if, for each set,
+/// it contains one of its literals. Stricter than [`required_literals`] (which keeps the best
+/// set only); patterns with top-level alternation fall back to that one set.
+pub fn required_groups(pattern: &str) -> Option<Vec<Vec<String>>> {
+    let chars: Vec<char> = pattern.chars().collect();
+    let branches = split_top_level(&chars)?;
+    if let [branch] = branches.as_slice() {
+        let mut groups = Vec::new();
+        branch_requirement_into(branch, &mut groups)?;
+        groups.retain(|g| !g.is_empty());
+        for g in &mut groups {
+            g.sort();
+            g.dedup();
+        }
+        if !groups.is_empty() {
+            return Some(groups);
+        }
+    }
+    required_literals(pattern).map(|set| vec![set])
+}
+
 /// The best required literal set of one alternation branch.
 fn branch_requirement(branch: &[char]) -> Option<Vec<String>> {
+    branch_requirement_into(branch, &mut Vec::new())
+}
+
+/// Like [`branch_requirement`], also collecting every required set into `all`.
+fn branch_requirement_into(branch: &[char], all: &mut Vec<Vec<String>>) -> Option<Vec<String>> {
     let mut best: Option<Vec<String>> = None;
     let mut run = String::new();
-    let consider = |candidate: Vec<String>, best: &mut Option<Vec<String>>| {
+    let mut consider = |candidate: Vec<String>, best: &mut Option<Vec<String>>| {
         let quality = |set: &Vec<String>| set.iter().map(|s| s.chars().count()).min().unwrap_or(0);
         if candidate.is_empty() || quality(&candidate) == 0 {
             return;
         }
+        all.push(candidate.clone());
         let better = match best {
             None => true,
             Some(b) => {
@@ -260,6 +287,41 @@ mod tests {
             let expected: Option<Vec<String>> =
                 expected.map(|v| v.iter().map(|s| s.to_string()).collect());
             assert_eq!(got, expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn every_required_set_is_collected() {
+        let cases: &[(&str, &str, Option<Vec<Vec<&str>>>)] = &[
+            (
+                "three required groups",
+                "(用了|才用)[^。]{0,10}(就|又)(坏|断)",
+                Some(vec![
+                    vec!["才用", "用了"],
+                    vec!["又", "就"],
+                    vec!["坏", "断"],
+                ]),
+            ),
+            (
+                "optional groups are left out",
+                "(用了)?(就|又)?坏了",
+                Some(vec![vec!["坏了"]]),
+            ),
+            (
+                "top-level alternation falls back to one set",
+                "降价了|便宜了",
+                Some(vec![vec!["便宜了", "降价了"]]),
+            ),
+            ("nothing required", "[0-9]+", None),
+        ];
+        for (name, pattern, want) in cases {
+            let want: Option<Vec<Vec<String>>> = want.as_ref().map(|groups| {
+                groups
+                    .iter()
+                    .map(|g| g.iter().map(|s| s.to_string()).collect())
+                    .collect()
+            });
+            assert_eq!(required_groups(pattern), want, "{name}");
         }
     }
 }

@@ -8,7 +8,7 @@
 //! (negation, containment), which needs every candidate, not just the leftmost-longest.
 
 use super::data_error::{from_toml, line_of, DataError, DataErrors};
-use super::gate::required_literals;
+use super::gate::required_groups;
 use super::normalize::{normalize_term, Normalized};
 use crate::domain::{Demand, Intent, IssueType, Mood, Threat};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
@@ -332,25 +332,32 @@ impl Lexicon {
     }
 }
 
-/// Which patterns could match a text: each pattern's required literals go into one
-/// automaton; patterns without any run on every text.
+/// Which patterns could match a text: every literal set a pattern requires goes into one
+/// automaton; a pattern runs only when each of its sets has a hit (patterns with no
+/// required literal run on every text).
 struct Gates {
     automaton: AhoCorasick,
-    /// automaton pattern → regex index
-    owner: Vec<usize>,
+    /// automaton pattern → (regex index, bit of the required set)
+    owner: Vec<(usize, u64)>,
+    /// per regex: the bits of all its required sets
+    full: Vec<u64>,
     ungated: Vec<usize>,
-    count: usize,
 }
 
 impl Gates {
     fn new(regexes: &[(Regex, Entry)]) -> Result<Gates, aho_corasick::BuildError> {
         let (mut literals, mut owner, mut ungated) = (Vec::new(), Vec::new(), Vec::new());
+        let mut full = vec![0u64; regexes.len()];
         for (index, (regex, _)) in regexes.iter().enumerate() {
-            match required_literals(regex.as_str()) {
-                Some(set) => {
-                    for literal in set {
-                        literals.push(literal);
-                        owner.push(index);
+            match required_groups(regex.as_str()) {
+                Some(groups) => {
+                    // Any subset of the required sets is still a sound filter.
+                    for (g, set) in groups.into_iter().take(64).enumerate() {
+                        full[index] |= 1 << g;
+                        for literal in set {
+                            literals.push(literal);
+                            owner.push((index, 1u64 << g));
+                        }
                     }
                 }
                 None => ungated.push(index),
@@ -359,26 +366,49 @@ impl Gates {
         Ok(Gates {
             automaton: AhoCorasick::new(&literals)?,
             owner,
+            full,
             ungated,
-            count: regexes.len(),
         })
     }
 
     /// Indexes of the patterns worth running on `text`, ascending.
     fn candidates(&self, text: &str) -> Vec<usize> {
-        let mut wanted = vec![false; self.count];
-        for &i in &self.ungated {
-            wanted[i] = true;
-        }
+        let mut seen = vec![0u64; self.full.len()];
         for m in self.automaton.find_overlapping_iter(text) {
-            wanted[self.owner[m.pattern().as_usize()]] = true;
+            let (regex, bit) = self.owner[m.pattern().as_usize()];
+            seen[regex] |= bit;
         }
-        wanted
-            .iter()
-            .enumerate()
-            .filter_map(|(i, &w)| w.then_some(i))
+        for &i in &self.ungated {
+            seen[i] = self.full[i];
+        }
+        (0..self.full.len())
+            .filter(|&i| {
+                seen[i] == self.full[i] && (self.full[i] != 0 || self.ungated.contains(&i))
+            })
             .collect()
     }
+}
+
+/// `\d` as ASCII digits: normalised text has only those (full-width ones were folded), and
+/// the Unicode class (every script's digits) makes each pattern's DFA much larger.
+fn ascii_digits(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        match (c, chars.clone().next()) {
+            ('\\', Some('d')) => {
+                chars.next();
+                out.push_str("[0-9]");
+            }
+            ('\\', Some(next)) => {
+                chars.next();
+                out.push(c);
+                out.push(next);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// The `.toml` files of a folder, sorted; anything else is reported (README files excepted).
@@ -482,7 +512,7 @@ impl Loader {
                 continue;
             }
             // Patterns see normalised text, so they are normalised too (`訂單` → `订单`).
-            match Regex::new(&normalize_term(pattern.get_ref())) {
+            match Regex::new(&ascii_digits(&normalize_term(pattern.get_ref()))) {
                 Ok(regex) => self.regexes.push((regex, Entry { label, weight: 2 })),
                 Err(e) => errors.push(DataError::new(
                     file,
@@ -577,5 +607,25 @@ impl Loader {
             gates,
             warnings: self.warnings,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ascii_digits;
+
+    #[test]
+    fn digit_classes_become_ascii_and_other_escapes_stay() {
+        let cases = [
+            ("bare", r"用了\d+天", "用了[0-9]+天"),
+            ("in a class", r"[\d一二三]+", "[[0-9]一二三]+"),
+            ("escaped backslash", r"\\d", r"\\d"),
+            ("other escapes", r"\s\w\.", r"\s\w\."),
+            ("non-digit D", r"\D", r"\D"),
+        ];
+        for (name, pattern, want) in cases {
+            assert_eq!(ascii_digits(pattern), want, "{name}");
+            assert!(regex::Regex::new(&ascii_digits(pattern)).is_ok(), "{name}");
+        }
     }
 }
