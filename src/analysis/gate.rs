@@ -292,7 +292,8 @@ mod tests {
 
     #[test]
     fn every_required_set_is_collected() {
-        let cases: &[(&str, &str, Option<Vec<Vec<&str>>>)] = &[
+        type Case<'a> = (&'a str, &'a str, Option<Vec<Vec<&'a str>>>);
+        let cases: &[Case] = &[
             (
                 "three required groups",
                 "(用了|才用)[^。]{0,10}(就|又)(坏|断)",
