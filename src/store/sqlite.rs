@@ -16,6 +16,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         2,
         include_str!("../../migrations/sqlite/0002_job_indexes.sql"),
     ),
+    (
+        3,
+        include_str!("../../migrations/sqlite/0003_enqueue_trigger.sql"),
+    ),
 ];
 
 /// How often claiming also takes back jobs whose worker's lease ran out.
@@ -142,57 +146,45 @@ fn sync_wal(wal: &Path) -> std::io::Result<()> {
     }
 }
 
+/// The whole group is one multi-row INSERT (a trigger queues the processing jobs); the
+/// rows it returns are the messages that were new.
 async fn commit_group(pool: &SqlitePool, group: &[AcceptRequest]) -> Result<Vec<bool>, StoreError> {
     let now = now_ms();
-    let mut tx = pool.begin().await?;
-    let mut inserted = Vec::with_capacity(group.len());
+    let mut sql = String::from(
+        "INSERT INTO messages (shop, platform, message_key, conversation_id, buyer_id, buyer_nick, text, order_id, sent_at, received_at) VALUES ",
+    );
+    for i in 0..group.len() {
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push_str("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    }
+    sql.push_str(" ON CONFLICT (shop, message_key) DO NOTHING RETURNING shop, message_key");
+    let mut query = sqlx::query(&sql);
     for r in group {
-        inserted.push(insert_message(&mut tx, &r.shop, &r.platform, &r.message, now).await?);
+        let m = &r.message;
+        query = query
+            .bind(&r.shop)
+            .bind(&r.platform)
+            .bind(&m.message_key)
+            .bind(&m.conversation_id)
+            .bind(&m.buyer_id)
+            .bind(&m.buyer_nick)
+            .bind(&m.text)
+            .bind(&m.order_id)
+            .bind(&m.sent_at)
+            .bind(now);
     }
-    tx.commit().await?;
-    Ok(inserted)
-}
-
-async fn insert_message(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-    shop: &str,
-    platform: &str,
-    m: &BuyerMessage,
-    now: Millis,
-) -> Result<bool, StoreError> {
-    let inserted = sqlx::query(
-        "INSERT INTO messages (shop, platform, message_key, conversation_id, buyer_id, buyer_nick, text, order_id, sent_at, received_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (shop, message_key) DO NOTHING",
-    )
-    .bind(shop)
-    .bind(platform)
-    .bind(&m.message_key)
-    .bind(&m.conversation_id)
-    .bind(&m.buyer_id)
-    .bind(&m.buyer_nick)
-    .bind(&m.text)
-    .bind(&m.order_id)
-    .bind(&m.sent_at)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected()
-        == 1;
-    if inserted {
-        // A pending processing job of the conversation already covers this message.
-        sqlx::query(
-            "INSERT INTO jobs (kind, shop, conversation_id, payload, status, run_at, created_at, updated_at)
-             VALUES ('process', ?, ?, '{}', 'pending', ?, ?, ?) ON CONFLICT DO NOTHING",
-        )
-        .bind(shop)
-        .bind(&m.conversation_id)
-        .bind(now)
-        .bind(now)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
-    }
-    Ok(inserted)
+    let rows = query.fetch_all(pool).await?;
+    let mut new: std::collections::HashSet<(String, String)> = rows
+        .iter()
+        .map(|row| Ok((row.try_get("shop")?, row.try_get("message_key")?)))
+        .collect::<Result<_, sqlx::Error>>()?;
+    // A message twice in one group is new only the first time.
+    Ok(group
+        .iter()
+        .map(|r| new.remove(&(r.shop.clone(), r.message.message_key.clone())))
+        .collect())
 }
 
 async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
