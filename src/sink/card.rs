@@ -182,7 +182,7 @@ pub fn view(event: &HandoffEvent) -> View {
         title,
         fields,
         transcript,
-        auto_reply: c.auto_reply.as_deref().map(|r| mask(r)),
+        auto_reply: c.auto_reply.as_deref().map(mask),
         console_url: console_url(event),
     }
 }

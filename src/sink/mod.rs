@@ -69,7 +69,7 @@ impl SinkKind {
 /// only takes cards of conversations that live in Chatwoot (`card.platform == "chatwoot"`):
 /// the note, attributes and status go onto that very conversation.
 pub fn routes(sink: &SinkConfig, card: &HandoffCard) -> bool {
-    let shop = sink.shops.is_empty() || sink.shops.iter().any(|s| *s == card.shop);
+    let shop = sink.shops.is_empty() || sink.shops.contains(&card.shop);
     // P1 < P2 < P3 in declaration order: "at least P2" means P1 or P2.
     let priority = sink.min_priority.is_none_or(|min| card.priority <= min);
     let issue = sink.issue_types.is_empty()
