@@ -176,7 +176,7 @@ pub fn view(event: &HandoffEvent) -> View {
     let skip = c.transcript.len().saturating_sub(MAX_LINES);
     let transcript = c.transcript[skip..]
         .iter()
-        .map(|l| cut_chars(&mask(&l.text), LINE_CHARS))
+        .map(|l| cut_chars(&mask(&l.text.replace(['\r', '\n'], " ")), LINE_CHARS))
         .collect();
     View {
         title,
@@ -427,6 +427,10 @@ pub(crate) mod tests {
             assert!(md.contains(needle), "{needle} missing in {md}");
         }
         assert!(!md.contains("13812345678"));
+        // A multi-line message stays inside its quote.
+        let mut e = sample_event();
+        e.card.transcript[0].text = "第一行\n第二行".into();
+        assert!(markdown(&view(&e)).contains("> 第一行 第二行\n"));
         assert!(!md.contains("文三路"));
     }
 

@@ -51,3 +51,31 @@ pub async fn deliver(
     let answer = post_json(client, &url, &body).await?;
     check_code(&answer, "errcode", &[TOO_FAST], AUTH)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signed_url_appends_or_starts_the_query_and_encodes_the_sign() {
+        let sig = sign("SECx", 1700000000000);
+        assert_eq!(
+            sig,
+            B64.encode(hmac_sha256(b"SECx", b"1700000000000\nSECx"))
+        );
+        let encoded = serde_urlencoded::to_string([("s", sig.as_str())]).unwrap();
+        let with = signed_url("https://r/send?access_token=t", "SECx", 1700000000000);
+        assert_eq!(
+            with,
+            format!(
+                "https://r/send?access_token=t&timestamp=1700000000000&{}",
+                encoded.replacen("s=", "sign=", 1)
+            )
+        );
+        assert!(
+            signed_url("https://r/send", "SECx", 1).starts_with("https://r/send?timestamp=1&sign=")
+        );
+        let (_, sign_param) = with.split_once("&sign=").unwrap();
+        assert!(!sign_param.contains(['+', '/', '=']), "{sign_param}");
+    }
+}

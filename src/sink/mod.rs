@@ -340,6 +340,29 @@ mod tests {
     }
 
     #[test]
+    fn routing_keys_parse_and_unknown_keys_are_refused() {
+        let s: SinkConfig = toml::from_str(
+            r#"
+kind = "dingtalk"
+url = "https://oapi.dingtalk.com/robot/send?access_token=x"
+secret = "SEC1"
+shops = ["xiaoyu"]
+min_priority = "P2"
+issue_types = ["quality", "damaged"]
+threats_only = true
+"#,
+        )
+        .unwrap();
+        assert_eq!(s.issue_types, [IssueType::Quality, IssueType::Damaged]);
+        assert!(s.threats_only);
+        let plain: SinkConfig = toml::from_str("kind = \"slack\"\nurl = \"u\"").unwrap();
+        assert!(plain.issue_types.is_empty() && !plain.threats_only);
+        assert!(
+            toml::from_str::<SinkConfig>("kind = \"slack\"\nurl = \"u\"\nchannel = \"x\"").is_err()
+        );
+    }
+
+    #[test]
     fn kinds_parse() {
         assert_eq!(SinkKind::parse("dingtalk"), Some(SinkKind::DingTalk));
         assert_eq!(SinkKind::parse("webhook"), Some(SinkKind::Webhook));
