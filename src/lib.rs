@@ -12,6 +12,7 @@ pub mod eval;
 pub mod http;
 pub mod platform;
 pub mod reply;
+pub mod sink;
 pub mod standin;
 pub mod store;
 pub mod worker;

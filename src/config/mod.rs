@@ -7,7 +7,7 @@ mod layers;
 
 pub use duration::HumanDuration;
 
-use crate::domain::{Lang, Priority};
+use crate::domain::{IssueType, Lang, Priority};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -185,18 +185,28 @@ impl ShopConfig {
     }
 }
 
-/// Where handoff cards go (delivery comes with the sinks; the keys are accepted now).
-#[derive(Debug, Clone, Deserialize)]
+/// Where handoff cards go (`crate::sink`). `kind`: dingtalk | wecom | feishu | slack |
+/// chatwoot | webhook. Routing keys (all optional, all must match): `shops`, `min_priority`,
+/// `issue_types`, `threats_only` (e.g. a supervisors' group that only sees threats).
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SinkConfig {
     pub kind: String,
+    /// The robot's webhook URL; for chatwoot the Chatwoot base URL.
     pub url: String,
+    /// dingtalk / feishu signing secret; webhook: the `whsec_…` secret.
     pub secret: Option<String>,
+    /// chatwoot: the `api_access_token`.
     pub token: Option<String>,
+    /// chatwoot: the account id.
     pub account_id: Option<String>,
     #[serde(default)]
     pub shops: Vec<String>,
     pub min_priority: Option<Priority>,
+    #[serde(default)]
+    pub issue_types: Vec<IssueType>,
+    #[serde(default)]
+    pub threats_only: bool,
 }
 
 /// A configuration problem, naming the key.

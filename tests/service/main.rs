@@ -6,4 +6,5 @@ mod conversation;
 mod delivery;
 mod rakuten_poll;
 mod signatures;
+mod sinks;
 mod support;

@@ -1,0 +1,480 @@
+//! Renders a handoff card for each sink: markdown (DingTalk, WeCom), a Feishu interactive
+//! card, Slack blocks, a Chatwoot private note with attributes, the generic event. Every
+//! piece of text goes through [`mask`] first.
+
+use super::mask::mask;
+use super::{EventKind, HandoffEvent};
+use crate::domain::{Demand, IssueType, Mood, Priority, Threat};
+use serde_json::{json, Map, Value};
+
+/// WeCom's limit on markdown content, in UTF-8 bytes.
+pub const WECOM_MAX_BYTES: usize = 4096;
+/// Characters kept of one transcript line.
+const LINE_CHARS: usize = 300;
+/// Transcript lines kept (the newest).
+const MAX_LINES: usize = 10;
+
+pub fn issue_zh(i: IssueType) -> &'static str {
+    match i {
+        IssueType::Quality => "质量问题",
+        IssueType::Damaged => "商品破损",
+        IssueType::WrongItem => "发错货",
+        IssueType::NotAsDescribed => "与描述不符",
+        IssueType::ShippingDelay => "发货延迟",
+        IssueType::Logistics => "物流问题",
+        IssueType::Service => "服务态度",
+        IssueType::Price => "价格问题",
+        IssueType::AfterSales => "售后问题",
+        IssueType::Other => "其他",
+    }
+}
+
+pub fn demand_zh(d: Demand) -> &'static str {
+    match d {
+        Demand::Refund => "退款",
+        Demand::ReturnRefund => "退货退款",
+        Demand::Exchange => "换货",
+        Demand::Reship => "补发",
+        Demand::Compensation => "赔偿",
+        Demand::Repair => "维修",
+        Demand::Expedite => "催发货",
+        Demand::Explanation => "要求解释",
+        Demand::Cancel => "取消订单",
+    }
+}
+
+pub fn mood_zh(m: Mood) -> &'static str {
+    match m {
+        Mood::Calm => "平静",
+        Mood::Anxious => "焦急",
+        Mood::Disappointed => "失望",
+        Mood::Angry => "愤怒",
+    }
+}
+
+pub fn threat_zh(t: Threat) -> &'static str {
+    match t {
+        Threat::BadReview => "差评",
+        Threat::Platform => "平台投诉",
+        Threat::Regulator => "投诉监管部门",
+        Threat::Legal => "法律途径",
+        Threat::Media => "媒体曝光",
+    }
+}
+
+/// Chatwoot's priority for ours.
+pub fn chatwoot_priority(p: Priority) -> &'static str {
+    match p {
+        Priority::P1 => "urgent",
+        Priority::P2 => "high",
+        Priority::P3 => "medium",
+    }
+}
+
+fn join_or_none(items: impl Iterator<Item = &'static str>) -> String {
+    let v: Vec<&str> = items.collect();
+    if v.is_empty() {
+        "无".to_string()
+    } else {
+        v.join("、")
+    }
+}
+
+/// The longest prefix of `s` of at most `max` bytes that ends on a char boundary.
+pub fn cut_bytes(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+fn cut_chars(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// The card's content, masked, as label/value pairs plus the transcript and links.
+#[derive(Debug, Clone)]
+pub struct View {
+    pub title: String,
+    pub fields: Vec<(&'static str, String)>,
+    /// Newest last, each line masked and cut to [`LINE_CHARS`].
+    pub transcript: Vec<String>,
+    pub auto_reply: Option<String>,
+    pub console_url: Option<String>,
+}
+
+pub fn console_url(event: &HandoffEvent) -> Option<String> {
+    event.console_base.as_deref().map(|b| {
+        format!(
+            "{}/console#/handoffs/{}",
+            b.trim_end_matches('/'),
+            event.ticket_id
+        )
+    })
+}
+
+pub fn view(event: &HandoffEvent) -> View {
+    let c = &event.card;
+    let what = match event.kind {
+        EventKind::Created => "转人工",
+        EventKind::Updated => "工单更新",
+        EventKind::SlaBreach => "超时未处理",
+    };
+    let title = mask(&format!(
+        "【{}】{what} #{} · {}",
+        c.priority, event.ticket_id, c.shop
+    ));
+    let buyer = c
+        .buyer_nick
+        .clone()
+        .or_else(|| c.buyer_id.clone())
+        .unwrap_or_else(|| "未知".into());
+    let fields = vec![
+        ("优先级", c.priority.to_string()),
+        ("店铺", c.shop.clone()),
+        ("买家", buyer),
+        ("订单号", c.order_id.clone().unwrap_or_else(|| "无".into())),
+        (
+            "问题类型",
+            c.issue_type.map_or("未识别", issue_zh).to_string(),
+        ),
+        (
+            "诉求",
+            join_or_none(c.demands.iter().map(|d| demand_zh(*d))),
+        ),
+        (
+            "情绪",
+            format!("{}（强度 {}）", mood_zh(c.mood), c.intensity),
+        ),
+        (
+            "威胁",
+            join_or_none(c.threats.iter().map(|t| threat_zh(*t))),
+        ),
+        ("处理时限", c.sla_due.clone()),
+        (
+            "建议",
+            if c.next_steps.is_empty() {
+                "无".into()
+            } else {
+                c.next_steps.join("；")
+            },
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k, mask(&v)))
+    .collect();
+    let skip = c.transcript.len().saturating_sub(MAX_LINES);
+    let transcript = c.transcript[skip..]
+        .iter()
+        .map(|l| cut_chars(&mask(&l.text.replace(['\r', '\n'], " ")), LINE_CHARS))
+        .collect();
+    View {
+        title,
+        fields,
+        transcript,
+        auto_reply: c.auto_reply.as_deref().map(mask),
+        console_url: console_url(event),
+    }
+}
+
+fn markdown_with(v: &View, transcript: &[String]) -> String {
+    let mut s = format!("### {}\n", v.title);
+    for (k, val) in &v.fields {
+        s.push_str(&format!("- **{k}**：{val}\n"));
+    }
+    s.push_str("\n**买家原话**：\n");
+    for line in transcript {
+        s.push_str(&format!("> {line}\n"));
+    }
+    if let Some(r) = &v.auto_reply {
+        s.push_str(&format!("\n**已自动回复**：{r}\n"));
+    }
+    if let Some(u) = &v.console_url {
+        s.push_str(&format!("\n[打开控制台]({u})\n"));
+    }
+    s
+}
+
+/// Markdown for DingTalk and WeCom (the full transcript view).
+pub fn markdown(v: &View) -> String {
+    markdown_with(v, &v.transcript)
+}
+
+/// Markdown of at most `max` bytes: drops the oldest transcript lines first, then shortens
+/// the newest, and only as a last resort cuts the text (on a char boundary).
+pub fn markdown_within(v: &View, max: usize) -> String {
+    let full = markdown(v);
+    if full.len() <= max {
+        return full;
+    }
+    let mut lines = v.transcript.clone();
+    while lines.len() > 1 {
+        lines.remove(0);
+        let s = markdown_with(v, &lines);
+        if s.len() <= max {
+            return s;
+        }
+    }
+    if let Some(last) = lines.first().cloned() {
+        let without = markdown_with(v, &[String::new()]).len();
+        let room = max.saturating_sub(without + '…'.len_utf8());
+        let mut cut = cut_bytes(&last, room).to_string();
+        cut.push('…');
+        let s = markdown_with(v, &[cut]);
+        if s.len() <= max {
+            return s;
+        }
+    }
+    cut_bytes(&markdown_with(v, &[]), max).to_string()
+}
+
+/// The Feishu interactive card (`card` of the message).
+pub fn feishu_card(v: &View, priority: Priority) -> Value {
+    let template = match priority {
+        Priority::P1 => "red",
+        Priority::P2 => "orange",
+        Priority::P3 => "blue",
+    };
+    let fields: Vec<Value> = v
+        .fields
+        .iter()
+        .map(|(k, val)| {
+            json!({"is_short": true, "text": {"tag": "lark_md", "content": format!("**{k}**\n{val}")}})
+        })
+        .collect();
+    let quoted: Vec<String> = v.transcript.iter().map(|l| format!("> {l}")).collect();
+    let mut elements = vec![
+        json!({"tag": "div", "fields": fields}),
+        json!({"tag": "hr"}),
+        json!({"tag": "div", "text": {"tag": "lark_md", "content": format!("**买家原话**\n{}", quoted.join("\n"))}}),
+    ];
+    if let Some(r) = &v.auto_reply {
+        elements.push(json!({"tag": "div", "text": {"tag": "lark_md", "content": format!("**已自动回复**\n{r}")}}));
+    }
+    if let Some(u) = &v.console_url {
+        elements.push(json!({"tag": "action", "actions": [{
+            "tag": "button", "type": "primary", "url": u,
+            "text": {"tag": "plain_text", "content": "打开控制台"}
+        }]}));
+    }
+    json!({
+        "config": {"wide_screen_mode": true},
+        "header": {"template": template, "title": {"tag": "plain_text", "content": v.title}},
+        "elements": elements,
+    })
+}
+
+/// Slack `{"text": fallback, "blocks": [...]}`.
+pub fn slack_message(v: &View) -> Value {
+    let fields: Vec<Value> = v
+        .fields
+        .iter()
+        .take(10) // Slack allows 10 fields per section
+        .map(
+            |(k, val)| json!({"type": "mrkdwn", "text": cut_chars(&format!("*{k}*\n{val}"), 1900)}),
+        )
+        .collect();
+    let quoted: Vec<String> = v.transcript.iter().map(|l| format!("> {l}")).collect();
+    let mut blocks = vec![
+        json!({"type": "header", "text": {"type": "plain_text", "text": cut_chars(&v.title, 140)}}),
+        json!({"type": "section", "fields": fields}),
+        json!({"type": "section", "text": {"type": "mrkdwn", "text": cut_chars(&format!("*买家原话*\n{}", quoted.join("\n")), 2900)}}),
+    ];
+    if let Some(r) = &v.auto_reply {
+        blocks.push(json!({"type": "context", "elements": [{"type": "mrkdwn", "text": cut_chars(&format!("已自动回复：{r}"), 2900)}]}));
+    }
+    if let Some(u) = &v.console_url {
+        blocks.push(json!({"type": "actions", "elements": [{
+            "type": "button", "url": u, "text": {"type": "plain_text", "text": "打开控制台"}
+        }]}));
+    }
+    let summary: Vec<String> = v
+        .fields
+        .iter()
+        .filter(|(k, _)| matches!(*k, "订单号" | "问题类型" | "诉求"))
+        .map(|(k, val)| format!("{k}：{val}"))
+        .collect();
+    json!({"text": format!("{} {}", v.title, summary.join("，")), "blocks": blocks})
+}
+
+/// Chatwoot private-note text.
+pub fn chatwoot_note(v: &View) -> String {
+    markdown(v)
+}
+
+/// Chatwoot `custom_attributes`.
+pub fn chatwoot_attributes(event: &HandoffEvent) -> Map<String, Value> {
+    let c = &event.card;
+    let mut m = Map::new();
+    m.insert("anfu_ticket_id".into(), json!(event.ticket_id));
+    m.insert("priority".into(), json!(c.priority.as_str()));
+    m.insert("shop".into(), json!(mask(&c.shop)));
+    if let Some(o) = &c.order_id {
+        m.insert("order_id".into(), json!(mask(o)));
+    }
+    if let Some(i) = c.issue_type {
+        m.insert("issue_type".into(), json!(i.as_str()));
+    }
+    let demands: Vec<&str> = c.demands.iter().map(|d| d.as_str()).collect();
+    m.insert("demands".into(), json!(demands.join(",")));
+    m.insert("mood".into(), json!(c.mood.as_str()));
+    m.insert("intensity".into(), json!(c.intensity));
+    let threats: Vec<&str> = c.threats.iter().map(|t| t.as_str()).collect();
+    m.insert("threats".into(), json!(threats.join(",")));
+    m.insert("sla_due".into(), json!(c.sla_due));
+    m
+}
+
+/// Every string of a JSON value, masked.
+fn mask_value(v: Value) -> Value {
+    match v {
+        Value::String(s) => Value::String(mask(&s)),
+        Value::Array(a) => Value::Array(a.into_iter().map(mask_value).collect()),
+        Value::Object(o) => Value::Object(o.into_iter().map(|(k, v)| (k, mask_value(v))).collect()),
+        other => other,
+    }
+}
+
+/// The generic event: `{"type": "handoff.created" | "handoff.updated", "ticket": {...}}`;
+/// an SLA breach is a `handoff.updated` with `"sla_breached": true`.
+pub fn generic_event(event: &HandoffEvent) -> Value {
+    let mut ticket = match mask_value(serde_json::to_value(&event.card).unwrap_or(Value::Null)) {
+        Value::Object(o) => o,
+        _ => Map::new(),
+    };
+    ticket.insert("id".into(), json!(event.ticket_id));
+    ticket.insert("console_url".into(), json!(console_url(event)));
+    ticket.insert(
+        "sla_breached".into(),
+        json!(event.kind == EventKind::SlaBreach),
+    );
+    let kind = match event.kind {
+        EventKind::Created => "handoff.created",
+        EventKind::Updated | EventKind::SlaBreach => "handoff.updated",
+    };
+    json!({"type": kind, "ticket": ticket})
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::domain::{HandoffCard, Lang, TranscriptLine};
+
+    pub fn sample_card() -> HandoffCard {
+        HandoffCard {
+            shop: "xiaoyu".into(),
+            platform: "taobao".into(),
+            conversation_id: "c-1".into(),
+            buyer_id: Some("b-9".into()),
+            buyer_nick: Some("小王".into()),
+            order_id: Some("1234567890123456789".into()),
+            issue_type: Some(IssueType::Quality),
+            demands: vec![Demand::Refund],
+            mood: Mood::Angry,
+            intensity: 3,
+            threats: vec![Threat::BadReview],
+            priority: Priority::P1,
+            lang: Lang::Hans,
+            sla_due: "2026-11-23T14:00:00Z".into(),
+            next_steps: vec!["核实质量问题".into(), "提供退款方案".into()],
+            transcript: vec![TranscriptLine {
+                message_key: "m1".into(),
+                text: "质量太差了，我要退款，电话13812345678，地址浙江省杭州市西湖区文三路90号2幢301室".into(),
+                sent_at: None,
+            }],
+            evidence: vec![],
+            auto_reply: Some("非常抱歉，已为您转接专人处理".into()),
+        }
+    }
+
+    pub fn sample_event() -> HandoffEvent {
+        HandoffEvent {
+            ticket_id: 42,
+            kind: EventKind::Created,
+            card: sample_card(),
+            console_base: Some("https://anfu.example/".into()),
+            idempotency_key: "handoff-42-created".into(),
+        }
+    }
+
+    #[test]
+    fn markdown_has_the_labels_masked_text_and_link() {
+        let md = markdown(&view(&sample_event()));
+        for needle in [
+            "优先级",
+            "订单号**：1234567890123456789",
+            "问题类型**：质量问题",
+            "诉求**：退款",
+            "情绪**：愤怒（强度 3）",
+            "威胁**：差评",
+            "处理时限**：2026-11-23T14:00:00Z",
+            "建议**：核实质量问题；提供退款方案",
+            "138****5678",
+            "浙江省杭州市****",
+            "已自动回复",
+            "https://anfu.example/console#/handoffs/42",
+        ] {
+            assert!(md.contains(needle), "{needle} missing in {md}");
+        }
+        assert!(!md.contains("13812345678"));
+        // A multi-line message stays inside its quote.
+        let mut e = sample_event();
+        e.card.transcript[0].text = "第一行\n第二行".into();
+        assert!(markdown(&view(&e)).contains("> 第一行 第二行\n"));
+        assert!(!md.contains("文三路"));
+    }
+
+    #[test]
+    fn markdown_within_keeps_the_limit_without_breaking_chars() {
+        let mut e = sample_event();
+        e.card.transcript = (0..40)
+            .map(|i| TranscriptLine {
+                message_key: format!("m{i}"),
+                text: format!("第{i}条：{}", "质量太差".repeat(60)),
+                sent_at: None,
+            })
+            .collect();
+        let v = view(&e);
+        assert!(markdown(&v).len() > WECOM_MAX_BYTES);
+        let s = markdown_within(&v, WECOM_MAX_BYTES);
+        assert!(s.len() <= WECOM_MAX_BYTES);
+        assert!(s.contains("第39条"), "the newest line stays");
+        assert!(!s.contains("第30条："), "the oldest go first");
+        assert!(s.contains("打开控制台"));
+        // Tiny limits still give valid UTF-8 within the limit.
+        for max in [10, 100, 301, 1000] {
+            assert!(markdown_within(&v, max).len() <= max);
+        }
+    }
+
+    #[test]
+    fn generic_event_types_and_masking() {
+        let mut e = sample_event();
+        let v = generic_event(&e);
+        assert_eq!(v["type"], "handoff.created");
+        assert_eq!(v["ticket"]["id"], 42);
+        assert_eq!(v["ticket"]["order_id"], "1234567890123456789");
+        assert!(v.to_string().contains("138****5678"));
+        e.kind = EventKind::SlaBreach;
+        let v = generic_event(&e);
+        assert_eq!(v["type"], "handoff.updated");
+        assert_eq!(v["ticket"]["sla_breached"], true);
+    }
+
+    #[test]
+    fn chatwoot_priorities() {
+        assert_eq!(chatwoot_priority(Priority::P1), "urgent");
+        assert_eq!(chatwoot_priority(Priority::P2), "high");
+        assert_eq!(chatwoot_priority(Priority::P3), "medium");
+    }
+}
