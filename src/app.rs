@@ -22,6 +22,8 @@ pub struct AppState {
     pub wake: Arc<Notify>,
     /// Dedupe fast path: message keys known to be stored. The database stays the guarantee.
     pub seen: moka::sync::Cache<String, ()>,
+    /// The robots' per-minute limits, shared by all workers.
+    pub sinks_rate: Arc<crate::sink::RateLimiter>,
 }
 
 /// Liveness of the background loops and problems an operator must see.

@@ -58,6 +58,7 @@ pub async fn build(config: Config) -> Result<AppState, AppError> {
             .max_capacity(100_000)
             .time_to_live(Duration::from_secs(3600))
             .build(),
+        sinks_rate: Arc::new(sink::RateLimiter::new()),
     })
 }
 

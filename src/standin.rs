@@ -77,6 +77,16 @@ struct Inner {
     inquiries: Vec<Value>,
     inquiries_status: Option<u16>,
     polls: usize,
+    robot_calls: Vec<RobotCall>,
+}
+
+/// A handoff notice received by the stand-in robot endpoint `/robot/{name}`.
+#[derive(Debug, Clone)]
+pub struct RobotCall {
+    pub name: String,
+    pub query: String,
+    pub headers: HashMap<String, String>,
+    pub body: Value,
 }
 
 #[derive(Clone)]
@@ -96,6 +106,7 @@ impl StandIn {
             .route("/es/1.0/inquirymng-api/inquiries", get(rakuten_inquiries))
             .route("/es/1.0/inquirymng-api/inquiry/reply", post(rakuten_reply))
             .route("/messages", post(generic_send))
+            .route("/robot/{name}", post(robot))
             .with_state(inner.clone());
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -120,6 +131,11 @@ impl StandIn {
     /// Answers inquiry polls with this status instead (e.g. 401: expired licenseKey).
     pub fn fail_polls_with(&self, status: Option<u16>) {
         self.inner.lock().expect("lock").inquiries_status = status;
+    }
+
+    /// Handoff notices received on `/robot/{name}` (answered like DingTalk/WeCom: errcode 0).
+    pub fn robot_calls(&self) -> Vec<RobotCall> {
+        self.inner.lock().expect("lock").robot_calls.clone()
     }
 
     pub fn polls(&self) -> usize {
@@ -302,6 +318,22 @@ async fn rakuten_inquiries(
         .collect();
     Json(json!({"totalCount": all.len(), "totalPageCount": pages, "page": page, "list": list}))
         .into_response()
+}
+
+async fn robot(
+    State(inner): Shared,
+    axum::extract::Path(name): axum::extract::Path<String>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    inner.lock().expect("lock").robot_calls.push(RobotCall {
+        name,
+        query: query.unwrap_or_default(),
+        headers: headers_of(&headers),
+        body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+    });
+    Json(json!({"errcode": 0, "errmsg": "ok"})).into_response()
 }
 
 async fn generic_send(State(inner): Shared, headers: HeaderMap, body: Bytes) -> Response {

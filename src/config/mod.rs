@@ -31,6 +31,8 @@ pub struct ServerConfig {
     pub listen: String,
     pub agent_token: String,
     pub max_body: usize,
+    /// How agents reach this service (for links in handoff cards); empty: no links.
+    pub public_url: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -305,6 +307,38 @@ impl Config {
                         ));
                     }
                 }
+            }
+        }
+        for (i, sink) in self.sinks.iter().enumerate() {
+            let at = format!("sinks[{i}] (kind `{}`)", sink.kind);
+            let Some(kind) = crate::sink::SinkKind::parse(&sink.kind) else {
+                problems.push(format!(
+                    "{at}.kind must be dingtalk, wecom, feishu, slack, chatwoot or webhook"
+                ));
+                continue;
+            };
+            if !(sink.url.starts_with("http://") || sink.url.starts_with("https://")) {
+                problems.push(format!("{at}.url must be an http(s) URL"));
+            }
+            let missing = |v: &Option<String>| v.as_deref().is_none_or(|v| v.trim().is_empty());
+            match kind {
+                crate::sink::SinkKind::Webhook
+                    if sink
+                        .secret
+                        .as_deref()
+                        .and_then(crate::platform::signing::decode_whsec)
+                        .is_none() =>
+                {
+                    problems.push(format!("{at}.secret must be whsec_ followed by base64"));
+                }
+                crate::sink::SinkKind::Chatwoot => {
+                    for (key, value) in [("token", &sink.token), ("account_id", &sink.account_id)] {
+                        if missing(value) {
+                            problems.push(format!("{at}.{key} is missing (required for chatwoot)"));
+                        }
+                    }
+                }
+                _ => {}
             }
         }
         if problems.is_empty() {

@@ -35,6 +35,7 @@ pub fn now_ms() -> Millis {
 pub enum JobKind {
     Process,
     Reply,
+    Notify,
 }
 
 impl JobKind {
@@ -42,6 +43,7 @@ impl JobKind {
         match self {
             JobKind::Process => "process",
             JobKind::Reply => "reply",
+            JobKind::Notify => "notify",
         }
     }
 }
@@ -53,6 +55,16 @@ pub struct ReplyPayload {
     pub text: String,
     /// Sent with every attempt so the platform delivers it once.
     pub idempotency_key: String,
+}
+
+/// What a notify job tells a sink (the card is read from the ticket when it runs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotifyPayload {
+    /// Index into the configured `[[sinks]]`.
+    pub sink: usize,
+    pub handoff_id: i64,
+    /// `created` or `updated`.
+    pub event: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -94,6 +106,8 @@ pub struct ProcessOutcome {
     pub state: ConversationState,
     pub reply: Option<ReplyPayload>,
     pub handoff: HandoffChange,
+    /// Sinks (indexes into `[[sinks]]`) to tell about the ticket opened or updated.
+    pub notify: Vec<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -154,6 +168,8 @@ pub trait Store: Send + Sync + 'static {
     async fn complete_job(&self, id: i64) -> Result<(), StoreError>;
     async fn retry_job(&self, id: i64, run_at: Millis, error: &str) -> Result<(), StoreError>;
     async fn bury_job(&self, id: i64, error: &str) -> Result<(), StoreError>;
+    /// Puts a claimed job back without counting the attempt (a rate limit said "later").
+    async fn defer_job(&self, id: i64, run_at: Millis) -> Result<(), StoreError>;
     async fn jobs(&self, status: Option<&str>) -> Result<Vec<Job>, StoreError>;
     /// The earliest run_at of a pending job, to sleep until then.
     async fn next_due(&self) -> Result<Option<Millis>, StoreError>;

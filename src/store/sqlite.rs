@@ -225,6 +225,7 @@ fn job_from(row: &sqlx::sqlite::SqliteRow) -> Result<Job, StoreError> {
         kind: match kind.as_str() {
             "process" => JobKind::Process,
             "reply" => JobKind::Reply,
+            "notify" => JobKind::Notify,
             other => return Err(StoreError::Corrupt(format!("job kind `{other}`"))),
         },
         shop: row.try_get("shop")?,
@@ -411,6 +412,18 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn defer_job(&self, id: i64, run_at: Millis) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE jobs SET status = 'pending', run_at = ?, attempts = MAX(attempts - 1, 0), lease_until = NULL, updated_at = ? WHERE id = ?",
+        )
+        .bind(run_at)
+        .bind(now_ms())
+        .bind(id)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
     async fn jobs(&self, status: Option<&str>) -> Result<Vec<Job>, StoreError> {
         let sql = format!(
             "SELECT {JOB_COLUMNS} FROM jobs WHERE ?1 IS NULL OR status = ?1 ORDER BY id DESC LIMIT 500"
@@ -558,6 +571,32 @@ impl Store for SqliteStore {
                 .bind(card_json(card))
                 .bind(now)
                 .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        let (handoff_id, event) = match &o.handoff {
+            HandoffChange::None => (None, ""),
+            HandoffChange::Open { .. } => (state.open_handoff, "created"),
+            HandoffChange::Update { id, .. } => (Some(*id), "updated"),
+        };
+        if let Some(handoff_id) = handoff_id {
+            for sink in &o.notify {
+                let payload = NotifyPayload {
+                    sink: *sink,
+                    handoff_id,
+                    event: event.to_string(),
+                };
+                sqlx::query(
+                    "INSERT INTO jobs (kind, shop, conversation_id, payload, status, run_at, created_at, updated_at)
+                     VALUES ('notify', ?, ?, ?, 'pending', ?, ?, ?)",
+                )
+                .bind(&o.shop)
+                .bind(&o.conversation_id)
+                .bind(serde_json::to_string(&payload).expect("payload serialises"))
+                .bind(now)
+                .bind(now)
+                .bind(now)
                 .execute(&mut *tx)
                 .await?;
             }

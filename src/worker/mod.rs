@@ -2,6 +2,7 @@
 //! `step` runs exactly one job, so tests can drive the worker deterministically.
 
 mod deliver;
+mod notify;
 pub mod poll;
 mod process;
 pub mod retry;
@@ -27,6 +28,7 @@ pub async fn step(state: &AppState) -> Result<Step, StoreError> {
     let outcome = match job.kind {
         JobKind::Process => process::run(state, &job).await,
         JobKind::Reply => deliver::run(state, &job).await,
+        JobKind::Notify => notify::run(state, &job).await,
     };
     if let Err(e) = outcome {
         fail(state, &job, &e.to_string(), None).await?;

@@ -36,6 +36,7 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
                 processed,
                 state: conversation,
                 reply: None,
+                notify: routed(state, &card),
                 handoff: HandoffChange::Update {
                     id,
                     card: Box::new(card),
@@ -145,6 +146,7 @@ fn decide(
                 .map_or(&last.message_key, |m| &m.message.message_key)
         ),
     });
+    let mut notify = Vec::new();
     let handoff = if analysis.intent == Intent::Complaint {
         let sla_due_at = now + sla.as_millis() as i64;
         let card = HandoffCard {
@@ -167,6 +169,7 @@ fn decide(
             evidence: analysis.evidence.clone(),
             auto_reply: reply_text,
         };
+        notify = routed(state, &card);
         HandoffChange::Open {
             card: Box::new(card),
             sla_due_at,
@@ -182,7 +185,20 @@ fn decide(
         state: next,
         reply,
         handoff,
+        notify,
     }
+}
+
+/// The configured sinks whose routing rules take this card.
+fn routed(state: &AppState, card: &HandoffCard) -> Vec<usize> {
+    state
+        .config
+        .sinks
+        .iter()
+        .enumerate()
+        .filter(|(_, sink)| crate::sink::routes(sink, card))
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// A conversation already handed off: the bot stays quiet; the messages join the ticket,

@@ -4,6 +4,7 @@ mod agent_api;
 mod bad_input;
 mod conversation;
 mod delivery;
+mod notify;
 mod rakuten_poll;
 mod signatures;
 mod sinks;

@@ -32,6 +32,8 @@ fn root() -> PathBuf {
 pub struct Options {
     pub conversation: &'static str,
     pub max_body: usize,
+    /// `[[sinks]]` tables; `{base}` stands for the stand-in's URL.
+    pub sinks: &'static str,
 }
 
 impl Default for Options {
@@ -39,6 +41,7 @@ impl Default for Options {
         Options {
             conversation: "burst_window = \"2s\"\ncooldown = \"10m\"",
             max_body: 65536,
+            sinks: "",
         }
     }
 }
@@ -92,12 +95,14 @@ id = "gen"
 platform = "generic"
 api_base = "{base}"
 secret = "{GEN_SECRET}"
+{sinks}
 "#,
         db = db.display(),
         intents = root().join("intents").display(),
         replies = root().join("replies").display(),
         conversation = o.conversation,
         max_body = o.max_body,
+        sinks = o.sinks.replace("{base}", base),
     )
 }
 

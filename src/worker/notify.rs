@@ -1,0 +1,52 @@
+//! Telling the agents' tools (DingTalk, WeCom, Feishu, Slack, Chatwoot, a signed webhook)
+//! about a ticket. Robots that allow 20 messages a minute get their jobs deferred to the next
+//! free slot: queued, never dropped.
+
+use crate::app::AppState;
+use crate::platform::outbound::SendError;
+use crate::sink::{self, EventKind, HandoffEvent};
+use crate::store::{now_ms, Job, NotifyPayload, StoreError};
+use std::time::Instant;
+
+pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
+    let payload: NotifyPayload = serde_json::from_value(job.payload.clone())
+        .map_err(|e| StoreError::Corrupt(format!("notify job {}: {e}", job.id)))?;
+    let Some(sink) = state.config.sinks.get(payload.sink) else {
+        let why = format!("sink #{} is no longer configured", payload.sink);
+        return state.store.bury_job(job.id, &why).await;
+    };
+    if let Some(wait) = state.sinks_rate.next_slot_for(sink, Instant::now()) {
+        let run_at = now_ms() + wait.as_millis() as i64 + 1;
+        return state.store.defer_job(job.id, run_at).await;
+    }
+    let handoff = state.store.handoff(payload.handoff_id).await?;
+    let event = HandoffEvent {
+        ticket_id: handoff.id,
+        kind: if payload.event == "created" {
+            EventKind::Created
+        } else {
+            EventKind::Updated
+        },
+        card: handoff.card,
+        console_base: Some(state.config.server.public_url.clone()).filter(|u| !u.is_empty()),
+        idempotency_key: format!("anfu-notify-{}", job.id),
+    };
+    match sink::deliver(state.outbound.client(), sink, &event).await {
+        Ok(()) => state.store.complete_job(job.id).await,
+        Err(SendError::Retryable {
+            reason,
+            retry_after,
+        }) => super::fail(state, job, &reason, retry_after).await,
+        Err(SendError::Permanent { reason }) => {
+            tracing::error!(job = job.id, sink = %sink.kind, %reason, "handoff notice refused for good: dead-lettered");
+            state.store.bury_job(job.id, &reason).await
+        }
+        Err(SendError::AuthExpired { reason }) => {
+            state.health.alert(
+                &format!("sink #{} ({})", payload.sink, sink.kind),
+                format!("the robot rejected anfu's credentials: {reason}"),
+            );
+            state.store.bury_job(job.id, &reason).await
+        }
+    }
+}

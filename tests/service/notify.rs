@@ -1,0 +1,88 @@
+//! Tickets reach the agents' tools: routed sinks get a notice when a ticket opens and when it
+//! is updated, as stored jobs.
+
+use crate::support::*;
+use anfu::config::TopSignMethod::HmacSha256;
+use std::time::Duration;
+
+const SINKS: &str = r#"
+[[sinks]]
+kind = "dingtalk"
+url = "{base}/robot/team?access_token=t"
+secret = "SECdemo"
+[[sinks]]
+kind = "webhook"
+url = "{base}/robot/hook"
+secret = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
+[[sinks]]
+kind = "wecom"
+url = "{base}/robot/supervisors"
+min_priority = "P1"
+"#;
+
+#[tokio::test]
+async fn routed_sinks_hear_of_new_and_updated_tickets() {
+    let app = spawn_app_with(Options {
+        conversation: "burst_window = \"50ms\"\ncooldown = \"50ms\"",
+        sinks: SINKS,
+        ..Options::default()
+    })
+    .await;
+    let body = envelope(
+        "2970000000001",
+        "cnv-sink",
+        COMPLAINT,
+        Some("3721458805123456789"),
+    );
+    assert_eq!(app.taobao_push("tb", &body, HmacSha256).await.0, 200);
+    assert!(
+        wait_until(Duration::from_secs(10), || async {
+            app.standin.robot_calls().len() >= 2
+        })
+        .await
+    );
+    app.settle().await;
+    let calls = app.standin.robot_calls();
+    let names: Vec<&str> = calls.iter().map(|c| c.name.as_str()).collect();
+    assert!(
+        names.contains(&"team") && names.contains(&"hook"),
+        "{names:?}"
+    );
+    assert!(
+        !names.contains(&"supervisors"),
+        "a P2 ticket does not reach the P1-only group"
+    );
+    let ding = calls.iter().find(|c| c.name == "team").unwrap();
+    assert_eq!(ding.body["msgtype"], "markdown");
+    assert!(
+        ding.query.contains("timestamp=") && ding.query.contains("sign="),
+        "{}",
+        ding.query
+    );
+    let hook = calls.iter().find(|c| c.name == "hook").unwrap();
+    assert_eq!(hook.body["type"], "handoff.created");
+    assert!(hook.headers.contains_key("webhook-signature"));
+
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let threat = envelope("2970000000002", "cnv-sink", THREAT, None);
+    assert_eq!(app.taobao_push("tb", &threat, HmacSha256).await.0, 200);
+    assert!(
+        wait_until(Duration::from_secs(10), || async {
+            app.standin
+                .robot_calls()
+                .iter()
+                .any(|c| c.name == "supervisors")
+        })
+        .await,
+        "now P1: the supervisors hear of it"
+    );
+    app.settle().await;
+    let updated = app
+        .standin
+        .robot_calls()
+        .into_iter()
+        .filter(|c| c.name == "hook" && c.body["type"] == "handoff.updated")
+        .count();
+    assert_eq!(updated, 1);
+    assert!(app.jobs("dead").await.is_empty());
+}
