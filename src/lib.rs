@@ -83,6 +83,10 @@ pub async fn serve(
     for _ in 0..state.config.worker.concurrency {
         tasks.push(tokio::spawn(worker::run(state.clone(), stop_rx.clone())));
     }
+    tasks.push(tokio::spawn(worker::sla::run(
+        state.clone(),
+        stop_rx.clone(),
+    )));
     for shop in &state.config.shops {
         if shop.platform == config::PlatformKind::Rakuten && shop.mode == config::RakutenMode::Poll
         {

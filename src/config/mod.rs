@@ -64,6 +64,8 @@ pub struct SlaConfig {
     pub p2: HumanDuration,
     #[serde(rename = "P3")]
     pub p3: HumanDuration,
+    /// How often the SLA timer looks for overdue tickets.
+    pub check_every: HumanDuration,
 }
 
 impl SlaConfig {

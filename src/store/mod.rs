@@ -134,6 +134,8 @@ pub struct Handoff {
     pub updated_at: String,
     /// Delivery of the auto-reply: pending, running, done or dead (None: no reply).
     pub reply_status: Option<String>,
+    /// Passed its SLA due time while open or claimed.
+    pub sla_breached: bool,
     pub card: HandoffCard,
     pub notes: Vec<Note>,
 }
@@ -206,6 +208,11 @@ pub trait Store: Send + Sync + 'static {
     /// Resolving also closes the conversation's handoff: the bot may answer again.
     async fn resolve_handoff(&self, id: i64) -> Result<Handoff, StoreError>;
     async fn add_note(&self, id: i64, author: &str, text: &str) -> Result<Handoff, StoreError>;
+
+    /// Open or claimed tickets past their SLA due time, not yet marked breached.
+    async fn overdue(&self, now: Millis) -> Result<Vec<Handoff>, StoreError>;
+    /// Marks a ticket breached and queues the notices, once; false if it already was.
+    async fn record_breach(&self, id: i64, notify: &[usize]) -> Result<bool, StoreError>;
 
     async fn cursor(&self, shop: &str) -> Result<Option<String>, StoreError>;
     async fn set_cursor(&self, shop: &str, position: &str) -> Result<(), StoreError>;

@@ -20,6 +20,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         3,
         include_str!("../../migrations/sqlite/0003_enqueue_trigger.sql"),
     ),
+    (
+        4,
+        include_str!("../../migrations/sqlite/0004_sla_breach.sql"),
+    ),
 ];
 
 /// How often claiming also takes back jobs whose worker's lease ran out.
@@ -261,7 +265,7 @@ const MESSAGE_COLUMNS: &str =
 impl SqliteStore {
     async fn load_handoff(&self, id: i64) -> Result<Handoff, StoreError> {
         let row = sqlx::query(
-            "SELECT h.id, h.status, h.priority, h.claimed_by, h.card, h.created_at, h.updated_at, j.status AS reply_status
+            "SELECT h.id, h.status, h.priority, h.claimed_by, h.card, h.created_at, h.updated_at, h.sla_breached, j.status AS reply_status
              FROM handoffs h LEFT JOIN jobs j ON j.id = h.reply_job WHERE h.id = ?",
         )
         .bind(id)
@@ -300,6 +304,7 @@ fn handoff_from(row: &sqlx::sqlite::SqliteRow, notes: Vec<Note>) -> Result<Hando
         created_at: rfc3339(row.try_get("created_at")?),
         updated_at: rfc3339(row.try_get("updated_at")?),
         reply_status: row.try_get("reply_status")?,
+        sla_breached: row.try_get::<i64, _>("sla_breached")? != 0,
         card,
         notes,
     })
@@ -629,7 +634,7 @@ impl Store for SqliteStore {
 
     async fn handoffs(&self, f: &HandoffFilter) -> Result<Vec<Handoff>, StoreError> {
         let rows = sqlx::query(
-            "SELECT h.id, h.status, h.priority, h.claimed_by, h.card, h.created_at, h.updated_at, j.status AS reply_status
+            "SELECT h.id, h.status, h.priority, h.claimed_by, h.card, h.created_at, h.updated_at, h.sla_breached, j.status AS reply_status
              FROM handoffs h LEFT JOIN jobs j ON j.id = h.reply_job
              WHERE (?1 IS NULL OR h.status = ?1) AND (?2 IS NULL OR h.priority = ?2)
              ORDER BY h.priority, h.sla_due_at, h.id LIMIT 500",
@@ -698,6 +703,54 @@ impl Store for SqliteStore {
         .execute(&self.writer)
         .await?;
         self.load_handoff(id).await
+    }
+
+    async fn overdue(&self, now: Millis) -> Result<Vec<Handoff>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT h.id, h.status, h.priority, h.claimed_by, h.card, h.created_at, h.updated_at, h.sla_breached, j.status AS reply_status
+             FROM handoffs h LEFT JOIN jobs j ON j.id = h.reply_job
+             WHERE h.sla_breached = 0 AND h.status IN ('open', 'claimed') AND h.sla_due_at <= ?
+             ORDER BY h.sla_due_at LIMIT 200",
+        )
+        .bind(now)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(|r| handoff_from(r, Vec::new())).collect()
+    }
+
+    async fn record_breach(&self, id: i64, notify: &[usize]) -> Result<bool, StoreError> {
+        let now = now_ms();
+        let mut tx = self.writer.begin().await?;
+        let changed = sqlx::query(
+            "UPDATE handoffs SET sla_breached = 1, updated_at = ? WHERE id = ? AND sla_breached = 0",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed == 1 {
+            for sink in notify {
+                let payload = NotifyPayload {
+                    sink: *sink,
+                    handoff_id: id,
+                    event: "sla_breach".into(),
+                };
+                sqlx::query(
+                    "INSERT INTO jobs (kind, shop, conversation_id, payload, status, run_at, created_at, updated_at)
+                     SELECT 'notify', shop, conversation_id, ?, 'pending', ?, ?, ? FROM handoffs WHERE id = ?",
+                )
+                .bind(serde_json::to_string(&payload).expect("payload serialises"))
+                .bind(now)
+                .bind(now)
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(changed == 1)
     }
 
     async fn cursor(&self, shop: &str) -> Result<Option<String>, StoreError> {

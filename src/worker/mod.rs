@@ -6,6 +6,7 @@ mod notify;
 pub mod poll;
 mod process;
 pub mod retry;
+pub mod sla;
 
 use crate::app::AppState;
 use crate::store::{now_ms, Job, JobKind, StoreError};

@@ -22,10 +22,10 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
     let handoff = state.store.handoff(payload.handoff_id).await?;
     let event = HandoffEvent {
         ticket_id: handoff.id,
-        kind: if payload.event == "created" {
-            EventKind::Created
-        } else {
-            EventKind::Updated
+        kind: match payload.event.as_str() {
+            "created" => EventKind::Created,
+            "sla_breach" => EventKind::SlaBreach,
+            _ => EventKind::Updated,
         },
         card: handoff.card,
         console_base: Some(state.config.server.public_url.clone()).filter(|u| !u.is_empty()),

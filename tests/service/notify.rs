@@ -86,3 +86,34 @@ async fn routed_sinks_hear_of_new_and_updated_tickets() {
     assert_eq!(updated, 1);
     assert!(app.jobs("dead").await.is_empty());
 }
+
+#[tokio::test]
+async fn an_overdue_ticket_is_marked_and_announced_once() {
+    let app = spawn_app_with(Options {
+        sinks: SINKS,
+        sla: "P2 = \"1s\"\ncheck_every = \"100ms\"",
+        ..Options::default()
+    })
+    .await;
+    let body = envelope("2980000000001", "cnv-sla", COMPLAINT, None);
+    assert_eq!(app.taobao_push("tb", &body, HmacSha256).await.0, 200);
+    let breached = wait_until(Duration::from_secs(10), || async {
+        app.standin
+            .robot_calls()
+            .iter()
+            .any(|c| c.name == "hook" && c.body["ticket"]["sla_breached"] == true)
+    })
+    .await;
+    assert!(breached, "{:?}", app.standin.robot_calls());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    app.settle().await;
+    let announcements = app
+        .standin
+        .robot_calls()
+        .iter()
+        .filter(|c| c.name == "hook" && c.body["ticket"]["sla_breached"] == true)
+        .count();
+    assert_eq!(announcements, 1, "announced once");
+    let handoffs = app.handoffs().await;
+    assert_eq!(handoffs[0]["sla_breached"], true);
+}

@@ -34,6 +34,8 @@ pub struct Options {
     pub max_body: usize,
     /// `[[sinks]]` tables; `{base}` stands for the stand-in's URL.
     pub sinks: &'static str,
+    /// Lines for the `[sla]` section.
+    pub sla: &'static str,
 }
 
 impl Default for Options {
@@ -42,6 +44,7 @@ impl Default for Options {
             conversation: "burst_window = \"2s\"\ncooldown = \"10m\"",
             max_body: 65536,
             sinks: "",
+            sla: "",
         }
     }
 }
@@ -60,6 +63,8 @@ intents = "{intents}"
 replies = "{replies}"
 [conversation]
 {conversation}
+[sla]
+{sla}
 [worker]
 concurrency = 2
 max_attempts = 3
@@ -103,6 +108,7 @@ secret = "{GEN_SECRET}"
         conversation = o.conversation,
         max_body = o.max_body,
         sinks = o.sinks.replace("{base}", base),
+        sla = o.sla,
     )
 }
 
