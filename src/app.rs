@@ -24,6 +24,16 @@ pub struct AppState {
     pub seen: moka::sync::Cache<String, ()>,
     /// The robots' per-minute limits, shared by all workers.
     pub sinks_rate: Arc<crate::sink::RateLimiter>,
+    /// Live updates for the console (server-sent events): a ticket opened or changed.
+    pub events: tokio::sync::broadcast::Sender<String>,
+}
+
+impl AppState {
+    /// Tells open consoles that the ticket list changed (nobody listening is fine).
+    pub fn announce(&self, what: &str, handoff: Option<i64>) {
+        let event = serde_json::json!({"type": what, "handoff": handoff}).to_string();
+        let _ = self.events.send(event);
+    }
 }
 
 /// Liveness of the background loops and problems an operator must see.

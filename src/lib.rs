@@ -59,6 +59,7 @@ pub async fn build(config: Config) -> Result<AppState, AppError> {
             .time_to_live(Duration::from_secs(3600))
             .build(),
         sinks_rate: Arc::new(sink::RateLimiter::new()),
+        events: tokio::sync::broadcast::channel(256).0,
     })
 }
 

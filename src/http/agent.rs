@@ -45,7 +45,11 @@ impl From<StoreError> for ApiError {
     }
 }
 
-fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+/// The bearer token, or the console's session cookie (set by logging in with the token).
+pub fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    if super::console::has_session(state, headers) {
+        return Ok(());
+    }
     let given = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -119,7 +123,9 @@ async fn claim(
     if body.agent.trim().is_empty() {
         return Err(ApiError(StatusCode::BAD_REQUEST, "agent is empty".into()));
     }
-    Ok(Json(state.store.claim_handoff(id, body.agent.trim()).await?).into_response())
+    let handoff = state.store.claim_handoff(id, body.agent.trim()).await?;
+    state.announce("claimed", Some(id));
+    Ok(Json(handoff).into_response())
 }
 
 async fn resolve(
@@ -128,7 +134,9 @@ async fn resolve(
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
     authorize(&state, &headers)?;
-    Ok(Json(state.store.resolve_handoff(id).await?).into_response())
+    let handoff = state.store.resolve_handoff(id).await?;
+    state.announce("resolved", Some(id));
+    Ok(Json(handoff).into_response())
 }
 
 #[derive(Deserialize)]

@@ -2,6 +2,7 @@
 
 pub mod agent;
 pub mod analyze;
+pub mod console;
 pub mod health;
 pub mod webhooks;
 
@@ -14,5 +15,6 @@ pub fn router(state: AppState) -> Router {
         .merge(agent::router())
         .merge(analyze::router())
         .merge(health::router())
+        .merge(console::router())
         .with_state(state)
 }

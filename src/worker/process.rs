@@ -54,8 +54,12 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
         }
     };
     let reply = outcome.reply.clone();
+    let handoff_changed = !matches!(outcome.handoff, HandoffChange::None);
     let lease = state.config.worker.lease.0.as_millis() as i64;
     let reply_job = store.commit_processing(outcome, lease).await?;
+    if handoff_changed {
+        state.announce("handoff", None);
+    }
     // Deliver at once rather than queueing behind other work: the buyer is waiting.
     if let (Some(id), Some(reply)) = (reply_job, reply) {
         let job = Job {

@@ -19,6 +19,7 @@ pub async fn check_once(state: &AppState) -> Result<usize, StoreError> {
             .collect();
         if state.store.record_breach(handoff.id, &notify).await? {
             marked += 1;
+            state.announce("sla_breach", Some(handoff.id));
             tracing::warn!(handoff = handoff.id, shop = %handoff.card.shop, priority = %handoff.priority, due = %handoff.card.sla_due, "SLA breached");
         }
     }

@@ -2,6 +2,7 @@
 
 mod agent_api;
 mod bad_input;
+mod console;
 mod conversation;
 mod delivery;
 mod notify;
