@@ -90,16 +90,15 @@ async fn events(State(state): State<AppState>, headers: HeaderMap) -> Response {
     }
     let receiver = state.events.subscribe();
     let stream = futures_util::stream::unfold(receiver, |mut rx| async move {
-        loop {
-            match rx.recv().await {
-                Ok(data) => return Some((Ok::<_, Infallible>(Event::default().data(data)), rx)),
-                // A slow console missed some: one "resync" makes it reload everything.
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                    return Some((Ok(Event::default().data(r#"{"type":"resync"}"#)), rx))
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+        let data = match rx.recv().await {
+            Ok(data) => data,
+            // A slow console missed some: one "resync" makes it reload everything.
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                r#"{"type":"resync"}"#.to_string()
             }
-        }
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+        };
+        Some((Ok::<_, Infallible>(Event::default().data(data)), rx))
     });
     Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
