@@ -9,7 +9,7 @@ fn no_redirects() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .unwrap()
+        .expect("client")
 }
 
 async fn login(app: &TestApp, token: &str) -> reqwest::Response {
@@ -18,7 +18,7 @@ async fn login(app: &TestApp, token: &str) -> reqwest::Response {
         .form(&[("token", token)])
         .send()
         .await
-        .unwrap()
+        .expect("login request")
 }
 
 #[tokio::test]
