@@ -159,6 +159,7 @@ pub async fn run(o: DemoOptions) -> Result<(), String> {
         seen = now;
     }
     print_results(&state, &standin).await;
+    println!("\nAgent console: {base}/console (token: {AGENT_TOKEN})");
     println!("\nTry it:");
     println!("  curl -s {base}/healthz; curl -s {base}/readyz");
     println!("  curl -s -X POST {base}/v1/analyze -H 'content-type: application/json' -d '{{\"text\":\"衣服开线了,质量太差,我要退货,不然差评\"}}'");
