@@ -67,17 +67,12 @@ impl Outbound {
             r.idempotency_key,
         );
         let url = format!("{}/router/rest", shop.api_base.trim_end_matches('/'));
-        let response = self
-            .client
-            .post(url)
-            .form(&params)
-            .send()
-            .await
-            .map_err(transport)?;
-        let status = response.status();
-        let retry_after = retry_after(&response);
-        let body = response.text().await.map_err(transport)?;
-        if status.is_server_error() || status.as_u16() == 429 {
+        let Answer {
+            status,
+            retry_after,
+            body,
+        } = send(self.client.post(url).form(&params)).await?;
+        if status >= 500 || status == 429 {
             return Err(SendError::Retryable {
                 reason: format!("HTTP {status}: {}", snippet(&body)),
                 retry_after,
@@ -135,27 +130,25 @@ impl Outbound {
             "shopId": rakuten::shop_id_of(r.conversation_id),
             "message": rakuten::fit_reply(r.text),
         });
-        let response = self
-            .client
-            .post(url)
-            .header("Authorization", rakuten::authorization(shop))
-            .header("Content-Type", "application/json; charset=utf-8")
-            .body(body.to_string())
-            .send()
-            .await
-            .map_err(transport)?;
-        let status = response.status().as_u16();
-        let retry_after = retry_after(&response);
-        let text = response.text().await.unwrap_or_default();
-        let reason = format!("HTTP {status}: {}", snippet(&text));
-        match status {
-            200..=299 | 409 => Ok(()), // 409: already posted, which is what we wanted
+        let answer = send(
+            self.client
+                .post(url)
+                .header("Authorization", rakuten::authorization(shop))
+                .header("Content-Type", "application/json; charset=utf-8")
+                .body(body.to_string()),
+        )
+        .await?;
+        let reason = answer.reason();
+        // Rakuten's own verdicts differ from the common ones: 409 is "already posted" (what
+        // we wanted), 403 is final, and 401 means the 90-day licenseKey ran out.
+        match answer.status {
+            200..=299 | 409 => Ok(()),
             401 => Err(SendError::AuthExpired {
                 reason: format!("{reason} (licenseKey expired? Rakuten keys last 90 days)"),
             }),
             429 | 500..=599 => Err(SendError::Retryable {
                 reason,
-                retry_after,
+                retry_after: answer.retry_after,
             }),
             _ => Err(SendError::Permanent { reason }),
         }
@@ -170,40 +163,84 @@ impl Outbound {
         })
         .to_string();
         let key = decode_whsec(shop.secret.as_deref().unwrap_or_default()).unwrap_or_default();
-        let timestamp = chrono::Utc::now().timestamp();
-        let signature = standard_webhooks_sign(&key, r.idempotency_key, timestamp, body.as_bytes());
-        let response = self
-            .client
-            .post(url)
-            .header("content-type", "application/json")
-            .header("webhook-id", r.idempotency_key)
-            .header("webhook-timestamp", timestamp.to_string())
-            .header("webhook-signature", format!("v1,{signature}"))
-            .body(body)
-            .send()
-            .await
-            .map_err(transport)?;
-        let status = response.status().as_u16();
-        let retry_after = retry_after(&response);
-        let text = response.text().await.unwrap_or_default();
-        let reason = format!("HTTP {status}: {}", snippet(&text));
-        match status {
-            200..=299 => Ok(()),
-            401 | 403 => Err(SendError::AuthExpired { reason }),
-            408 | 429 | 500..=599 => Err(SendError::Retryable {
-                reason,
-                retry_after,
-            }),
-            _ => Err(SendError::Permanent { reason }),
-        }
+        let request = standard_webhooks_post(&self.client, &url, &key, r.idempotency_key, body);
+        send(request).await?.check_status()
     }
 }
 
-fn transport(e: reqwest::Error) -> SendError {
+/// Transport failures (refused, timeout, reset) are worth retrying.
+pub fn transport(e: reqwest::Error) -> SendError {
     SendError::Retryable {
         reason: format!("transport: {e}"),
         retry_after: None,
     }
+}
+
+/// What an outbound call got back: status, `Retry-After`, body.
+pub struct Answer {
+    pub status: u16,
+    pub retry_after: Option<Duration>,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn reason(&self) -> String {
+        format!(
+            "HTTP {}: {}",
+            self.status,
+            self.body.chars().take(200).collect::<String>()
+        )
+    }
+
+    /// The common HTTP-level verdict: `Ok` for 2xx (the caller may then read the body), else
+    /// 401/403 → credentials, 408/429/5xx → retry, other → permanent.
+    pub fn check_status(&self) -> Result<(), SendError> {
+        match self.status {
+            200..=299 => Ok(()),
+            401 | 403 => Err(SendError::AuthExpired {
+                reason: self.reason(),
+            }),
+            408 | 429 | 500..=599 => Err(SendError::Retryable {
+                reason: self.reason(),
+                retry_after: self.retry_after,
+            }),
+            _ => Err(SendError::Permanent {
+                reason: self.reason(),
+            }),
+        }
+    }
+}
+
+/// Sends a request and reads the whole answer; transport failures are retryable.
+pub async fn send(request: reqwest::RequestBuilder) -> Result<Answer, SendError> {
+    let response = request.send().await.map_err(transport)?;
+    let status = response.status().as_u16();
+    let retry_after = retry_after(&response);
+    let body = response.text().await.map_err(transport)?;
+    Ok(Answer {
+        status,
+        retry_after,
+        body,
+    })
+}
+
+/// A JSON POST signed with Standard Webhooks headers (`webhook-id` = `id`).
+pub fn standard_webhooks_post(
+    client: &reqwest::Client,
+    url: &str,
+    key: &[u8],
+    id: &str,
+    body: String,
+) -> reqwest::RequestBuilder {
+    let timestamp = chrono::Utc::now().timestamp();
+    let signature = standard_webhooks_sign(key, id, timestamp, body.as_bytes());
+    client
+        .post(url)
+        .header("content-type", "application/json")
+        .header("webhook-id", id)
+        .header("webhook-timestamp", timestamp.to_string())
+        .header("webhook-signature", format!("v1,{signature}"))
+        .body(body)
 }
 
 /// `Retry-After` in seconds (the HTTP-date form is rare on these APIs and treated as absent).

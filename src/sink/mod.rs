@@ -18,7 +18,8 @@ pub use rate::{RateLimiter, RATE_LIMIT_PER_MINUTE};
 
 use crate::config::SinkConfig;
 use crate::domain::HandoffCard;
-use crate::platform::outbound::{retry_after, SendError};
+use crate::platform::outbound::SendError;
+pub(crate) use crate::platform::outbound::{send, Answer};
 use std::time::Duration;
 
 /// What happened to the ticket.
@@ -84,6 +85,16 @@ pub fn routes(sink: &SinkConfig, card: &HandoffCard) -> bool {
 
 /// Sends one event to one sink. Does not consult the rate limiter (the caller does, so it
 /// can reschedule instead of waiting).
+/// Indexes of the configured sinks whose routing rules take this card.
+pub fn routed(sinks: &[SinkConfig], card: &HandoffCard) -> Vec<usize> {
+    sinks
+        .iter()
+        .enumerate()
+        .filter(|(_, sink)| routes(sink, card))
+        .map(|(i, _)| i)
+        .collect()
+}
+
 pub async fn deliver(
     client: &reqwest::Client,
     sink: &SinkConfig,
@@ -100,61 +111,6 @@ pub async fn deliver(
             reason: format!("unknown sink kind `{}`", sink.kind),
         }),
     }
-}
-
-/// An answer: status, `Retry-After`, body.
-pub(crate) struct Answer {
-    pub status: u16,
-    pub retry_after: Option<Duration>,
-    pub body: String,
-}
-
-impl Answer {
-    pub fn reason(&self) -> String {
-        format!(
-            "HTTP {}: {}",
-            self.status,
-            self.body.chars().take(200).collect::<String>()
-        )
-    }
-
-    /// The HTTP-level verdict: `Ok` for 2xx (the caller then reads the body), else 401/403
-    /// → credentials, 408/429/5xx → retry, other → permanent.
-    pub fn check_status(&self) -> Result<(), SendError> {
-        match self.status {
-            200..=299 => Ok(()),
-            401 | 403 => Err(SendError::AuthExpired {
-                reason: self.reason(),
-            }),
-            408 | 429 | 500..=599 => Err(SendError::Retryable {
-                reason: self.reason(),
-                retry_after: self.retry_after,
-            }),
-            _ => Err(SendError::Permanent {
-                reason: self.reason(),
-            }),
-        }
-    }
-}
-
-pub(crate) fn transport(e: reqwest::Error) -> SendError {
-    SendError::Retryable {
-        reason: format!("transport: {e}"),
-        retry_after: None,
-    }
-}
-
-/// Sends a request; transport failures (refused, timeout, reset) are retryable.
-pub(crate) async fn send(request: reqwest::RequestBuilder) -> Result<Answer, SendError> {
-    let response = request.send().await.map_err(transport)?;
-    let status = response.status().as_u16();
-    let retry_after = retry_after(&response);
-    let body = response.text().await.map_err(transport)?;
-    Ok(Answer {
-        status,
-        retry_after,
-        body,
-    })
 }
 
 /// POSTs JSON.

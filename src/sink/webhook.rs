@@ -3,8 +3,8 @@
 use super::card::generic_event;
 use super::{require, send, HandoffEvent};
 use crate::config::SinkConfig;
-use crate::platform::outbound::SendError;
-use crate::platform::signing::{decode_whsec, standard_webhooks_sign};
+use crate::platform::outbound::{standard_webhooks_post, SendError};
+use crate::platform::signing::decode_whsec;
 
 pub async fn deliver(
     client: &reqwest::Client,
@@ -16,18 +16,7 @@ pub async fn deliver(
             reason: "sink config: `secret` must be whsec_ followed by base64".into(),
         })?;
     let body = generic_event(event).to_string();
-    let id = &event.idempotency_key;
-    let timestamp = chrono::Utc::now().timestamp();
-    let signature = standard_webhooks_sign(&key, id, timestamp, body.as_bytes());
-    let answer = send(
-        client
-            .post(&sink.url)
-            .header("content-type", "application/json")
-            .header("webhook-id", id)
-            .header("webhook-timestamp", timestamp.to_string())
-            .header("webhook-signature", format!("v1,{signature}"))
-            .body(body),
-    )
-    .await?;
+    let request = standard_webhooks_post(client, &sink.url, &key, &event.idempotency_key, body);
+    let answer = send(request).await?;
     answer.check_status()
 }
