@@ -177,6 +177,23 @@ fn headers_of(headers: &HeaderMap) -> HashMap<String, String> {
         .collect()
 }
 
+/// A call whose JSON body's string `keys` become its fields (absent ones empty).
+fn json_call(platform: &'static str, headers: &HeaderMap, body: &[u8], keys: &[&str]) -> Call {
+    let json: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    Call {
+        platform,
+        at: Instant::now(),
+        headers: headers_of(headers),
+        fields: keys
+            .iter()
+            .map(|k| {
+                let v = json.get(*k).and_then(Value::as_str).unwrap_or_default();
+                (k.to_string(), v.to_string())
+            })
+            .collect(),
+    }
+}
+
 /// Records the call; returns a scripted answer if one is queued.
 fn record(inner: &Mutex<Inner>, call: Call) -> Option<Response> {
     let mut inner = inner.lock().expect("lock");
@@ -234,23 +251,14 @@ async fn taobao_send(State(inner): Shared, headers: HeaderMap, body: Bytes) -> R
 }
 
 async fn rakuten_reply(State(inner): Shared, headers: HeaderMap, body: Bytes) -> Response {
-    let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let field = |k: &str| {
-        json.get(k)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string()
-    };
-    let call = Call {
-        platform: "rakuten",
-        at: Instant::now(),
-        headers: headers_of(&headers),
-        fields: ["inquiryNumber", "shopId", "message"]
-            .iter()
-            .map(|k| (k.to_string(), field(k)))
-            .collect(),
-    };
-    if let Some(answer) = record(&inner, call) {
+    let call = json_call(
+        "rakuten",
+        &headers,
+        &body,
+        &["inquiryNumber", "shopId", "message"],
+    );
+    let field = |k: &str| call.fields.get(k).cloned().unwrap_or_default();
+    if let Some(answer) = record(&inner, call.clone()) {
         return answer;
     }
     let message = field("message");
@@ -337,23 +345,14 @@ async fn robot(
 }
 
 async fn generic_send(State(inner): Shared, headers: HeaderMap, body: Bytes) -> Response {
-    let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let field = |k: &str| {
-        json.get(k)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string()
-    };
-    let call = Call {
-        platform: "generic",
-        at: Instant::now(),
-        headers: headers_of(&headers),
-        fields: ["conversation_id", "text", "idempotency_key"]
-            .iter()
-            .map(|k| (k.to_string(), field(k)))
-            .collect(),
-    };
-    if let Some(answer) = record(&inner, call) {
+    let call = json_call(
+        "generic",
+        &headers,
+        &body,
+        &["conversation_id", "text", "idempotency_key"],
+    );
+    let field = |k: &str| call.fields.get(k).cloned().unwrap_or_default();
+    if let Some(answer) = record(&inner, call.clone()) {
         return answer;
     }
     deliver(

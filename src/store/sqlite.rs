@@ -259,19 +259,19 @@ fn message_from(row: &sqlx::sqlite::SqliteRow) -> Result<StoredMessage, StoreErr
 }
 
 const JOB_COLUMNS: &str = "id, kind, shop, conversation_id, payload, status, attempts, last_error";
+/// A handoff with the delivery status of its auto-reply; callers add WHERE / ORDER BY.
+const HANDOFF_SELECT: &str = "SELECT h.id, h.status, h.priority, h.claimed_by, h.card, h.created_at, h.updated_at, h.sla_breached, j.status AS reply_status
+     FROM handoffs h LEFT JOIN jobs j ON j.id = h.reply_job";
 const MESSAGE_COLUMNS: &str =
     "id, message_key, conversation_id, buyer_id, buyer_nick, text, order_id, sent_at, received_at";
 
 impl SqliteStore {
     async fn load_handoff(&self, id: i64) -> Result<Handoff, StoreError> {
-        let row = sqlx::query(
-            "SELECT h.id, h.status, h.priority, h.claimed_by, h.card, h.created_at, h.updated_at, h.sla_breached, j.status AS reply_status
-             FROM handoffs h LEFT JOIN jobs j ON j.id = h.reply_job WHERE h.id = ?",
-        )
-        .bind(id)
-        .fetch_optional(&self.reader)
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("handoff {id}")))?;
+        let row = sqlx::query(&format!("{HANDOFF_SELECT} WHERE h.id = ?"))
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("handoff {id}")))?;
         let notes = sqlx::query(
             "SELECT author, text, created_at FROM handoff_notes WHERE handoff_id = ? ORDER BY id",
         )
@@ -633,12 +633,11 @@ impl Store for SqliteStore {
     }
 
     async fn handoffs(&self, f: &HandoffFilter) -> Result<Vec<Handoff>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT h.id, h.status, h.priority, h.claimed_by, h.card, h.created_at, h.updated_at, h.sla_breached, j.status AS reply_status
-             FROM handoffs h LEFT JOIN jobs j ON j.id = h.reply_job
+        let rows = sqlx::query(&format!(
+            "{HANDOFF_SELECT}
              WHERE (?1 IS NULL OR h.status = ?1) AND (?2 IS NULL OR h.priority = ?2)
-             ORDER BY h.priority, h.sla_due_at, h.id LIMIT 500",
-        )
+             ORDER BY h.priority, h.sla_due_at, h.id LIMIT 500"
+        ))
         .bind(&f.status)
         .bind(f.priority.map(|p| p.as_str()))
         .fetch_all(&self.reader)
@@ -706,12 +705,11 @@ impl Store for SqliteStore {
     }
 
     async fn overdue(&self, now: Millis) -> Result<Vec<Handoff>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT h.id, h.status, h.priority, h.claimed_by, h.card, h.created_at, h.updated_at, h.sla_breached, j.status AS reply_status
-             FROM handoffs h LEFT JOIN jobs j ON j.id = h.reply_job
+        let rows = sqlx::query(&format!(
+            "{HANDOFF_SELECT}
              WHERE h.sla_breached = 0 AND h.status IN ('open', 'claimed') AND h.sla_due_at <= ?
-             ORDER BY h.sla_due_at LIMIT 200",
-        )
+             ORDER BY h.sla_due_at LIMIT 200"
+        ))
         .bind(now)
         .fetch_all(&self.reader)
         .await?;

@@ -195,14 +195,7 @@ fn decide(
 
 /// The configured sinks whose routing rules take this card.
 fn routed(state: &AppState, card: &HandoffCard) -> Vec<usize> {
-    state
-        .config
-        .sinks
-        .iter()
-        .enumerate()
-        .filter(|(_, sink)| crate::sink::routes(sink, card))
-        .map(|(i, _)| i)
-        .collect()
+    crate::sink::routed(&state.config.sinks, card)
 }
 
 /// A conversation already handed off: the bot stays quiet; the messages join the ticket,

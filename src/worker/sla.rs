@@ -9,14 +9,7 @@ use tokio::sync::watch;
 pub async fn check_once(state: &AppState) -> Result<usize, StoreError> {
     let mut marked = 0;
     for handoff in state.store.overdue(now_ms()).await? {
-        let notify: Vec<usize> = state
-            .config
-            .sinks
-            .iter()
-            .enumerate()
-            .filter(|(_, sink)| crate::sink::routes(sink, &handoff.card))
-            .map(|(i, _)| i)
-            .collect();
+        let notify = crate::sink::routed(&state.config.sinks, &handoff.card);
         if state.store.record_breach(handoff.id, &notify).await? {
             marked += 1;
             state.announce("sla_breach", Some(handoff.id));
