@@ -24,6 +24,14 @@ const MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("../../migrations/sqlite/0004_sla_breach.sql"),
     ),
+    (
+        5,
+        include_str!("../../migrations/sqlite/0005_sla_warning.sql"),
+    ),
+    (
+        6,
+        include_str!("../../migrations/sqlite/0006_sink_refs.sql"),
+    ),
 ];
 
 /// How often claiming also takes back jobs whose worker's lease ran out.
@@ -260,7 +268,7 @@ fn message_from(row: &sqlx::sqlite::SqliteRow) -> Result<StoredMessage, StoreErr
 
 const JOB_COLUMNS: &str = "id, kind, shop, conversation_id, payload, status, attempts, last_error";
 /// A handoff with the delivery status of its auto-reply; callers add WHERE / ORDER BY.
-const HANDOFF_SELECT: &str = "SELECT h.id, h.status, h.priority, h.claimed_by, h.card, h.created_at, h.updated_at, h.sla_breached, j.status AS reply_status
+const HANDOFF_SELECT: &str = "SELECT h.id, h.status, h.priority, h.claimed_by, h.card, h.created_at, h.updated_at, h.sla_breached, h.sla_warned, j.status AS reply_status
      FROM handoffs h LEFT JOIN jobs j ON j.id = h.reply_job";
 const MESSAGE_COLUMNS: &str =
     "id, message_key, conversation_id, buyer_id, buyer_nick, text, order_id, sent_at, received_at";
@@ -305,6 +313,8 @@ fn handoff_from(row: &sqlx::sqlite::SqliteRow, notes: Vec<Note>) -> Result<Hando
         updated_at: rfc3339(row.try_get("updated_at")?),
         reply_status: row.try_get("reply_status")?,
         sla_breached: row.try_get::<i64, _>("sla_breached")? != 0,
+        sla_warning: row.try_get::<i64, _>("sla_warned")? != 0
+            && row.try_get::<i64, _>("sla_breached")? == 0,
         card,
         notes,
     })
@@ -312,6 +322,60 @@ fn handoff_from(row: &sqlx::sqlite::SqliteRow, notes: Vec<Note>) -> Result<Hando
 
 fn card_json(card: &HandoffCard) -> String {
     serde_json::to_string(card).expect("cards serialise")
+}
+
+/// The two SLA marks a ticket gets at most once each.
+#[derive(Clone, Copy)]
+enum SlaMark {
+    Warned,
+    Breached,
+}
+
+impl SqliteStore {
+    /// Sets the mark and queues one notice per sink in one transaction; false if the ticket
+    /// already had it. A breach implies the warning.
+    async fn mark_sla(&self, id: i64, mark: SlaMark, notify: &[usize]) -> Result<bool, StoreError> {
+        let (update, event) = match mark {
+            SlaMark::Warned => (
+                "UPDATE handoffs SET sla_warned = 1, updated_at = ? WHERE id = ? AND sla_warned = 0 AND sla_breached = 0",
+                "sla_warning",
+            ),
+            SlaMark::Breached => (
+                "UPDATE handoffs SET sla_breached = 1, sla_warned = 1, updated_at = ? WHERE id = ? AND sla_breached = 0",
+                "sla_breach",
+            ),
+        };
+        let now = now_ms();
+        let mut tx = self.writer.begin().await?;
+        let changed = sqlx::query(update)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if changed == 1 {
+            for sink in notify {
+                let payload = NotifyPayload {
+                    sink: *sink,
+                    handoff_id: id,
+                    event: event.into(),
+                };
+                sqlx::query(
+                    "INSERT INTO jobs (kind, shop, conversation_id, payload, status, run_at, created_at, updated_at)
+                     SELECT 'notify', shop, conversation_id, ?, 'pending', ?, ?, ? FROM handoffs WHERE id = ?",
+                )
+                .bind(serde_json::to_string(&payload).expect("payload serialises"))
+                .bind(now)
+                .bind(now)
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(changed == 1)
+    }
 }
 
 #[async_trait]
@@ -716,39 +780,61 @@ impl Store for SqliteStore {
         rows.iter().map(|r| handoff_from(r, Vec::new())).collect()
     }
 
-    async fn record_breach(&self, id: i64, notify: &[usize]) -> Result<bool, StoreError> {
-        let now = now_ms();
-        let mut tx = self.writer.begin().await?;
-        let changed = sqlx::query(
-            "UPDATE handoffs SET sla_breached = 1, updated_at = ? WHERE id = ? AND sla_breached = 0",
-        )
+    async fn due_soon(
+        &self,
+        priority: Priority,
+        now: Millis,
+        until: Millis,
+    ) -> Result<Vec<Handoff>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{HANDOFF_SELECT}
+             WHERE h.sla_warned = 0 AND h.sla_breached = 0 AND h.status IN ('open', 'claimed')
+               AND h.priority = ? AND h.sla_due_at > ? AND h.sla_due_at <= ?
+             ORDER BY h.sla_due_at LIMIT 200"
+        ))
+        .bind(priority.as_str())
         .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if changed == 1 {
-            for sink in notify {
-                let payload = NotifyPayload {
-                    sink: *sink,
-                    handoff_id: id,
-                    event: "sla_breach".into(),
-                };
-                sqlx::query(
-                    "INSERT INTO jobs (kind, shop, conversation_id, payload, status, run_at, created_at, updated_at)
-                     SELECT 'notify', shop, conversation_id, ?, 'pending', ?, ?, ? FROM handoffs WHERE id = ?",
-                )
-                .bind(serde_json::to_string(&payload).expect("payload serialises"))
-                .bind(now)
-                .bind(now)
-                .bind(now)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
-        tx.commit().await?;
-        Ok(changed == 1)
+        .bind(until)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(|r| handoff_from(r, Vec::new())).collect()
+    }
+
+    async fn record_breach(&self, id: i64, notify: &[usize]) -> Result<bool, StoreError> {
+        self.mark_sla(id, SlaMark::Breached, notify).await
+    }
+
+    async fn record_warning(&self, id: i64, notify: &[usize]) -> Result<bool, StoreError> {
+        self.mark_sla(id, SlaMark::Warned, notify).await
+    }
+
+    async fn sink_ref(&self, handoff: i64, sink: usize) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT external_ref FROM sink_refs WHERE handoff_id = ? AND sink = ?",
+        )
+        .bind(handoff)
+        .bind(sink as i64)
+        .fetch_optional(&self.reader)
+        .await?)
+    }
+
+    async fn set_sink_ref(
+        &self,
+        handoff: i64,
+        sink: usize,
+        external_ref: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO sink_refs (handoff_id, sink, external_ref, created_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (handoff_id, sink) DO NOTHING",
+        )
+        .bind(handoff)
+        .bind(sink as i64)
+        .bind(external_ref)
+        .bind(now_ms())
+        .execute(&self.writer)
+        .await?;
+        Ok(())
     }
 
     async fn cursor(&self, shop: &str) -> Result<Option<String>, StoreError> {

@@ -24,7 +24,7 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
     };
     match state.outbound.send_reply(shop, &reply).await {
         Ok(()) => {
-            state.health.clear(&job.shop);
+            state.clear_alert(&job.shop);
             state.store.complete_job(job.id).await
         }
         Err(SendError::Retryable {
@@ -36,7 +36,7 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
             state.store.bury_job(job.id, &reason).await
         }
         Err(SendError::AuthExpired { reason }) => {
-            state.health.alert(
+            state.raise_alert(
                 &job.shop,
                 format!("send API rejected the shop's credentials: {reason}"),
             );

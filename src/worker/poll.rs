@@ -111,14 +111,14 @@ pub async fn run(state: AppState, shop: ShopConfig, mut shutdown: watch::Receive
     loop {
         match poll_once(&state, &shop).await {
             Ok(n) => {
-                state.health.clear(&shop.id);
+                state.clear_alert(&shop.id);
                 if n > 0 {
                     tracing::info!(shop = %shop.id, new = n, "polled inquiries");
                 }
             }
-            Err(PollError::Unauthorized) => state
-                .health
-                .alert(&shop.id, PollError::Unauthorized.to_string()),
+            Err(PollError::Unauthorized) => {
+                state.raise_alert(&shop.id, PollError::Unauthorized.to_string())
+            }
             Err(e) => tracing::warn!(shop = %shop.id, error = %e, "poll failed; next tick retries"),
         }
         tokio::select! {

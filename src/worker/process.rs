@@ -5,6 +5,7 @@
 use crate::app::AppState;
 use crate::config::ShopConfig;
 use crate::domain::handoff::{mood_rank, more_urgent};
+use crate::domain::hours::handoff_eta;
 use crate::domain::{Analysis, HandoffCard, Intent, Lang, TranscriptLine};
 use crate::reply::Slots;
 use crate::store::{
@@ -117,7 +118,14 @@ fn decide(
         .or_else(|| burst.iter().rev().find_map(|m| m.message.order_id.clone()));
     let lang = reply_lang(&analysis, shop, &text);
     let sla = state.config.sla.for_priority(analysis.priority).0;
-    let eta = handoff_eta(sla, lang);
+    let sla_due_at = shop.sla_due(now, sla);
+    let eta = handoff_eta(
+        now,
+        sla_due_at,
+        sla.as_millis() as i64,
+        shop.utc_offset,
+        lang == Lang::Hant,
+    );
     let reply_text = if may_reply {
         let slots = Slots {
             buyer: last.buyer_nick.as_deref(),
@@ -152,7 +160,6 @@ fn decide(
     });
     let mut notify = Vec::new();
     let handoff = if analysis.intent == Intent::Complaint {
-        let sla_due_at = now + sla.as_millis() as i64;
         let card = HandoffCard {
             shop: shop.id.clone(),
             platform: shop.platform.as_str().to_string(),
@@ -245,7 +252,7 @@ fn append(
     let mut due = due_before;
     if card.priority != before {
         let sla = state.config.sla.for_priority(card.priority).0;
-        due = due_before.min(now + sla.as_millis() as i64);
+        due = due_before.min(shop.sla_due(now, sla));
         tracing::info!(shop = %shop.id, conversation = %card.conversation_id, from = %before, to = %card.priority, "handoff priority raised");
     }
     card.sla_due = rfc3339(due);
@@ -272,20 +279,6 @@ fn reply_lang(analysis: &Analysis, shop: &ShopConfig, text: &str) -> Lang {
         shop.lang
     } else {
         analysis.lang
-    }
-}
-
-/// "2小时内" / "2小時內": when a person will take over.
-pub fn handoff_eta(sla: std::time::Duration, lang: Lang) -> String {
-    let minutes = sla.as_secs().div_ceil(60).max(1);
-    let (hour, minute) = match lang {
-        Lang::Hans => ("小时内", "分钟内"),
-        Lang::Hant => ("小時內", "分鐘內"),
-    };
-    if minutes.is_multiple_of(60) {
-        format!("{}{hour}", minutes / 60)
-    } else {
-        format!("{minutes}{minute}")
     }
 }
 

@@ -5,6 +5,7 @@ mod bad_input;
 mod console;
 mod conversation;
 mod delivery;
+mod hours;
 mod notify;
 mod rakuten_poll;
 mod signatures;

@@ -36,6 +36,8 @@ pub struct Options {
     pub sinks: &'static str,
     /// Lines for the `[sla]` section.
     pub sla: &'static str,
+    /// Extra keys of the generic shop "gen" (e.g. business hours).
+    pub gen_shop: String,
 }
 
 impl Default for Options {
@@ -45,6 +47,7 @@ impl Default for Options {
             max_body: 65536,
             sinks: "",
             sla: "",
+            gen_shop: String::new(),
         }
     }
 }
@@ -100,6 +103,7 @@ id = "gen"
 platform = "generic"
 api_base = "{base}"
 secret = "{GEN_SECRET}"
+{gen_shop}
 {sinks}
 "#,
         db = db.display(),
@@ -109,6 +113,7 @@ secret = "{GEN_SECRET}"
         max_body = o.max_body,
         sinks = o.sinks.replace("{base}", base),
         sla = o.sla,
+        gen_shop = o.gen_shop,
     )
 }
 
