@@ -26,6 +26,7 @@ pub struct AppState {
     pub sinks_rate: Arc<crate::sink::RateLimiter>,
     /// Live updates for the console (server-sent events): a ticket opened or changed.
     pub events: tokio::sync::broadcast::Sender<String>,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {

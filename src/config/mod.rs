@@ -21,6 +21,7 @@ pub struct Config {
     pub sla: SlaConfig,
     pub worker: WorkerConfig,
     pub http_client: HttpClientConfig,
+    pub log: LogConfig,
     pub shops: Vec<ShopConfig>,
     pub sinks: Vec<SinkConfig>,
 }
@@ -33,6 +34,8 @@ pub struct ServerConfig {
     pub max_body: usize,
     /// How agents reach this service (for links in handoff cards); empty: no links.
     pub public_url: String,
+    /// Serve `/metrics` on this address instead of the main listener ("" = main listener).
+    pub metrics_listen: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -100,6 +103,22 @@ pub struct WorkerConfig {
 #[serde(deny_unknown_fields)]
 pub struct HttpClientConfig {
     pub timeout: HumanDuration,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// `text` for people, `json` (one object per line) for log collectors.
+    pub format: LogFormat,
+    /// The default filter, e.g. "info" or "anfu=debug,info"; RUST_LOG wins when set.
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

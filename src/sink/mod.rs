@@ -57,6 +57,17 @@ pub enum SinkKind {
 }
 
 impl SinkKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SinkKind::DingTalk => "dingtalk",
+            SinkKind::WeCom => "wecom",
+            SinkKind::Feishu => "feishu",
+            SinkKind::Slack => "slack",
+            SinkKind::Chatwoot => "chatwoot",
+            SinkKind::Webhook => "webhook",
+        }
+    }
+
     pub fn parse(kind: &str) -> Option<SinkKind> {
         Some(match kind {
             "dingtalk" => SinkKind::DingTalk,

@@ -55,6 +55,9 @@ pub struct ReplyPayload {
     pub text: String,
     /// Sent with every attempt so the platform delivers it once.
     pub idempotency_key: String,
+    /// When the message answered was received (for the reply-lag metric).
+    #[serde(default)]
+    pub received_at: Option<Millis>,
 }
 
 /// What a notify job tells a sink (the card is read from the ticket when it runs).
@@ -240,6 +243,9 @@ pub trait Store: Send + Sync + 'static {
 
     async fn cursor(&self, shop: &str) -> Result<Option<String>, StoreError>;
     async fn set_cursor(&self, shop: &str, position: &str) -> Result<(), StoreError>;
+
+    /// How many jobs there are by kind and status (queue depth for /metrics).
+    async fn job_counts(&self) -> Result<Vec<(String, String, i64)>, StoreError>;
 
     /// Is the database reachable?
     async fn ping(&self) -> Result<(), StoreError>;

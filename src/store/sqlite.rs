@@ -837,6 +837,17 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn job_counts(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT kind, status, COUNT(*) AS n FROM jobs WHERE status != 'done' GROUP BY kind, status",
+        )
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("kind")?, r.try_get("status")?, r.try_get("n")?)))
+            .collect()
+    }
+
     async fn cursor(&self, shop: &str) -> Result<Option<String>, StoreError> {
         Ok(
             sqlx::query_scalar("SELECT position FROM cursors WHERE shop = ?")

@@ -13,7 +13,7 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
         .map_err(|e| StoreError::Corrupt(format!("notify job {}: {e}", job.id)))?;
     let Some(sink) = state.config.sinks.get(payload.sink) else {
         let why = format!("sink #{} is no longer configured", payload.sink);
-        return state.store.bury_job(job.id, &why).await;
+        return super::bury(state, job, &why).await;
     };
     if let Some(wait) = state.sinks_rate.next_slot_for(sink, Instant::now()) {
         let run_at = now_ms() + wait.as_millis() as i64 + 1;
@@ -33,7 +33,20 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
         console_base: Some(state.config.server.public_url.clone()).filter(|u| !u.is_empty()),
         idempotency_key: format!("anfu-notify-{}", job.id),
     };
-    match prepare_and_deliver(state, payload.sink, sink, &mut event).await {
+    let started = std::time::Instant::now();
+    let sent = prepare_and_deliver(state, payload.sink, sink, &mut event).await;
+    state.metrics.observe(
+        "anfu_sink_send_seconds",
+        &[
+            (
+                "kind",
+                sink::SinkKind::parse(&sink.kind).map_or("unknown", |k| k.as_str()),
+            ),
+            ("outcome", super::outcome(&sent)),
+        ],
+        started.elapsed().as_secs_f64(),
+    );
+    match sent {
         Ok(()) => {
             state.clear_alert(&sink_key(payload.sink, sink));
             state.store.complete_job(job.id).await
@@ -44,14 +57,14 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
         }) => super::fail(state, job, &reason, retry_after).await,
         Err(SendError::Permanent { reason }) => {
             tracing::error!(job = job.id, sink = %sink.kind, %reason, "handoff notice refused for good: dead-lettered");
-            state.store.bury_job(job.id, &reason).await
+            super::bury(state, job, &reason).await
         }
         Err(SendError::AuthExpired { reason }) => {
             state.raise_alert(
                 &sink_key(payload.sink, sink),
                 format!("the robot rejected anfu's credentials: {reason}"),
             );
-            state.store.bury_job(job.id, &reason).await
+            super::bury(state, job, &reason).await
         }
     }
 }

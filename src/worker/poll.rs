@@ -74,9 +74,9 @@ pub async fn poll_once(state: &AppState, shop: &ShopConfig) -> Result<usize, Pol
             .map_err(|e| PollError::Http(format!("unreadable page: {e}")))?;
         for inquiry in &body.list {
             for message in rakuten::messages(inquiry) {
-                if state.store.accept(&shop.id, "rakuten", &message).await? {
-                    stored += 1;
-                }
+                let new = state.store.accept(&shop.id, "rakuten", &message).await?;
+                crate::http::webhooks::count_message(state, shop, new);
+                stored += usize::from(new);
             }
         }
         if page >= body.total_page_count.max(1) {

@@ -17,7 +17,7 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
     let store = &state.store;
     let Some(shop) = state.config.shop(&job.shop) else {
         let why = format!("shop `{}` is no longer configured", job.shop);
-        return store.bury_job(job.id, &why).await;
+        return super::bury(state, job, &why).await;
     };
     let fresh = store.unprocessed(&job.shop, &job.conversation_id).await?;
     if fresh.is_empty() {
@@ -56,10 +56,20 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
     };
     let reply = outcome.reply.clone();
     let handoff_changed = !matches!(outcome.handoff, HandoffChange::None);
+    let opened = match &outcome.handoff {
+        HandoffChange::Open { card, .. } => Some(card.priority),
+        _ => None,
+    };
     let lease = state.config.worker.lease.0.as_millis() as i64;
     let reply_job = store.commit_processing(outcome, lease).await?;
     if handoff_changed {
         state.announce("handoff", None);
+    }
+    if let Some(priority) = opened {
+        state.metrics.inc(
+            "anfu_handoffs_opened_total",
+            &[("priority", priority.as_str())],
+        );
     }
     // Deliver at once rather than queueing behind other work: the buyer is waiting.
     if let (Some(id), Some(reply)) = (reply_job, reply) {
@@ -101,6 +111,7 @@ fn decide(
     let rules = &state.config.conversation;
     let text = joined(burst);
     let analysis = state.analyzer.analyze(&text);
+    count_labels(state, &analysis);
     let since_reply = conversation.last_reply_at.map(|t| now - t);
     let in_burst = since_reply.is_some_and(|d| d < rules.burst_window.0.as_millis() as i64);
     let in_cooldown = since_reply.is_some_and(|d| d < rules.cooldown.0.as_millis() as i64);
@@ -145,18 +156,16 @@ fn decide(
         next.last_mood_rank = rank;
         next.last_intensity = analysis.intensity;
     }
+    let answered = burst
+        .iter()
+        .rev()
+        .find(|m| processed.contains(&m.id))
+        .unwrap_or(&burst[burst.len() - 1]);
     let reply = reply_text.as_ref().map(|text| ReplyPayload {
         to_buyer: last.buyer_nick.clone(),
+        received_at: Some(answered.received_at),
         text: text.clone(),
-        idempotency_key: format!(
-            "anfu-{}-{}",
-            job.shop,
-            burst
-                .iter()
-                .rev()
-                .find(|m| processed.contains(&m.id))
-                .map_or(&last.message_key, |m| &m.message.message_key)
-        ),
+        idempotency_key: format!("anfu-{}-{}", job.shop, answered.message.message_key),
     });
     let mut notify = Vec::new();
     let handoff = if analysis.intent == Intent::Complaint {
@@ -197,6 +206,28 @@ fn decide(
         reply,
         handoff,
         notify,
+    }
+}
+
+/// What the analyzer decided, for /metrics.
+fn count_labels(state: &AppState, a: &Analysis) {
+    let m = &state.metrics;
+    let name = "anfu_analysis_labels_total";
+    m.inc(name, &[("label", "intent"), ("value", a.intent.as_str())]);
+    m.inc(name, &[("label", "mood"), ("value", a.mood.as_str())]);
+    if a.intent == Intent::Complaint {
+        let issue = a.issue_type.map_or("none", |i| i.as_str());
+        m.inc(name, &[("label", "issue_type"), ("value", issue)]);
+        m.inc(
+            name,
+            &[("label", "priority"), ("value", a.priority.as_str())],
+        );
+    }
+    for t in &a.threats {
+        m.inc(name, &[("label", "threat"), ("value", t.as_str())]);
+    }
+    for d in &a.demands {
+        m.inc(name, &[("label", "demand"), ("value", d.as_str())]);
     }
 }
 

@@ -22,6 +22,7 @@ pub async fn check_once(state: &AppState) -> Result<Marked, StoreError> {
         let notify = crate::sink::routed(&state.config.sinks, &handoff.card);
         if state.store.record_breach(handoff.id, &notify).await? {
             marked.breached += 1;
+            state.metrics.inc("anfu_sla_breaches_total", &[]);
             state.announce("sla_breach", Some(handoff.id));
             tracing::warn!(handoff = handoff.id, shop = %handoff.card.shop, priority = %handoff.priority, due = %handoff.card.sla_due, "SLA breached");
         }
@@ -35,6 +36,7 @@ pub async fn check_once(state: &AppState) -> Result<Marked, StoreError> {
         let notify = crate::sink::routed(&state.config.sinks, &handoff.card);
         if state.store.record_warning(handoff.id, &notify).await? {
             marked.warned += 1;
+            state.metrics.inc("anfu_sla_warnings_total", &[]);
             state.announce("sla_warning", Some(handoff.id));
             tracing::info!(handoff = handoff.id, shop = %handoff.card.shop, priority = %handoff.priority, due = %handoff.card.sla_due, "SLA about to breach");
         }

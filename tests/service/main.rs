@@ -6,6 +6,7 @@ mod console;
 mod conversation;
 mod delivery;
 mod hours;
+mod metrics;
 mod notify;
 mod rakuten_poll;
 mod signatures;

@@ -38,6 +38,8 @@ pub struct Options {
     pub sla: &'static str,
     /// Extra keys of the generic shop "gen" (e.g. business hours).
     pub gen_shop: String,
+    /// Extra keys of `[server]`.
+    pub server: String,
 }
 
 impl Default for Options {
@@ -48,6 +50,7 @@ impl Default for Options {
             sinks: "",
             sla: "",
             gen_shop: String::new(),
+            server: String::new(),
         }
     }
 }
@@ -59,6 +62,7 @@ fn config_text(db: &std::path::Path, base: &str, o: &Options) -> String {
 listen = "127.0.0.1:0"
 agent_token = "{TOKEN}"
 max_body = {max_body}
+{server}
 [storage]
 url = "sqlite://{db}"
 [data]
@@ -114,6 +118,7 @@ secret = "{GEN_SECRET}"
         sinks = o.sinks.replace("{base}", base),
         sla = o.sla,
         gen_shop = o.gen_shop,
+        server = o.server,
     )
 }
 
