@@ -2,6 +2,7 @@
 
 mod agent_api;
 mod bad_input;
+mod browser;
 mod console;
 mod conversation;
 mod delivery;
