@@ -80,6 +80,21 @@ fn per_message(c: &mut Criterion) {
         )
     });
     group.finish();
+
+    // How cost grows with length: the same mixed text cut to 16 … 4096 characters, analyser
+    // beside jieba so the ratio shows whether the extra work stays linear.
+    let mut group = c.benchmark_group("by_length");
+    for chars in [16usize, 64, 256, 1024, 4096] {
+        let text: String = long.chars().cycle().take(chars).collect();
+        group.throughput(Throughput::Elements(chars as u64));
+        group.bench_function(format!("analyze_{chars}"), |b| {
+            b.iter(|| black_box(analyzer.analyze(&text)))
+        });
+        group.bench_function(format!("jieba_cut_{chars}"), |b| {
+            b.iter(|| black_box(jieba.cut(&text, true)))
+        });
+    }
+    group.finish();
 }
 
 criterion_group!(benches, build, per_message);

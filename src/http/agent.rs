@@ -77,8 +77,9 @@ async fn list(
     Query(q): Query<ListQuery>,
 ) -> Result<Response, ApiError> {
     authorize(&state, &headers)?;
-    if let Some(s) = &q.status {
-        if !["open", "claimed", "resolved"].contains(&s.as_str()) {
+    // An empty value means "any", as HTML forms send it.
+    if let Some(s) = q.status.as_deref().filter(|s| !s.is_empty()) {
+        if !["open", "claimed", "resolved"].contains(&s) {
             return Err(ApiError(
                 StatusCode::BAD_REQUEST,
                 format!("status `{s}`: expected open, claimed or resolved"),
@@ -170,6 +171,7 @@ async fn note(
         .store
         .add_note(id, body.author.trim(), &body.text)
         .await?;
+    state.announce("noted", Some(id));
     Ok((StatusCode::CREATED, Json(handoff)).into_response())
 }
 

@@ -39,6 +39,17 @@ async fn agents_list_claim_annotate_and_resolve_handoffs() {
         .unwrap();
     assert_eq!(wrong.status().as_u16(), 401);
 
+    let (status, any) = app
+        .agent(Method::GET, "/v1/handoffs?status=&priority=", None)
+        .await;
+    assert_eq!(
+        status, 200,
+        "empty filters mean any, as forms send them: {any}"
+    );
+    let (status, bad) = app
+        .agent(Method::GET, "/v1/handoffs?status=gone", None)
+        .await;
+    assert_eq!(status, 400, "{bad}");
     let (_, p1) = app
         .agent(Method::GET, "/v1/handoffs?status=open&priority=P1", None)
         .await;

@@ -467,14 +467,14 @@ async fn the_agent_console_in_a_real_browser() {
     .await;
     let heading = b.text("the card's heading", Locator::Css("#card h2")).await;
     assert!(heading.starts_with(&format!("P1 #{id}")), "{heading}");
-    assert!(heading.contains("open"), "{heading}");
+    assert!(heading.contains("待处理"), "open, in Chinese: {heading}");
     assert_eq!(api["priority"], "P1");
     assert_eq!(card["issue_type"], "damaged");
     for (label, value) in [
-        ("问题类型", "damaged"),
+        ("问题类型", "商品破损"),
         ("订单号", CUP_ORDER),
-        ("诉求", "refund"),
-        ("威胁", "bad_review"),
+        ("诉求", "退款"),
+        ("威胁", "差评"),
     ] {
         let shown = b.text(label, Locator::XPath(&card_field(label))).await;
         assert_eq!(shown, value, "{label}");
@@ -504,16 +504,29 @@ async fn the_agent_console_in_a_real_browser() {
     std::fs::create_dir_all(target_dir()).expect("target dir");
     std::fs::write(target_dir().join("console.png"), &png).expect("screenshot saved");
 
-    // Claim: the card says so, the open queue lets go of it, and so does the server.
+    // Claim: the card says so, the unresolved queue keeps it marked 处理中, the 待处理 filter
+    // lets go of it, and the server agrees.
     b.fill_and_click("claiming", &[("#agent", AGENT)], "#claim")
         .await;
     b.wait(
         "the claimed status",
         Locator::XPath(&format!(
-            "//section[@id='card']/h2/span[contains(., 'claimed · {AGENT}')]"
+            "//section[@id='card']/h2/span[contains(., '处理中 · {AGENT}')]"
         )),
     )
     .await;
+    b.wait(
+        "the claimed ticket in the unresolved queue",
+        Locator::XPath(&format!(
+            "//ul[@id='queue']/li[@data-id='{id}']/div[contains(., '处理中')]"
+        )),
+    )
+    .await;
+    b.wait("the status filter", Locator::Css("#f-status"))
+        .await
+        .select_by_value("open")
+        .await
+        .unwrap();
     b.wait_gone(
         "the claimed ticket in the open queue",
         &format!("#queue li[data-id='{id}']"),
@@ -554,7 +567,7 @@ async fn the_agent_console_in_a_real_browser() {
     b.fill_and_click("resolving", &[], "#resolve").await;
     b.wait(
         "the resolved status",
-        Locator::XPath("//section[@id='card']/h2/span[contains(., 'resolved')]"),
+        Locator::XPath("//section[@id='card']/h2/span[contains(., '已解决')]"),
     )
     .await;
     let resolved = ticket_until(&app, id, WAIT, |t| t["status"] == "resolved").await;
