@@ -45,7 +45,9 @@ pub(crate) async fn bury(state: &AppState, job: &Job, error: &str) -> Result<(),
     state
         .metrics
         .inc("anfu_dead_letters_total", &[("kind", job.kind.as_str())]);
-    state.store.bury_job(job.id, error).await
+    state.store.bury_job(job.id, error).await?;
+    state.announce("dead_letter", None);
+    Ok(())
 }
 
 /// The outcome label of a send: ok, retry, refused or auth.

@@ -401,6 +401,23 @@ async fn the_agent_console_in_a_real_browser() {
         json!(true)
     );
 
+    // A reply the platform refuses for good is a dead letter: the console lists it at once.
+    app.standin.script([anfu::standin::Scripted::status(400)]);
+    let refused = envelope("2990000000103", "cnv-browser-dead", INQUIRY, None);
+    assert_eq!(app.taobao_push("tb", &refused, HmacSha256).await.0, 200);
+    b.wait(
+        "the dead letter in the console",
+        Locator::XPath("//details[@id='dead']/summary[contains(., '死信')]"),
+    )
+    .await;
+    let dead = app.jobs("dead").await;
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    b.wait(
+        "the dead reply's row",
+        Locator::Css(&format!("#dead li[data-job='{}']", dead[0]["id"])),
+    )
+    .await;
+
     // Two calmer complaints follow, from another conversation and another shop: the queue
     // puts the P1 first, as the agent API orders them.
     let late = envelope("2990000000102", "cnv-browser-late", LATE, None);
