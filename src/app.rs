@@ -26,6 +26,7 @@ pub struct AppState {
     pub sinks_rate: Arc<crate::sink::RateLimiter>,
     /// Live updates for the console (server-sent events): a ticket opened or changed.
     pub events: tokio::sync::broadcast::Sender<String>,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {
@@ -33,6 +34,20 @@ impl AppState {
     pub fn announce(&self, what: &str, handoff: Option<i64>) {
         let event = serde_json::json!({"type": what, "handoff": handoff}).to_string();
         let _ = self.events.send(event);
+    }
+
+    /// An operator must act (credentials rejected…): /readyz fails and the console shows a
+    /// banner until [`AppState::clear_alert`].
+    pub fn raise_alert(&self, key: &str, message: String) {
+        if self.health.alert(key, message) {
+            self.announce("alert", None);
+        }
+    }
+
+    pub fn clear_alert(&self, key: &str) {
+        if self.health.clear(key) {
+            self.announce("alert", None);
+        }
     }
 }
 
@@ -52,17 +67,25 @@ impl Health {
         self.worker_beat.load(Ordering::Relaxed)
     }
 
-    /// Raises an alert for `shop` (e.g. its credentials were rejected); /readyz shows it.
-    pub fn alert(&self, shop: &str, message: String) {
+    /// Raises an alert for `shop` (e.g. its credentials were rejected); /readyz and the
+    /// console show it. True if it is new or changed.
+    fn alert(&self, shop: &str, message: String) -> bool {
         tracing::error!(shop, %message, "ALERT: operator action needed");
+        let before = self
+            .alerts
+            .lock()
+            .expect("alerts lock")
+            .insert(shop.to_string(), message.clone());
+        before.as_ref() != Some(&message)
+    }
+
+    /// True if there was an alert to clear.
+    fn clear(&self, shop: &str) -> bool {
         self.alerts
             .lock()
             .expect("alerts lock")
-            .insert(shop.to_string(), message);
-    }
-
-    pub fn clear(&self, shop: &str) {
-        self.alerts.lock().expect("alerts lock").remove(shop);
+            .remove(shop)
+            .is_some()
     }
 
     pub fn alerts(&self) -> BTreeMap<String, String> {

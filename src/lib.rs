@@ -10,6 +10,7 @@ pub mod demo;
 pub mod domain;
 pub mod eval;
 pub mod http;
+pub mod metrics;
 pub mod platform;
 pub mod reply;
 pub mod sink;
@@ -66,6 +67,7 @@ pub async fn build(config: Config) -> Result<AppState, AppError> {
             .build(),
         sinks_rate: Arc::new(sink::RateLimiter::new()),
         events: tokio::sync::broadcast::channel(256).0,
+        metrics: Arc::new(metrics::Metrics::default()),
     })
 }
 
@@ -105,6 +107,20 @@ pub async fn serve(
         }
     }
     tracing::info!(addr = %listener.local_addr()?, shops = state.config.shops.len(), "anfu listening");
+    let metrics_listen = state.config.server.metrics_listen.clone();
+    if !metrics_listen.is_empty() {
+        let metrics_listener = TcpListener::bind(&metrics_listen).await?;
+        tracing::info!(addr = %metrics_listener.local_addr()?, "metrics listening");
+        let app = http::metrics::router().with_state(state.clone());
+        let mut stop = stop_rx.clone();
+        tasks.push(tokio::spawn(async move {
+            let _ = axum::serve(metrics_listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stop.changed().await;
+                })
+                .await;
+        }));
+    }
     let app = http::router(state);
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)

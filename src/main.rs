@@ -195,12 +195,12 @@ fn run(cli: Cli) -> Result<ExitCode, ExitCode> {
             Ok(ExitCode::from(2))
         }
         Command::Serve { config } => {
-            init_tracing();
             let config =
                 anfu::config::Config::load(config.as_deref(), std::env::vars()).map_err(|e| {
                     eprintln!("anfu: {e}");
                     ExitCode::from(2)
                 })?;
+            init_tracing_as(&config.log);
             runtime()?.block_on(async {
                 let listener = tokio::net::TcpListener::bind(&config.server.listen)
                     .await
@@ -257,15 +257,43 @@ fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
 
 /// Logs to stderr; RUST_LOG=debug for more. Secrets are never logged.
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+    init_tracing_as(&anfu::config::LogConfig {
+        format: anfu::config::LogFormat::Text,
+        level: "info".into(),
+    });
 }
 
+fn init_tracing_as(log: &anfu::config::LogConfig) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&log.level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match log.format {
+        anfu::config::LogFormat::Text => builder.try_init(),
+        anfu::config::LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+}
+
+/// Ctrl-C or SIGTERM (what process managers and `docker stop` send): stop accepting, let
+/// in-flight requests and jobs finish, exit.
 async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
     let _ = tokio::signal::ctrl_c().await;
-    tracing::info!("shutting down");
+    tracing::info!("shutting down: draining requests and jobs in flight");
 }

@@ -78,6 +78,25 @@ struct Inner {
     inquiries_status: Option<u16>,
     polls: usize,
     robot_calls: Vec<RobotCall>,
+    chatwoot: Chatwoot,
+}
+
+/// A small Chatwoot: contacts (searchable by identifier), conversations, and every call seen.
+#[derive(Default)]
+struct Chatwoot {
+    contacts: Vec<Value>,
+    conversations: i64,
+    calls: Vec<ChatwootCall>,
+}
+
+/// A call to the stand-in Chatwoot under `/chatwoot`.
+#[derive(Debug, Clone)]
+pub struct ChatwootCall {
+    pub method: String,
+    /// After `/chatwoot`, e.g. `/api/v1/accounts/1/conversations/1/messages`.
+    pub path: String,
+    pub token: String,
+    pub body: Value,
 }
 
 /// A handoff notice received by the stand-in robot endpoint `/robot/{name}`.
@@ -107,6 +126,7 @@ impl StandIn {
             .route("/es/1.0/inquirymng-api/inquiry/reply", post(rakuten_reply))
             .route("/messages", post(generic_send))
             .route("/robot/{name}", post(robot))
+            .route("/chatwoot/{*path}", get(chatwoot).post(chatwoot))
             .with_state(inner.clone());
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -131,6 +151,11 @@ impl StandIn {
     /// Answers inquiry polls with this status instead (e.g. 401: expired licenseKey).
     pub fn fail_polls_with(&self, status: Option<u16>) {
         self.inner.lock().expect("lock").inquiries_status = status;
+    }
+
+    /// Calls to the stand-in Chatwoot (`/chatwoot` is its base URL).
+    pub fn chatwoot_calls(&self) -> Vec<ChatwootCall> {
+        self.inner.lock().expect("lock").chatwoot.calls.clone()
     }
 
     /// Handoff notices received on `/robot/{name}` (answered like DingTalk/WeCom: errcode 0).
@@ -342,6 +367,54 @@ async fn robot(
         body: serde_json::from_slice(&body).unwrap_or(Value::Null),
     });
     Json(json!({"errcode": 0, "errmsg": "ok"})).into_response()
+}
+
+async fn chatwoot(
+    State(inner): Shared,
+    method: axum::http::Method,
+    axum::extract::Path(path): axum::extract::Path<String>,
+    axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let mut inner = inner.lock().expect("lock");
+    let cw = &mut inner.chatwoot;
+    cw.calls.push(ChatwootCall {
+        method: method.to_string(),
+        path: format!("/{path}"),
+        token: headers_of(&headers)
+            .get("api_access_token")
+            .cloned()
+            .unwrap_or_default(),
+        body: body.clone(),
+    });
+    let parts: Vec<&str> = path.split('/').collect();
+    let answer = match parts.as_slice() {
+        ["api", "v1", "accounts", _, "contacts", "search"] => {
+            let q = query.get("q").cloned().unwrap_or_default();
+            let found: Vec<Value> = cw
+                .contacts
+                .iter()
+                .filter(|c| c["identifier"].as_str() == Some(q.as_str()))
+                .cloned()
+                .collect();
+            json!({"payload": found})
+        }
+        ["api", "v1", "accounts", _, "contacts"] => {
+            let contact = json!({"id": cw.contacts.len() + 1, "name": body["name"],
+                "identifier": body["identifier"],
+                "contact_inboxes": [{"source_id": body["source_id"]}]});
+            cw.contacts.push(contact.clone());
+            json!({"payload": {"contact": contact}})
+        }
+        ["api", "v1", "accounts", _, "conversations"] => {
+            cw.conversations += 1;
+            json!({"id": cw.conversations, "inbox_id": body["inbox_id"]})
+        }
+        _ => json!({}),
+    };
+    Json(answer).into_response()
 }
 
 async fn generic_send(State(inner): Shared, headers: HeaderMap, body: Bytes) -> Response {

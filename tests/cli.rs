@@ -268,3 +268,83 @@ fn eval_reports_metrics_for_both_schemas() {
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("negative detection"));
 }
+
+/// A raw HTTP/1.1 request over loopback; returns the whole response text.
+fn http(port: u16, request: &str) -> String {
+    use std::io::Read;
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read");
+    answer
+}
+
+#[test]
+fn serve_logs_json_with_request_ids_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let config = dir.path().join("anfu.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nlisten = \"127.0.0.1:{port}\"\nagent_token = \"t\"\n[storage]\nurl = \"sqlite://{}\"\n[log]\nformat = \"json\"\n",
+            dir.path().join("anfu.db").display()
+        ),
+    )
+    .expect("write");
+    let child = Command::new(env!("CARGO_BIN_EXE_anfu"))
+        .args(["serve", "--config", &config.to_string_lossy()])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("anfu starts");
+    let mut up = false;
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            up = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(up, "anfu listens");
+    let answer = http(
+        port,
+        "POST /webhooks/nowhere/shop?sign=SECRETSIG HTTP/1.1\r\nhost: x\r\nx-request-id: req-42\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}",
+    );
+    assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+    assert!(
+        answer.to_ascii_lowercase().contains("x-request-id: req-42"),
+        "{answer}"
+    );
+
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(term.success());
+    let out = child.wait_with_output().expect("anfu exits");
+    assert_eq!(out.status.code(), Some(0), "SIGTERM is a clean stop");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let logs: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let refused = logs
+        .iter()
+        .find(|l| l["message"] == "webhook refused")
+        .unwrap_or_else(|| panic!("no refusal logged: {stderr}"));
+    assert_eq!(refused["span"]["request_id"], "req-42", "{refused}");
+    assert_eq!(refused["span"]["path"], "/webhooks/nowhere/shop");
+    assert!(
+        !stderr.contains("SECRETSIG"),
+        "query strings are not logged"
+    );
+    assert!(logs.iter().any(|l| l["message"]
+        .as_str()
+        .is_some_and(|m| m.starts_with("shutting down"))));
+}

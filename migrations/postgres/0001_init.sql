@@ -1,4 +1,4 @@
--- The schema of the SQLite migrations 0001–0005 in one step, in PostgreSQL's types. Column
+-- The schema of the SQLite migrations 0001–0004 in one step, in PostgreSQL's types. Column
 -- names and decoded types match SQLite's (ids and unix-ms times are BIGINT, JSON is TEXT,
 -- flags are BOOLEAN), so both backends share their row mapping (src/store/rows.rs).
 
@@ -71,9 +71,6 @@ CREATE TABLE handoffs (
 );
 CREATE INDEX handoffs_status ON handoffs (status, priority);
 CREATE INDEX handoffs_sla ON handoffs (sla_breached, status, sla_due_at);
--- At most one unresolved ticket per conversation: a second "open" is refused.
-CREATE UNIQUE INDEX handoffs_one_open ON handoffs (shop, conversation_id)
-    WHERE status <> 'resolved';
 
 CREATE TABLE handoff_notes (
     id              BIGINT  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -43,7 +43,19 @@ impl<'de> Deserialize<'de> for HumanDuration {
 
 impl fmt::Display for HumanDuration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}ms", self.0.as_millis())
+        let ms = self.0.as_millis();
+        let unit = [
+            (86_400_000, "d"),
+            (3_600_000, "h"),
+            (60_000, "m"),
+            (1_000, "s"),
+        ]
+        .into_iter()
+        .find(|(size, _)| ms > 0 && ms.is_multiple_of(*size));
+        match unit {
+            Some((size, name)) => write!(f, "{}{name}", ms / size),
+            None => write!(f, "{ms}ms"),
+        }
     }
 }
 

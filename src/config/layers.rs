@@ -160,6 +160,7 @@ pub(super) fn typed(mut table: Table) -> Result<Config, ConfigError> {
         sla: section(&mut table, "sla")?,
         worker: section(&mut table, "worker")?,
         http_client: section(&mut table, "http_client")?,
+        log: section(&mut table, "log")?,
         shops: list(&mut table, "shops")?,
         sinks: list(&mut table, "sinks")?,
     };

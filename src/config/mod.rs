@@ -7,7 +7,7 @@ mod layers;
 
 pub use duration::HumanDuration;
 
-use crate::domain::{IssueType, Lang, Priority};
+use crate::domain::{BusinessHours, IssueType, Lang, Priority, UtcOffset};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -21,6 +21,7 @@ pub struct Config {
     pub sla: SlaConfig,
     pub worker: WorkerConfig,
     pub http_client: HttpClientConfig,
+    pub log: LogConfig,
     pub shops: Vec<ShopConfig>,
     pub sinks: Vec<SinkConfig>,
 }
@@ -33,6 +34,8 @@ pub struct ServerConfig {
     pub max_body: usize,
     /// How agents reach this service (for links in handoff cards); empty: no links.
     pub public_url: String,
+    /// Serve `/metrics` on this address instead of the main listener ("" = main listener).
+    pub metrics_listen: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -88,9 +91,17 @@ pub struct SlaConfig {
     pub p3: HumanDuration,
     /// How often the SLA timer looks for overdue tickets.
     pub check_every: HumanDuration,
+    /// Tickets this close to their due time are announced as about to breach (at most half
+    /// of the priority's SLA, so a short SLA is not "about to breach" from the start).
+    pub warn_before: HumanDuration,
 }
 
 impl SlaConfig {
+    /// How long before the due time a ticket of priority `p` is about to breach.
+    pub fn warn_lead(&self, p: Priority) -> std::time::Duration {
+        self.warn_before.0.min(self.for_priority(p).0 / 2)
+    }
+
     pub fn for_priority(&self, p: Priority) -> HumanDuration {
         match p {
             Priority::P1 => self.p1,
@@ -114,6 +125,22 @@ pub struct WorkerConfig {
 #[serde(deny_unknown_fields)]
 pub struct HttpClientConfig {
     pub timeout: HumanDuration,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// `text` for people, `json` (one object per line) for log collectors.
+    pub format: LogFormat,
+    /// The default filter, e.g. "info" or "anfu=debug,info"; RUST_LOG wins when set.
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -192,6 +219,11 @@ pub struct ShopConfig {
     pub poll_interval: Option<HumanDuration>,
     #[serde(default = "default_lang")]
     pub lang: Lang,
+    /// When people answer, e.g. "mon-fri 09:00-18:00; sat 10:00-16:00"; none: always.
+    pub hours: Option<BusinessHours>,
+    /// The shop's clock for `hours`, e.g. "+08:00" (the default).
+    #[serde(default)]
+    pub utc_offset: UtcOffset,
 }
 
 fn default_lang() -> Lang {
@@ -202,6 +234,15 @@ impl ShopConfig {
     /// A field that must be set for this platform; validation guarantees it.
     pub fn required(&self, value: &Option<String>) -> String {
         value.clone().unwrap_or_default()
+    }
+
+    /// The SLA due time of a ticket opened at `now`: the clock only runs in business hours.
+    pub fn sla_due(&self, now: i64, sla: std::time::Duration) -> i64 {
+        let sla = sla.as_millis() as i64;
+        match &self.hours {
+            Some(hours) => hours.add_working(now, sla, self.utc_offset),
+            None => now + sla,
+        }
     }
 
     pub fn poll_every(&self) -> std::time::Duration {
@@ -225,7 +266,11 @@ pub struct SinkConfig {
     /// chatwoot: the `api_access_token`.
     pub token: Option<String>,
     /// chatwoot: the account id.
+    #[serde(default, deserialize_with = "text_or_number")]
     pub account_id: Option<String>,
+    /// chatwoot: the API-channel inbox where marketplace tickets get a conversation each.
+    #[serde(default, deserialize_with = "text_or_number")]
+    pub inbox_id: Option<String>,
     #[serde(default)]
     pub shops: Vec<String>,
     pub min_priority: Option<Priority>,
@@ -233,6 +278,20 @@ pub struct SinkConfig {
     pub issue_types: Vec<IssueType>,
     #[serde(default)]
     pub threats_only: bool,
+}
+
+/// Ids people write either way: `account_id = 3` or `account_id = "3"`.
+fn text_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Id {
+        Text(String),
+        Number(i64),
+    }
+    Ok(Option::<Id>::deserialize(d)?.map(|id| match id {
+        Id::Text(t) => t,
+        Id::Number(n) => n.to_string(),
+    }))
 }
 
 /// A configuration problem, naming the key.
@@ -353,7 +412,13 @@ impl Config {
                     problems.push(format!("{at}.secret must be whsec_ followed by base64"));
                 }
                 crate::sink::SinkKind::Chatwoot => {
-                    for (key, value) in [("token", &sink.token), ("account_id", &sink.account_id)] {
+                    for (key, value) in [
+                        ("token", &sink.token),
+                        ("account_id", &sink.account_id),
+                        // No conversation of this build's platforms lives in Chatwoot: each
+                        // ticket opens one in this inbox.
+                        ("inbox_id", &sink.inbox_id),
+                    ] {
                         if missing(value) {
                             problems.push(format!("{at}.{key} is missing (required for chatwoot)"));
                         }

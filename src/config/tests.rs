@@ -151,6 +151,24 @@ fn problems_name_the_key() {
             "ANFU_WORKER__CONCURRENCY",
         ),
         (
+            "business hours that are not",
+            SHOPS.replace(
+                "session = \"x\"",
+                "session = \"x\"\nhours = \"weekdays 9-6\"",
+            ),
+            vec![],
+            "shops[0] (id `xiaoyu`)",
+        ),
+        (
+            "a utc offset that is not",
+            SHOPS.replace(
+                "session = \"x\"",
+                "session = \"x\"\nutc_offset = \"Asia/Shanghai\"",
+            ),
+            vec![],
+            "not a UTC offset like +08:00",
+        ),
+        (
             "a database anfu has no store for",
             format!("{SHOPS}\n[storage]\nurl = \"mysql://u:secret@db/anfu\""),
             vec![],

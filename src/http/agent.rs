@@ -19,6 +19,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/handoffs/{id}/resolve", post(resolve))
         .route("/v1/handoffs/{id}/notes", post(note))
         .route("/v1/jobs", get(jobs))
+        .route("/v1/alerts", get(alerts))
 }
 
 /// An agent API failure, as `{"error": "..."}` with a fitting status.
@@ -105,6 +106,12 @@ async fn show(
 ) -> Result<Response, ApiError> {
     authorize(&state, &headers)?;
     Ok(Json(state.store.handoff(id).await?).into_response())
+}
+
+/// What an operator must fix (rejected credentials of a shop or robot), by shop or sink.
+async fn alerts(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    authorize(&state, &headers)?;
+    Ok(Json(json!({ "alerts": state.health.alerts() })).into_response())
 }
 
 #[derive(Deserialize)]

@@ -40,6 +40,7 @@ async fn taobao_push(
     match result {
         Ok(()) => Json(json!({"success": true})).into_response(),
         Err(e) => refuse(
+            &state,
             "taobao",
             &shop,
             &e,
@@ -82,6 +83,7 @@ async fn rakuten_push(
                 format!("E{}", e.status)
             };
             refuse(
+                &state,
                 "rakuten",
                 &shop,
                 &e,
@@ -114,6 +116,7 @@ async fn generic_push(
     match result {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => refuse(
+            &state,
             "generic",
             &shop,
             &e,
@@ -122,13 +125,17 @@ async fn generic_push(
     }
 }
 
-async fn unknown_platform(Path((platform, shop)): Path<(String, String)>) -> Response {
+async fn unknown_platform(
+    State(state): State<AppState>,
+    Path((platform, shop)): Path<(String, String)>,
+) -> Response {
     let e = WebhookError::new(
         404,
         "unknown-platform",
         format!("no platform `{platform}` (taobao, rakuten, generic)"),
     );
     refuse(
+        &state,
         &platform,
         &shop,
         &e,
@@ -181,6 +188,7 @@ async fn store(
     for message in messages {
         let key = format!("{}\u{0}{}", shop.id, message.message_key);
         if state.seen.contains_key(&key) {
+            count_message(state, shop, false);
             continue;
         }
         let inserted = state
@@ -196,6 +204,7 @@ async fn store(
                 )
             })?;
         new |= inserted;
+        count_message(state, shop, inserted);
         state.seen.insert(key, ());
     }
     if new {
@@ -204,9 +213,34 @@ async fn store(
     Ok(())
 }
 
+pub(crate) fn count_message(state: &AppState, shop: &ShopConfig, new: bool) {
+    state.metrics.inc(
+        "anfu_webhook_messages_total",
+        &[
+            ("platform", shop.platform.as_str()),
+            ("result", if new { "new" } else { "duplicate" }),
+        ],
+    );
+}
+
 /// Logs a refusal (never the signature or secrets) and answers in the platform's shape.
-fn refuse(platform: &str, shop: &str, e: &WebhookError, body: serde_json::Value) -> Response {
+fn refuse(
+    state: &AppState,
+    platform: &str,
+    shop: &str,
+    e: &WebhookError,
+    body: serde_json::Value,
+) -> Response {
     tracing::warn!(platform, shop, status = e.status, code = e.code, reason = %e.message, "webhook refused");
+    // The path's platform is the sender's choice: only known ones become label values.
+    let known = ["taobao", "rakuten", "generic"]
+        .into_iter()
+        .find(|p| *p == platform)
+        .unwrap_or("unknown");
+    state.metrics.inc(
+        "anfu_webhook_refused_total",
+        &[("platform", known), ("code", e.code)],
+    );
     let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
     (status, Json(body)).into_response()
 }

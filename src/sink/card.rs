@@ -128,6 +128,7 @@ pub fn view(event: &HandoffEvent) -> View {
     let what = match event.kind {
         EventKind::Created => "转人工",
         EventKind::Updated => "工单更新",
+        EventKind::SlaWarning => "即将超时",
         EventKind::SlaBreach => "超时未处理",
     };
     let title = mask(&format!(
@@ -358,9 +359,13 @@ pub fn generic_event(event: &HandoffEvent) -> Value {
         "sla_breached".into(),
         json!(event.kind == EventKind::SlaBreach),
     );
+    ticket.insert(
+        "sla_warning".into(),
+        json!(event.kind == EventKind::SlaWarning),
+    );
     let kind = match event.kind {
         EventKind::Created => "handoff.created",
-        EventKind::Updated | EventKind::SlaBreach => "handoff.updated",
+        EventKind::Updated | EventKind::SlaWarning | EventKind::SlaBreach => "handoff.updated",
     };
     json!({"type": kind, "ticket": ticket})
 }
@@ -399,6 +404,7 @@ pub(crate) mod tests {
 
     pub fn sample_event() -> HandoffEvent {
         HandoffEvent {
+            external_ref: None,
             ticket_id: 42,
             kind: EventKind::Created,
             card: sample_card(),

@@ -5,7 +5,7 @@
 //! failure as [`SendError`] so the caller can retry or give up.
 
 pub mod card;
-mod chatwoot;
+pub mod chatwoot;
 mod dingtalk;
 mod feishu;
 pub mod mask;
@@ -27,6 +27,8 @@ use std::time::Duration;
 pub enum EventKind {
     Created,
     Updated,
+    /// Within `sla.warn_before` of the due time.
+    SlaWarning,
     SlaBreach,
 }
 
@@ -40,6 +42,8 @@ pub struct HandoffEvent {
     pub console_base: Option<String>,
     /// Stable across retries of the same event (the generic sink's `webhook-id`).
     pub idempotency_key: String,
+    /// What this sink made for the ticket earlier (a Chatwoot conversation id), if anything.
+    pub external_ref: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +57,17 @@ pub enum SinkKind {
 }
 
 impl SinkKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SinkKind::DingTalk => "dingtalk",
+            SinkKind::WeCom => "wecom",
+            SinkKind::Feishu => "feishu",
+            SinkKind::Slack => "slack",
+            SinkKind::Chatwoot => "chatwoot",
+            SinkKind::Webhook => "webhook",
+        }
+    }
+
     pub fn parse(kind: &str) -> Option<SinkKind> {
         Some(match kind {
             "dingtalk" => SinkKind::DingTalk,
@@ -78,8 +93,8 @@ pub fn routes(sink: &SinkConfig, card: &HandoffCard) -> bool {
             .issue_type
             .is_some_and(|i| sink.issue_types.contains(&i));
     let threats = !sink.threats_only || !card.threats.is_empty();
-    let platform =
-        SinkKind::parse(&sink.kind) != Some(SinkKind::Chatwoot) || card.platform == "chatwoot";
+    let platform = SinkKind::parse(&sink.kind) != Some(SinkKind::Chatwoot)
+        || chatwoot::takes(sink, &card.platform);
     shop && priority && issue && threats && platform
 }
 
@@ -93,6 +108,24 @@ pub fn routed(sinks: &[SinkConfig], card: &HandoffCard) -> Vec<usize> {
         .filter(|(_, sink)| routes(sink, card))
         .map(|(i, _)| i)
         .collect()
+}
+
+/// What must exist on the sink's side before the event can be delivered: a Chatwoot
+/// conversation for a marketplace card. Returns the new reference for the caller to store
+/// (and put into `event.external_ref`); None when nothing was needed.
+pub async fn prepare(
+    client: &reqwest::Client,
+    sink: &SinkConfig,
+    event: &HandoffEvent,
+) -> Result<Option<String>, SendError> {
+    match SinkKind::parse(&sink.kind) {
+        Some(SinkKind::Chatwoot) if chatwoot::needs_conversation(event) => {
+            chatwoot::open_conversation(client, sink, event)
+                .await
+                .map(Some)
+        }
+        _ => Ok(None),
+    }
 }
 
 pub async fn deliver(

@@ -58,6 +58,9 @@ pub struct ReplyPayload {
     pub text: String,
     /// Sent with every attempt so the platform delivers it once.
     pub idempotency_key: String,
+    /// When the message answered was received (for the reply-lag metric).
+    #[serde(default)]
+    pub received_at: Option<Millis>,
 }
 
 /// What a notify job tells a sink (the card is read from the ticket when it runs).
@@ -139,6 +142,8 @@ pub struct Handoff {
     pub reply_status: Option<String>,
     /// Passed its SLA due time while open or claimed.
     pub sla_breached: bool,
+    /// Close to its SLA due time (`sla.warn_before`) and not breached yet.
+    pub sla_warning: bool,
     pub card: HandoffCard,
     pub notes: Vec<Note>,
 }
@@ -216,9 +221,34 @@ pub trait Store: Send + Sync + 'static {
     async fn overdue(&self, now: Millis) -> Result<Vec<Handoff>, StoreError>;
     /// Marks a ticket breached and queues the notices, once; false if it already was.
     async fn record_breach(&self, id: i64, notify: &[usize]) -> Result<bool, StoreError>;
+    /// Open or claimed tickets of `priority` due after `now` and at or before `until`, not yet
+    /// warned.
+    async fn due_soon(
+        &self,
+        priority: Priority,
+        now: Millis,
+        until: Millis,
+    ) -> Result<Vec<Handoff>, StoreError>;
+    /// Marks a ticket as about to breach and queues the notices, once; false if it already
+    /// was warned or breached.
+    async fn record_warning(&self, id: i64, notify: &[usize]) -> Result<bool, StoreError>;
+
+    /// What sink `sink` (index into `[[sinks]]`) made for the ticket, e.g. a Chatwoot
+    /// conversation id.
+    async fn sink_ref(&self, handoff: i64, sink: usize) -> Result<Option<String>, StoreError>;
+    /// Remembers it; the first one stays if two race.
+    async fn set_sink_ref(
+        &self,
+        handoff: i64,
+        sink: usize,
+        external_ref: &str,
+    ) -> Result<(), StoreError>;
 
     async fn cursor(&self, shop: &str) -> Result<Option<String>, StoreError>;
     async fn set_cursor(&self, shop: &str, position: &str) -> Result<(), StoreError>;
+
+    /// How many jobs there are by kind and status (queue depth for /metrics).
+    async fn job_counts(&self) -> Result<Vec<(String, String, i64)>, StoreError>;
 
     /// Is the database reachable?
     async fn ping(&self) -> Result<(), StoreError>;

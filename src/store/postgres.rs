@@ -14,7 +14,21 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/postgres/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/postgres/0001_init.sql")),
+    (
+        2,
+        include_str!("../../migrations/postgres/0002_sla_warning.sql"),
+    ),
+    (
+        3,
+        include_str!("../../migrations/postgres/0003_sink_refs.sql"),
+    ),
+    (
+        4,
+        include_str!("../../migrations/postgres/0004_one_open_handoff.sql"),
+    ),
+];
 
 /// The advisory lock held while migrating ("anfu" in ASCII), so that instances starting
 /// together apply each migration once.
@@ -94,6 +108,59 @@ impl PgStore {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+}
+
+/// The two SLA marks a ticket gets at most once each.
+#[derive(Clone, Copy)]
+enum SlaMark {
+    Warned,
+    Breached,
+}
+
+impl PgStore {
+    /// Sets the mark and queues one notice per sink in one transaction; false if the ticket
+    /// already had it. A breach implies the warning. Two instances' timers may both find the
+    /// ticket: the second update waits for the first, then matches nothing.
+    async fn mark_sla(&self, id: i64, mark: SlaMark, notify: &[usize]) -> Result<bool, StoreError> {
+        let (update, event) = match mark {
+            SlaMark::Warned => (
+                "UPDATE handoffs SET sla_warned = TRUE, updated_at = $1 WHERE id = $2 AND NOT sla_warned AND NOT sla_breached",
+                "sla_warning",
+            ),
+            SlaMark::Breached => (
+                "UPDATE handoffs SET sla_breached = TRUE, sla_warned = TRUE, updated_at = $1 WHERE id = $2 AND NOT sla_breached",
+                "sla_breach",
+            ),
+        };
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        let changed = sqlx::query(update)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if changed == 1 {
+            for sink in notify {
+                let payload = NotifyPayload {
+                    sink: *sink,
+                    handoff_id: id,
+                    event: event.into(),
+                };
+                sqlx::query(
+                    "INSERT INTO jobs (kind, shop, conversation_id, payload, status, run_at, created_at, updated_at)
+                     SELECT 'notify', shop, conversation_id, $1, 'pending', $2, $2, $2 FROM handoffs WHERE id = $3",
+                )
+                .bind(payload_json(&payload))
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(changed == 1)
     }
 }
 
@@ -554,39 +621,61 @@ impl Store for PgStore {
         rows.iter().map(|r| handoff_from(r, Vec::new())).collect()
     }
 
-    async fn record_breach(&self, id: i64, notify: &[usize]) -> Result<bool, StoreError> {
-        let now = now_ms();
-        let mut tx = self.pool.begin().await?;
-        // Two instances' timers may both find the ticket overdue: the second update waits
-        // for the first, then matches nothing.
-        let changed = sqlx::query(
-            "UPDATE handoffs SET sla_breached = TRUE, updated_at = $1 WHERE id = $2 AND NOT sla_breached",
-        )
+    async fn due_soon(
+        &self,
+        priority: Priority,
+        now: Millis,
+        until: Millis,
+    ) -> Result<Vec<Handoff>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{HANDOFF_SELECT}
+             WHERE NOT h.sla_warned AND NOT h.sla_breached AND h.status IN ('open', 'claimed')
+               AND h.priority = $1 AND h.sla_due_at > $2 AND h.sla_due_at <= $3
+             ORDER BY h.sla_due_at LIMIT 200"
+        ))
+        .bind(priority.as_str())
         .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if changed == 1 {
-            for sink in notify {
-                let payload = NotifyPayload {
-                    sink: *sink,
-                    handoff_id: id,
-                    event: "sla_breach".into(),
-                };
-                sqlx::query(
-                    "INSERT INTO jobs (kind, shop, conversation_id, payload, status, run_at, created_at, updated_at)
-                     SELECT 'notify', shop, conversation_id, $1, 'pending', $2, $2, $2 FROM handoffs WHERE id = $3",
-                )
-                .bind(payload_json(&payload))
-                .bind(now)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
-        tx.commit().await?;
-        Ok(changed == 1)
+        .bind(until)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| handoff_from(r, Vec::new())).collect()
+    }
+
+    async fn record_breach(&self, id: i64, notify: &[usize]) -> Result<bool, StoreError> {
+        self.mark_sla(id, SlaMark::Breached, notify).await
+    }
+
+    async fn record_warning(&self, id: i64, notify: &[usize]) -> Result<bool, StoreError> {
+        self.mark_sla(id, SlaMark::Warned, notify).await
+    }
+
+    async fn sink_ref(&self, handoff: i64, sink: usize) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT external_ref FROM sink_refs WHERE handoff_id = $1 AND sink = $2",
+        )
+        .bind(handoff)
+        .bind(sink as i64)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn set_sink_ref(
+        &self,
+        handoff: i64,
+        sink: usize,
+        external_ref: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO sink_refs (handoff_id, sink, external_ref, created_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (handoff_id, sink) DO NOTHING",
+        )
+        .bind(handoff)
+        .bind(sink as i64)
+        .bind(t(external_ref))
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     async fn cursor(&self, shop: &str) -> Result<Option<String>, StoreError> {
@@ -607,6 +696,17 @@ impl Store for PgStore {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    async fn job_counts(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT kind, status, COUNT(*) AS n FROM jobs WHERE status <> 'done' GROUP BY kind, status",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.text("kind")?, r.text("status")?, r.int("n")?)))
+            .collect()
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -26,7 +26,15 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (
         5,
-        include_str!("../../migrations/sqlite/0005_one_open_handoff.sql"),
+        include_str!("../../migrations/sqlite/0005_sla_warning.sql"),
+    ),
+    (
+        6,
+        include_str!("../../migrations/sqlite/0006_sink_refs.sql"),
+    ),
+    (
+        7,
+        include_str!("../../migrations/sqlite/0007_one_open_handoff.sql"),
     ),
 ];
 
@@ -236,6 +244,60 @@ impl SqliteStore {
         .map(note_from)
         .collect::<Result<Vec<_>, StoreError>>()?;
         handoff_from(&row, notes)
+    }
+}
+
+/// The two SLA marks a ticket gets at most once each.
+#[derive(Clone, Copy)]
+enum SlaMark {
+    Warned,
+    Breached,
+}
+
+impl SqliteStore {
+    /// Sets the mark and queues one notice per sink in one transaction; false if the ticket
+    /// already had it. A breach implies the warning.
+    async fn mark_sla(&self, id: i64, mark: SlaMark, notify: &[usize]) -> Result<bool, StoreError> {
+        let (update, event) = match mark {
+            SlaMark::Warned => (
+                "UPDATE handoffs SET sla_warned = 1, updated_at = ? WHERE id = ? AND sla_warned = 0 AND sla_breached = 0",
+                "sla_warning",
+            ),
+            SlaMark::Breached => (
+                "UPDATE handoffs SET sla_breached = 1, sla_warned = 1, updated_at = ? WHERE id = ? AND sla_breached = 0",
+                "sla_breach",
+            ),
+        };
+        let now = now_ms();
+        let mut tx = self.writer.begin().await?;
+        let changed = sqlx::query(update)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if changed == 1 {
+            for sink in notify {
+                let payload = NotifyPayload {
+                    sink: *sink,
+                    handoff_id: id,
+                    event: event.into(),
+                };
+                sqlx::query(
+                    "INSERT INTO jobs (kind, shop, conversation_id, payload, status, run_at, created_at, updated_at)
+                     SELECT 'notify', shop, conversation_id, ?, 'pending', ?, ?, ? FROM handoffs WHERE id = ?",
+                )
+                .bind(serde_json::to_string(&payload).expect("payload serialises"))
+                .bind(now)
+                .bind(now)
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(changed == 1)
     }
 }
 
@@ -637,39 +699,72 @@ impl Store for SqliteStore {
         rows.iter().map(|r| handoff_from(r, Vec::new())).collect()
     }
 
-    async fn record_breach(&self, id: i64, notify: &[usize]) -> Result<bool, StoreError> {
-        let now = now_ms();
-        let mut tx = self.writer.begin().await?;
-        let changed = sqlx::query(
-            "UPDATE handoffs SET sla_breached = 1, updated_at = ? WHERE id = ? AND sla_breached = 0",
-        )
+    async fn due_soon(
+        &self,
+        priority: Priority,
+        now: Millis,
+        until: Millis,
+    ) -> Result<Vec<Handoff>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{HANDOFF_SELECT}
+             WHERE h.sla_warned = 0 AND h.sla_breached = 0 AND h.status IN ('open', 'claimed')
+               AND h.priority = ? AND h.sla_due_at > ? AND h.sla_due_at <= ?
+             ORDER BY h.sla_due_at LIMIT 200"
+        ))
+        .bind(priority.as_str())
         .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if changed == 1 {
-            for sink in notify {
-                let payload = NotifyPayload {
-                    sink: *sink,
-                    handoff_id: id,
-                    event: "sla_breach".into(),
-                };
-                sqlx::query(
-                    "INSERT INTO jobs (kind, shop, conversation_id, payload, status, run_at, created_at, updated_at)
-                     SELECT 'notify', shop, conversation_id, ?, 'pending', ?, ?, ? FROM handoffs WHERE id = ?",
-                )
-                .bind(serde_json::to_string(&payload).expect("payload serialises"))
-                .bind(now)
-                .bind(now)
-                .bind(now)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
-        tx.commit().await?;
-        Ok(changed == 1)
+        .bind(until)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(|r| handoff_from(r, Vec::new())).collect()
+    }
+
+    async fn record_breach(&self, id: i64, notify: &[usize]) -> Result<bool, StoreError> {
+        self.mark_sla(id, SlaMark::Breached, notify).await
+    }
+
+    async fn record_warning(&self, id: i64, notify: &[usize]) -> Result<bool, StoreError> {
+        self.mark_sla(id, SlaMark::Warned, notify).await
+    }
+
+    async fn sink_ref(&self, handoff: i64, sink: usize) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT external_ref FROM sink_refs WHERE handoff_id = ? AND sink = ?",
+        )
+        .bind(handoff)
+        .bind(sink as i64)
+        .fetch_optional(&self.reader)
+        .await?)
+    }
+
+    async fn set_sink_ref(
+        &self,
+        handoff: i64,
+        sink: usize,
+        external_ref: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO sink_refs (handoff_id, sink, external_ref, created_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (handoff_id, sink) DO NOTHING",
+        )
+        .bind(handoff)
+        .bind(sink as i64)
+        .bind(external_ref)
+        .bind(now_ms())
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn job_counts(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT kind, status, COUNT(*) AS n FROM jobs WHERE status != 'done' GROUP BY kind, status",
+        )
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("kind")?, r.try_get("status")?, r.try_get("n")?)))
+            .collect()
     }
 
     async fn cursor(&self, shop: &str) -> Result<Option<String>, StoreError> {

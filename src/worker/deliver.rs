@@ -2,19 +2,14 @@
 
 use crate::app::AppState;
 use crate::platform::outbound::{Reply, SendError};
-use crate::store::{Job, ReplyPayload, StoreError};
+use crate::store::{now_ms, Job, ReplyPayload, StoreError};
 
 pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
     let payload: ReplyPayload = serde_json::from_value(job.payload.clone())
         .map_err(|e| StoreError::Corrupt(format!("reply job {}: {e}", job.id)))?;
     let Some(shop) = state.config.shop(&job.shop) else {
-        return state
-            .store
-            .bury_job(
-                job.id,
-                &format!("shop `{}` is no longer configured", job.shop),
-            )
-            .await;
+        let why = format!("shop `{}` is no longer configured", job.shop);
+        return super::bury(state, job, &why).await;
     };
     let reply = Reply {
         conversation_id: &job.conversation_id,
@@ -22,9 +17,23 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
         text: &payload.text,
         idempotency_key: &payload.idempotency_key,
     };
-    match state.outbound.send_reply(shop, &reply).await {
+    let started = std::time::Instant::now();
+    let sent = state.outbound.send_reply(shop, &reply).await;
+    state.metrics.observe(
+        "anfu_reply_send_seconds",
+        &[
+            ("platform", shop.platform.as_str()),
+            ("outcome", super::outcome(&sent)),
+        ],
+        started.elapsed().as_secs_f64(),
+    );
+    match sent {
         Ok(()) => {
-            state.health.clear(&job.shop);
+            if let Some(received_at) = payload.received_at {
+                let lag = (now_ms() - received_at).max(0) as f64 / 1000.0;
+                state.metrics.observe("anfu_reply_lag_seconds", &[], lag);
+            }
+            state.clear_alert(&job.shop);
             state.store.complete_job(job.id).await
         }
         Err(SendError::Retryable {
@@ -33,14 +42,14 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
         }) => super::fail(state, job, &reason, retry_after).await,
         Err(SendError::Permanent { reason }) => {
             tracing::error!(job = job.id, shop = %job.shop, %reason, "reply refused for good: dead-lettered");
-            state.store.bury_job(job.id, &reason).await
+            super::bury(state, job, &reason).await
         }
         Err(SendError::AuthExpired { reason }) => {
-            state.health.alert(
+            state.raise_alert(
                 &job.shop,
                 format!("send API rejected the shop's credentials: {reason}"),
             );
-            state.store.bury_job(job.id, &reason).await
+            super::bury(state, job, &reason).await
         }
     }
 }

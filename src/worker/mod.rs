@@ -40,6 +40,25 @@ pub async fn step(state: &AppState) -> Result<Step, StoreError> {
     })
 }
 
+/// Gives up on a job: a dead letter, visible in /v1/jobs?status=dead and counted.
+pub(crate) async fn bury(state: &AppState, job: &Job, error: &str) -> Result<(), StoreError> {
+    state
+        .metrics
+        .inc("anfu_dead_letters_total", &[("kind", job.kind.as_str())]);
+    state.store.bury_job(job.id, error).await
+}
+
+/// The outcome label of a send: ok, retry, refused or auth.
+pub(crate) fn outcome<T>(sent: &Result<T, crate::platform::outbound::SendError>) -> &'static str {
+    use crate::platform::outbound::SendError;
+    match sent {
+        Ok(_) => "ok",
+        Err(SendError::Retryable { .. }) => "retry",
+        Err(SendError::Permanent { .. }) => "refused",
+        Err(SendError::AuthExpired { .. }) => "auth",
+    }
+}
+
 /// Schedules a retry, or dead-letters the job once its attempts are used up.
 pub(crate) async fn fail(
     state: &AppState,
@@ -50,8 +69,11 @@ pub(crate) async fn fail(
     let w = &state.config.worker;
     if job.attempts >= w.max_attempts {
         tracing::error!(job = job.id, kind = job.kind.as_str(), shop = %job.shop, error, "job dead-lettered after {} attempts", job.attempts);
-        return state.store.bury_job(job.id, error).await;
+        return bury(state, job, error).await;
     }
+    state
+        .metrics
+        .inc("anfu_job_retries_total", &[("kind", job.kind.as_str())]);
     let delay = retry::backoff(w.retry_base.0, w.retry_max.0, job.attempts, retry_after);
     tracing::warn!(job = job.id, kind = job.kind.as_str(), shop = %job.shop, error, delay_ms = delay.as_millis() as u64, "job will be retried");
     state

@@ -13,17 +13,19 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
         .map_err(|e| StoreError::Corrupt(format!("notify job {}: {e}", job.id)))?;
     let Some(sink) = state.config.sinks.get(payload.sink) else {
         let why = format!("sink #{} is no longer configured", payload.sink);
-        return state.store.bury_job(job.id, &why).await;
+        return super::bury(state, job, &why).await;
     };
     if let Some(wait) = state.sinks_rate.next_slot_for(sink, Instant::now()) {
         let run_at = now_ms() + wait.as_millis() as i64 + 1;
         return state.store.defer_job(job.id, run_at).await;
     }
     let handoff = state.store.handoff(payload.handoff_id).await?;
-    let event = HandoffEvent {
+    let mut event = HandoffEvent {
+        external_ref: state.store.sink_ref(handoff.id, payload.sink).await?,
         ticket_id: handoff.id,
         kind: match payload.event.as_str() {
             "created" => EventKind::Created,
+            "sla_warning" => EventKind::SlaWarning,
             "sla_breach" => EventKind::SlaBreach,
             _ => EventKind::Updated,
         },
@@ -31,22 +33,66 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
         console_base: Some(state.config.server.public_url.clone()).filter(|u| !u.is_empty()),
         idempotency_key: format!("anfu-notify-{}", job.id),
     };
-    match sink::deliver(state.outbound.client(), sink, &event).await {
-        Ok(()) => state.store.complete_job(job.id).await,
+    let started = std::time::Instant::now();
+    let sent = prepare_and_deliver(state, payload.sink, sink, &mut event).await;
+    state.metrics.observe(
+        "anfu_sink_send_seconds",
+        &[
+            (
+                "kind",
+                sink::SinkKind::parse(&sink.kind).map_or("unknown", |k| k.as_str()),
+            ),
+            ("outcome", super::outcome(&sent)),
+        ],
+        started.elapsed().as_secs_f64(),
+    );
+    match sent {
+        Ok(()) => {
+            state.clear_alert(&sink_key(payload.sink, sink));
+            state.store.complete_job(job.id).await
+        }
         Err(SendError::Retryable {
             reason,
             retry_after,
         }) => super::fail(state, job, &reason, retry_after).await,
         Err(SendError::Permanent { reason }) => {
             tracing::error!(job = job.id, sink = %sink.kind, %reason, "handoff notice refused for good: dead-lettered");
-            state.store.bury_job(job.id, &reason).await
+            super::bury(state, job, &reason).await
         }
         Err(SendError::AuthExpired { reason }) => {
-            state.health.alert(
-                &format!("sink #{} ({})", payload.sink, sink.kind),
+            state.raise_alert(
+                &sink_key(payload.sink, sink),
                 format!("the robot rejected anfu's credentials: {reason}"),
             );
-            state.store.bury_job(job.id, &reason).await
+            super::bury(state, job, &reason).await
         }
     }
+}
+
+/// Makes what the sink needs first (a Chatwoot conversation), remembering it at once so a
+/// retry reuses it, then delivers.
+async fn prepare_and_deliver(
+    state: &AppState,
+    index: usize,
+    sink: &crate::config::SinkConfig,
+    event: &mut HandoffEvent,
+) -> Result<(), SendError> {
+    let client = state.outbound.client();
+    if let Some(made) = sink::prepare(client, sink, event).await? {
+        state
+            .store
+            .set_sink_ref(event.ticket_id, index, &made)
+            .await
+            .map_err(|e| SendError::Retryable {
+                reason: format!("storing the sink's reference: {e}"),
+                retry_after: None,
+            })?;
+        event.external_ref = Some(made);
+    }
+    sink::deliver(client, sink, event).await
+}
+
+/// How a sink is named in alerts: its place in `[[sinks]]` and its kind.
+fn sink_key(index: usize, sink: &crate::config::SinkConfig) -> String {
+    format!("sink #{index} ({})", sink.kind)
 }

@@ -74,9 +74,9 @@ pub async fn poll_once(state: &AppState, shop: &ShopConfig) -> Result<usize, Pol
             .map_err(|e| PollError::Http(format!("unreadable page: {e}")))?;
         for inquiry in &body.list {
             for message in rakuten::messages(inquiry) {
-                if state.store.accept(&shop.id, "rakuten", &message).await? {
-                    stored += 1;
-                }
+                let new = state.store.accept(&shop.id, "rakuten", &message).await?;
+                crate::http::webhooks::count_message(state, shop, new);
+                stored += usize::from(new);
             }
         }
         if page >= body.total_page_count.max(1) {
@@ -111,14 +111,14 @@ pub async fn run(state: AppState, shop: ShopConfig, mut shutdown: watch::Receive
     loop {
         match poll_once(&state, &shop).await {
             Ok(n) => {
-                state.health.clear(&shop.id);
+                state.clear_alert(&shop.id);
                 if n > 0 {
                     tracing::info!(shop = %shop.id, new = n, "polled inquiries");
                 }
             }
-            Err(PollError::Unauthorized) => state
-                .health
-                .alert(&shop.id, PollError::Unauthorized.to_string()),
+            Err(PollError::Unauthorized) => {
+                state.raise_alert(&shop.id, PollError::Unauthorized.to_string())
+            }
             Err(e) => tracing::warn!(shop = %shop.id, error = %e, "poll failed; next tick retries"),
         }
         tokio::select! {

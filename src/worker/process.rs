@@ -5,6 +5,7 @@
 use crate::app::AppState;
 use crate::config::ShopConfig;
 use crate::domain::handoff::{mood_rank, more_urgent};
+use crate::domain::hours::handoff_eta;
 use crate::domain::{Analysis, HandoffCard, Intent, Lang, TranscriptLine};
 use crate::reply::Slots;
 use crate::store::{
@@ -16,7 +17,7 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
     let store = &state.store;
     let Some(shop) = state.config.shop(&job.shop) else {
         let why = format!("shop `{}` is no longer configured", job.shop);
-        return store.bury_job(job.id, &why).await;
+        return super::bury(state, job, &why).await;
     };
     let fresh = store.unprocessed(&job.shop, &job.conversation_id).await?;
     if fresh.is_empty() {
@@ -55,10 +56,20 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
     };
     let reply = outcome.reply.clone();
     let handoff_changed = !matches!(outcome.handoff, HandoffChange::None);
+    let opened = match &outcome.handoff {
+        HandoffChange::Open { card, .. } => Some(card.priority),
+        _ => None,
+    };
     let lease = state.config.worker.lease.0.as_millis() as i64;
     let reply_job = store.commit_processing(outcome, lease).await?;
     if handoff_changed {
         state.announce("handoff", None);
+    }
+    if let Some(priority) = opened {
+        state.metrics.inc(
+            "anfu_handoffs_opened_total",
+            &[("priority", priority.as_str())],
+        );
     }
     // Deliver at once rather than queueing behind other work: the buyer is waiting.
     if let (Some(id), Some(reply)) = (reply_job, reply) {
@@ -100,6 +111,7 @@ fn decide(
     let rules = &state.config.conversation;
     let text = joined(burst);
     let analysis = state.analyzer.analyze(&text);
+    count_labels(state, &analysis);
     let since_reply = conversation.last_reply_at.map(|t| now - t);
     let in_burst = since_reply.is_some_and(|d| d < rules.burst_window.0.as_millis() as i64);
     let in_cooldown = since_reply.is_some_and(|d| d < rules.cooldown.0.as_millis() as i64);
@@ -117,7 +129,14 @@ fn decide(
         .or_else(|| burst.iter().rev().find_map(|m| m.message.order_id.clone()));
     let lang = reply_lang(&analysis, shop, &text);
     let sla = state.config.sla.for_priority(analysis.priority).0;
-    let eta = handoff_eta(sla, lang);
+    let sla_due_at = shop.sla_due(now, sla);
+    let eta = handoff_eta(
+        now,
+        sla_due_at,
+        sla.as_millis() as i64,
+        shop.utc_offset,
+        lang == Lang::Hant,
+    );
     let reply_text = if may_reply {
         let slots = Slots {
             buyer: last.buyer_nick.as_deref(),
@@ -137,22 +156,19 @@ fn decide(
         next.last_mood_rank = rank;
         next.last_intensity = analysis.intensity;
     }
+    let answered = burst
+        .iter()
+        .rev()
+        .find(|m| processed.contains(&m.id))
+        .unwrap_or(&burst[burst.len() - 1]);
     let reply = reply_text.as_ref().map(|text| ReplyPayload {
         to_buyer: last.buyer_nick.clone(),
+        received_at: Some(answered.received_at),
         text: text.clone(),
-        idempotency_key: format!(
-            "anfu-{}-{}",
-            job.shop,
-            burst
-                .iter()
-                .rev()
-                .find(|m| processed.contains(&m.id))
-                .map_or(&last.message_key, |m| &m.message.message_key)
-        ),
+        idempotency_key: format!("anfu-{}-{}", job.shop, answered.message.message_key),
     });
     let mut notify = Vec::new();
     let handoff = if analysis.intent == Intent::Complaint {
-        let sla_due_at = now + sla.as_millis() as i64;
         let card = HandoffCard {
             shop: shop.id.clone(),
             platform: shop.platform.as_str().to_string(),
@@ -190,6 +206,28 @@ fn decide(
         reply,
         handoff,
         notify,
+    }
+}
+
+/// What the analyzer decided, for /metrics.
+fn count_labels(state: &AppState, a: &Analysis) {
+    let m = &state.metrics;
+    let name = "anfu_analysis_labels_total";
+    m.inc(name, &[("label", "intent"), ("value", a.intent.as_str())]);
+    m.inc(name, &[("label", "mood"), ("value", a.mood.as_str())]);
+    if a.intent == Intent::Complaint {
+        let issue = a.issue_type.map_or("none", |i| i.as_str());
+        m.inc(name, &[("label", "issue_type"), ("value", issue)]);
+        m.inc(
+            name,
+            &[("label", "priority"), ("value", a.priority.as_str())],
+        );
+    }
+    for t in &a.threats {
+        m.inc(name, &[("label", "threat"), ("value", t.as_str())]);
+    }
+    for d in &a.demands {
+        m.inc(name, &[("label", "demand"), ("value", d.as_str())]);
     }
 }
 
@@ -245,7 +283,7 @@ fn append(
     let mut due = due_before;
     if card.priority != before {
         let sla = state.config.sla.for_priority(card.priority).0;
-        due = due_before.min(now + sla.as_millis() as i64);
+        due = due_before.min(shop.sla_due(now, sla));
         tracing::info!(shop = %shop.id, conversation = %card.conversation_id, from = %before, to = %card.priority, "handoff priority raised");
     }
     card.sla_due = rfc3339(due);
@@ -272,20 +310,6 @@ fn reply_lang(analysis: &Analysis, shop: &ShopConfig, text: &str) -> Lang {
         shop.lang
     } else {
         analysis.lang
-    }
-}
-
-/// "2小时内" / "2小時內": when a person will take over.
-pub fn handoff_eta(sla: std::time::Duration, lang: Lang) -> String {
-    let minutes = sla.as_secs().div_ceil(60).max(1);
-    let (hour, minute) = match lang {
-        Lang::Hans => ("小时内", "分钟内"),
-        Lang::Hant => ("小時內", "分鐘內"),
-    };
-    if minutes.is_multiple_of(60) {
-        format!("{}{hour}", minutes / 60)
-    } else {
-        format!("{minutes}{minute}")
     }
 }
 

@@ -1,22 +1,47 @@
-//! The SLA timer: finds tickets past their due time that nobody resolved, marks them (the
-//! agent API and cards show it) and tells the routed sinks once.
+//! The SLA timer: finds tickets about to breach (within `sla.warn_before` of their due time)
+//! and overdue ones that nobody resolved, marks them (the agent API, console and cards show
+//! it) and tells the routed sinks once each.
 
 use crate::app::AppState;
+use crate::domain::Priority;
 use crate::store::{now_ms, StoreError};
 use tokio::sync::watch;
 
-/// One pass; returns how many tickets were newly marked breached.
-pub async fn check_once(state: &AppState) -> Result<usize, StoreError> {
-    let mut marked = 0;
-    for handoff in state.store.overdue(now_ms()).await? {
+/// What one pass marked.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Marked {
+    pub warned: usize,
+    pub breached: usize,
+}
+
+/// One pass: overdue tickets first, then the ones about to breach.
+pub async fn check_once(state: &AppState) -> Result<Marked, StoreError> {
+    let now = now_ms();
+    let mut marked = Marked::default();
+    for handoff in state.store.overdue(now).await? {
         let notify = crate::sink::routed(&state.config.sinks, &handoff.card);
         if state.store.record_breach(handoff.id, &notify).await? {
-            marked += 1;
+            marked.breached += 1;
+            state.metrics.inc("anfu_sla_breaches_total", &[]);
             state.announce("sla_breach", Some(handoff.id));
             tracing::warn!(handoff = handoff.id, shop = %handoff.card.shop, priority = %handoff.priority, due = %handoff.card.sla_due, "SLA breached");
         }
     }
-    if marked > 0 {
+    let mut soon = Vec::new();
+    for priority in [Priority::P1, Priority::P2, Priority::P3] {
+        let until = now + state.config.sla.warn_lead(priority).as_millis() as i64;
+        soon.extend(state.store.due_soon(priority, now, until).await?);
+    }
+    for handoff in soon {
+        let notify = crate::sink::routed(&state.config.sinks, &handoff.card);
+        if state.store.record_warning(handoff.id, &notify).await? {
+            marked.warned += 1;
+            state.metrics.inc("anfu_sla_warnings_total", &[]);
+            state.announce("sla_warning", Some(handoff.id));
+            tracing::info!(handoff = handoff.id, shop = %handoff.card.shop, priority = %handoff.priority, due = %handoff.card.sla_due, "SLA about to breach");
+        }
+    }
+    if marked != Marked::default() {
         state.wake.notify_waiters();
     }
     Ok(marked)

@@ -2,9 +2,12 @@
 
 mod agent_api;
 mod bad_input;
+mod browser;
 mod console;
 mod conversation;
 mod delivery;
+mod hours;
+mod metrics;
 mod notify;
 mod rakuten_poll;
 mod signatures;

@@ -88,15 +88,33 @@ async fn routed_sinks_hear_of_new_and_updated_tickets() {
 }
 
 #[tokio::test]
-async fn an_overdue_ticket_is_marked_and_announced_once() {
+async fn a_ticket_about_to_breach_then_overdue_is_marked_and_announced_once_each() {
     let app = spawn_app_with(Options {
         sinks: SINKS,
-        sla: "P2 = \"1s\"\ncheck_every = \"100ms\"",
+        sla: "P1 = \"6s\"\nP2 = \"6s\"\nP3 = \"6s\"\nwarn_before = \"5s\"\ncheck_every = \"100ms\"",
         ..Options::default()
     })
     .await;
     let body = envelope("2980000000001", "cnv-sla", COMPLAINT, None);
     assert_eq!(app.taobao_push("tb", &body, HmacSha256).await.0, 200);
+    let warned = wait_until(Duration::from_secs(10), || async {
+        app.standin
+            .robot_calls()
+            .iter()
+            .any(|c| c.name == "hook" && c.body["ticket"]["sla_warning"] == true)
+    })
+    .await;
+    assert!(warned, "{:?}", app.standin.robot_calls());
+    let handoffs = app.handoffs().await;
+    assert_eq!(handoffs[0]["sla_warning"], true, "marked for the console");
+    assert_eq!(handoffs[0]["sla_breached"], false);
+    let team_warning = app.standin.robot_calls().into_iter().find(|c| {
+        c.name == "team"
+            && c.body["markdown"]["title"]
+                .as_str()
+                .is_some_and(|t| t.contains("即将超时"))
+    });
+    assert!(team_warning.is_some(), "the DingTalk group hears it too");
     let breached = wait_until(Duration::from_secs(10), || async {
         app.standin
             .robot_calls()
@@ -114,6 +132,72 @@ async fn an_overdue_ticket_is_marked_and_announced_once() {
         .filter(|c| c.name == "hook" && c.body["ticket"]["sla_breached"] == true)
         .count();
     assert_eq!(announcements, 1, "announced once");
+    let warnings = app
+        .standin
+        .robot_calls()
+        .iter()
+        .filter(|c| c.name == "hook" && c.body["ticket"]["sla_warning"] == true)
+        .count();
+    assert_eq!(warnings, 1, "warned once");
     let handoffs = app.handoffs().await;
     assert_eq!(handoffs[0]["sla_breached"], true);
+    assert_eq!(
+        handoffs[0]["sla_warning"], false,
+        "overdue replaces due soon"
+    );
+}
+
+#[tokio::test]
+async fn a_marketplace_ticket_gets_one_chatwoot_conversation_for_all_its_events() {
+    let app = spawn_app_with(Options {
+        conversation: "burst_window = \"50ms\"\ncooldown = \"50ms\"",
+        sinks: r#"
+[[sinks]]
+kind = "chatwoot"
+url = "{base}/chatwoot"
+token = "cw-token"
+account_id = 1
+inbox_id = 4
+"#,
+        ..Options::default()
+    })
+    .await;
+    let body = envelope("2970000000101", "cnv-cw", COMPLAINT, None);
+    assert_eq!(app.taobao_push("tb", &body, HmacSha256).await.0, 200);
+    let notes = |app: &TestApp| {
+        app.standin
+            .chatwoot_calls()
+            .into_iter()
+            .filter(|c| c.path.ends_with("/messages"))
+            .collect::<Vec<_>>()
+    };
+    assert!(wait_until(Duration::from_secs(10), || async { notes(&app).len() == 1 }).await);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let threat = envelope("2970000000102", "cnv-cw", THREAT, None);
+    assert_eq!(app.taobao_push("tb", &threat, HmacSha256).await.0, 200);
+    assert!(
+        wait_until(Duration::from_secs(10), || async { notes(&app).len() == 2 }).await,
+        "the update is noted too: {:?}",
+        app.standin.chatwoot_calls()
+    );
+    app.settle().await;
+    let calls = app.standin.chatwoot_calls();
+    let opened: Vec<_> = calls
+        .iter()
+        .filter(|c| c.path == "/api/v1/accounts/1/conversations")
+        .collect();
+    assert_eq!(opened.len(), 1, "one conversation per ticket: {calls:?}");
+    assert_eq!(opened[0].body["inbox_id"], 4);
+    for note in notes(&app) {
+        assert_eq!(note.path, "/api/v1/accounts/1/conversations/1/messages");
+        assert_eq!(note.body["private"], true);
+        assert_eq!(note.token, "cw-token");
+    }
+    let priorities: Vec<_> = calls
+        .iter()
+        .filter(|c| c.path.ends_with("/toggle_priority"))
+        .map(|c| c.body["priority"].clone())
+        .collect();
+    assert_eq!(priorities.last().expect("set"), "urgent", "raised to P1");
+    assert!(app.jobs("dead").await.is_empty());
 }

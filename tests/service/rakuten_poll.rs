@@ -65,7 +65,7 @@ async fn polling_picks_up_inquiries_and_a_restart_neither_misses_nor_repeats() {
 }
 
 #[tokio::test]
-async fn an_expired_license_key_on_poll_shows_in_readyz() {
+async fn an_expired_license_key_on_poll_shows_in_readyz_and_the_console_alerts() {
     let app = spawn_app().await;
     app.standin.fail_polls_with(Some(401));
     let ready = wait_until(Duration::from_secs(10), || async {
@@ -77,6 +77,21 @@ async fn an_expired_license_key_on_poll_shows_in_readyz() {
     })
     .await;
     assert!(ready, "readyz must report the rejected licenseKey");
+    let (status, body) = app.agent(reqwest::Method::GET, "/v1/alerts", None).await;
+    assert_eq!(status, 200);
+    assert!(
+        body["alerts"]["rkpoll"]
+            .as_str()
+            .is_some_and(|a| a.contains("licenseKey")),
+        "the console's banner source lists it: {body}"
+    );
+    let anonymous = app
+        .client
+        .get(format!("{}/v1/alerts", app.base))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(anonymous.status().as_u16(), 401, "agents only");
     app.standin.fail_polls_with(None);
     assert!(
         wait_until(Duration::from_secs(10), || async {
@@ -85,4 +100,6 @@ async fn an_expired_license_key_on_poll_shows_in_readyz() {
         .await,
         "the alert clears once polling works again"
     );
+    let (_, body) = app.agent(reqwest::Method::GET, "/v1/alerts", None).await;
+    assert_eq!(body["alerts"], serde_json::json!({}));
 }

@@ -36,6 +36,10 @@ pub struct Options {
     pub sinks: &'static str,
     /// Lines for the `[sla]` section.
     pub sla: &'static str,
+    /// Extra keys of the generic shop "gen" (e.g. business hours).
+    pub gen_shop: String,
+    /// Extra keys of `[server]`.
+    pub server: String,
 }
 
 impl Default for Options {
@@ -45,6 +49,8 @@ impl Default for Options {
             max_body: 65536,
             sinks: "",
             sla: "",
+            gen_shop: String::new(),
+            server: String::new(),
         }
     }
 }
@@ -56,6 +62,7 @@ fn config_text(db: &std::path::Path, base: &str, o: &Options) -> String {
 listen = "127.0.0.1:0"
 agent_token = "{TOKEN}"
 max_body = {max_body}
+{server}
 [storage]
 url = "sqlite://{db}"
 [data]
@@ -100,6 +107,7 @@ id = "gen"
 platform = "generic"
 api_base = "{base}"
 secret = "{GEN_SECRET}"
+{gen_shop}
 {sinks}
 "#,
         db = db.display(),
@@ -109,6 +117,8 @@ secret = "{GEN_SECRET}"
         max_body = o.max_body,
         sinks = o.sinks.replace("{base}", base),
         sla = o.sla,
+        gen_shop = o.gen_shop,
+        server = o.server,
     )
 }
 

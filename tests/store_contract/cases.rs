@@ -374,6 +374,7 @@ pub async fn expired_lease_is_claimable_again(db: &Db) {
         to_buyer: None,
         text: "抱歉".into(),
         idempotency_key: "k".into(),
+        received_at: None,
     });
     let reply = other
         .commit_processing(outcome, SHORT)
@@ -497,6 +498,7 @@ pub async fn commit_processing_writes_everything(db: &Db) {
         to_buyer: Some("buyer-1".into()),
         text: "非常抱歉，马上为您处理".into(),
         idempotency_key: "anfu-c1-1".into(),
+        received_at: Some(now - 1_500),
     };
     let the_card = card("c1", Priority::P2);
     let outcome = ProcessOutcome {
@@ -601,6 +603,7 @@ pub async fn second_open_ticket_is_refused_whole(db: &Db) {
         to_buyer: None,
         text: "抱歉".into(),
         idempotency_key: "k2".into(),
+        received_at: None,
     });
     outcome.notify = vec![0];
     match s.commit_processing(outcome, LEASE).await {
@@ -954,4 +957,138 @@ pub async fn reopening_keeps_the_data(db: &Db) {
     assert_eq!(again.unprocessed(SHOP, "c1").await.unwrap().len(), 1);
     assert_eq!(again.handoff(h).await.unwrap().status, "open");
     assert!(!db.url().is_empty());
+}
+
+pub async fn sla_warning_once_and_breach_implies_it(db: &Db) {
+    let (s, other) = (&db.store, db.another().await);
+    let now = now_ms();
+    let soon = open_ticket(s, "soon", Priority::P2, now + 600_000).await;
+    let far = open_ticket(s, "far", Priority::P2, now + 18_000_000).await;
+    let urgent = open_ticket(s, "urgent", Priority::P1, now + 600_000).await;
+    let late = open_ticket(s, "late", Priority::P2, now - 1).await;
+    let ids = |hs: Vec<anfu::store::Handoff>| hs.iter().map(|h| h.id).collect::<Vec<_>>();
+    let window = now + 1_800_000;
+    // Of its priority, due after now and by the end of the window.
+    assert_eq!(
+        ids(s.due_soon(Priority::P2, now, window).await.unwrap()),
+        [soon]
+    );
+    assert_eq!(
+        ids(s.due_soon(Priority::P1, now, window).await.unwrap()),
+        [urgent]
+    );
+    assert!(s
+        .due_soon(Priority::P3, now, window)
+        .await
+        .unwrap()
+        .is_empty());
+
+    assert!(s.record_warning(soon, &[0, 2]).await.unwrap());
+    assert!(!s.record_warning(soon, &[0, 2]).await.unwrap());
+    assert!(!other.record_warning(soon, &[0]).await.unwrap());
+    let jobs = s.jobs(None).await.unwrap();
+    assert_eq!(
+        notices(&jobs, soon),
+        [
+            notice(0, soon, "sla_warning"),
+            notice(2, soon, "sla_warning")
+        ]
+    );
+    let h = s.handoff(soon).await.unwrap();
+    assert!(h.sla_warning && !h.sla_breached);
+    assert!(s
+        .due_soon(Priority::P2, now, window)
+        .await
+        .unwrap()
+        .is_empty());
+    let listed = s.handoffs(&HandoffFilter::default()).await.unwrap();
+    assert!(listed.iter().all(|h| h.sla_warning == (h.id == soon)));
+
+    // A breach implies the warning: the breached ticket shows as breached only, and is not
+    // warned afterwards.
+    assert!(s.record_breach(soon, &[]).await.unwrap());
+    let h = s.handoff(soon).await.unwrap();
+    assert!(h.sla_breached && !h.sla_warning);
+    assert!(s.record_breach(late, &[]).await.unwrap());
+    assert!(!s.record_warning(late, &[0]).await.unwrap());
+    let jobs = s.jobs(None).await.unwrap();
+    assert!(notices(&jobs, late).is_empty());
+
+    // Two instances' timers warn once; claimed tickets count, resolved ones do not.
+    let (x, y) = tokio::join!(
+        s.record_warning(urgent, &[1]),
+        other.record_warning(urgent, &[1])
+    );
+    assert_eq!([x.unwrap(), y.unwrap()].iter().filter(|b| **b).count(), 1);
+    let jobs = s.jobs(None).await.unwrap();
+    assert_eq!(notices(&jobs, urgent), [notice(1, urgent, "sla_warning")]);
+    s.claim_handoff(far, "amy").await.unwrap();
+    let later = now + 36_000_000;
+    assert_eq!(
+        ids(s.due_soon(Priority::P2, now, later).await.unwrap()),
+        [far]
+    );
+    s.resolve_handoff(far).await.unwrap();
+    assert!(s
+        .due_soon(Priority::P2, now, later)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(!s.record_warning(999_999, &[0]).await.unwrap());
+
+    // Soonest first.
+    let second = open_ticket(s, "p3-b", Priority::P3, now + 900_000).await;
+    let first = open_ticket(s, "p3-a", Priority::P3, now + 300_000).await;
+    assert_eq!(
+        ids(s.due_soon(Priority::P3, now, window).await.unwrap()),
+        [first, second]
+    );
+}
+
+pub async fn sink_refs_keep_the_first(db: &Db) {
+    let (s, other) = (&db.store, db.another().await);
+    let h = open_ticket(s, "c1", Priority::P2, now_ms() + 3_600_000).await;
+    assert_eq!(s.sink_ref(h, 0).await.unwrap(), None);
+    s.set_sink_ref(h, 0, "cw-101").await.unwrap();
+    s.set_sink_ref(h, 0, "cw-102").await.unwrap();
+    assert_eq!(s.sink_ref(h, 0).await.unwrap().as_deref(), Some("cw-101"));
+    assert_eq!(s.sink_ref(h, 1).await.unwrap(), None);
+    s.set_sink_ref(h, 1, "cw-7").await.unwrap();
+    assert_eq!(other.sink_ref(h, 1).await.unwrap().as_deref(), Some("cw-7"));
+
+    let g = open_ticket(s, "c2", Priority::P2, now_ms() + 3_600_000).await;
+    let (x, y) = tokio::join!(s.set_sink_ref(g, 0, "a"), other.set_sink_ref(g, 0, "b"));
+    x.unwrap();
+    y.unwrap();
+    let kept = s.sink_ref(g, 0).await.unwrap().unwrap();
+    assert!(kept == "a" || kept == "b", "{kept}");
+    assert_eq!(other.sink_ref(g, 0).await.unwrap(), Some(kept));
+    assert_eq!(s.sink_ref(h, 0).await.unwrap().as_deref(), Some("cw-101"));
+}
+
+pub async fn job_counts_by_kind_and_status(db: &Db) {
+    let s = &db.store;
+    let counts = || async {
+        let mut counts = s.job_counts().await.unwrap();
+        counts.sort();
+        counts
+    };
+    assert!(counts().await.is_empty());
+    for c in ["a", "b", "c"] {
+        assert!(accept(s, c, c).await);
+    }
+    let a = claim(s).await;
+    let b = claim(s).await;
+    let row = |kind: &str, status: &str, n: i64| (kind.to_string(), status.to_string(), n);
+    assert_eq!(
+        counts().await,
+        [row("process", "pending", 1), row("process", "running", 2)]
+    );
+    s.complete_job(a.id).await.unwrap();
+    s.bury_job(b.id, "no").await.unwrap();
+    // Done jobs are not counted.
+    assert_eq!(
+        counts().await,
+        [row("process", "dead", 1), row("process", "pending", 1)]
+    );
 }

@@ -108,7 +108,7 @@ mod sqlite {
         state.store.ping().await.unwrap();
     }
 
-    /// Before migration 5 a lease race could leave two unresolved tickets for one
+    /// Before migration 7 a lease race could leave two unresolved tickets for one
     /// conversation; the upgrade keeps the one the conversation points at.
     #[tokio::test]
     async fn upgrade_resolves_duplicate_open_tickets() {

@@ -1,0 +1,2 @@
+-- Set once a ticket comes within sla.warn_before of its due time; the warning is announced once.
+ALTER TABLE handoffs ADD COLUMN sla_warned INTEGER NOT NULL DEFAULT 0;

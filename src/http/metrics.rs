@@ -1,0 +1,40 @@
+//! `GET /metrics`: Prometheus text format. On the main listener unless
+//! `server.metrics_listen` gives it a listener of its own (keep it off the internet).
+
+use crate::app::AppState;
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/metrics", get(metrics))
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    let gauges: Vec<_> = match state.store.job_counts().await {
+        Ok(counts) => counts
+            .into_iter()
+            .map(|(kind, status, n)| {
+                (
+                    "anfu_queue_jobs",
+                    vec![("kind", kind), ("status", status)],
+                    n as f64,
+                )
+            })
+            .collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "metrics: cannot count jobs");
+            return (StatusCode::SERVICE_UNAVAILABLE, format!("store: {e}\n")).into_response();
+        }
+    };
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.metrics.render(&gauges),
+    )
+        .into_response()
+}
