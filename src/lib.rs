@@ -20,13 +20,13 @@ pub mod worker;
 
 use analysis::{Analyzer, DataErrors};
 use app::{AppState, Health};
-use config::Config;
+use config::{Config, StorageBackend};
 use platform::outbound::Outbound;
 use reply::ReplyBook;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
-use store::{SqliteStore, Store, StoreError};
+use store::{PgStore, SqliteStore, Store, StoreError};
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
 
@@ -37,16 +37,22 @@ pub enum AppError {
     Data(#[from] DataErrors),
     #[error("{0}")]
     Store(#[from] StoreError),
+    #[error("{0}")]
+    Config(String),
     #[error("server: {0}")]
     Io(#[from] std::io::Error),
 }
 
-/// Loads the data folders (refusing bad data), opens and migrates the store.
+/// Loads the data folders (refusing bad data), opens and migrates the store that
+/// `storage.url` names: `sqlite://PATH` or `postgres://USER@HOST/DB`.
 pub async fn build(config: Config) -> Result<AppState, AppError> {
     let analyzer = Analyzer::from_dir(&config.data.intents)?;
     let replies = ReplyBook::from_dir(&config.data.replies)?;
-    let path = config.storage.url.clone();
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).await?);
+    let url = &config.storage.url;
+    let store: Arc<dyn Store> = match config.storage.backend().map_err(AppError::Config)? {
+        StorageBackend::Sqlite => Arc::new(SqliteStore::open(url).await?),
+        StorageBackend::Postgres => Arc::new(PgStore::open(url).await?),
+    };
     Ok(AppState {
         outbound: Outbound::new(config.http_client.timeout.0),
         config: Arc::new(config),

@@ -44,6 +44,28 @@ pub struct StorageConfig {
     pub url: String,
 }
 
+/// Which store `storage.url` selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageBackend {
+    Sqlite,
+    Postgres,
+}
+
+impl StorageConfig {
+    /// By the URL's scheme: `sqlite:` or `postgres:`/`postgresql:`. The error names the key
+    /// and the scheme only (a database URL may carry a password).
+    pub fn backend(&self) -> Result<StorageBackend, String> {
+        let scheme = self.url.split_once(':').map_or("", |(scheme, _)| scheme);
+        match scheme {
+            "sqlite" => Ok(StorageBackend::Sqlite),
+            "postgres" | "postgresql" => Ok(StorageBackend::Postgres),
+            _ => Err(format!(
+                "storage.url: unsupported scheme `{scheme}` (use sqlite://PATH or postgres://USER@HOST/DB)"
+            )),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DataConfig {
@@ -317,11 +339,8 @@ impl Config {
         if self.worker.concurrency == 0 {
             problems.push("worker.concurrency must be at least 1".into());
         }
-        if !self.storage.url.starts_with("sqlite:") {
-            problems.push(format!(
-                "storage.url `{}`: only sqlite://PATH is supported by this build",
-                self.storage.url
-            ));
+        if let Err(e) = self.storage.backend() {
+            problems.push(e);
         }
         let mut seen = std::collections::HashSet::new();
         for (i, shop) in self.shops.iter().enumerate() {

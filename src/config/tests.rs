@@ -169,14 +169,39 @@ fn problems_name_the_key() {
             "not a UTC offset like +08:00",
         ),
         (
-            "postgres not in this build",
-            format!("{SHOPS}\n[storage]\nurl = \"postgres://x\""),
+            "a database anfu has no store for",
+            format!("{SHOPS}\n[storage]\nurl = \"mysql://u:secret@db/anfu\""),
             vec![],
-            "storage.url",
+            "storage.url: unsupported scheme `mysql`",
         ),
     ];
     for (name, text, env, want) in cases {
         let err = load(&text, &env).expect_err(name).to_string();
         assert!(err.contains(want), "{name}: `{err}` lacks `{want}`");
     }
+}
+
+#[test]
+fn storage_url_scheme_selects_the_store() {
+    for (url, want) in [
+        ("sqlite://anfu.db", StorageBackend::Sqlite),
+        ("postgres://anfu@db/anfu", StorageBackend::Postgres),
+        (
+            "postgresql://anfu:pw@db:5433/anfu",
+            StorageBackend::Postgres,
+        ),
+    ] {
+        let c = load(&format!("{SHOPS}\n[storage]\nurl = \"{url}\""), &[]).unwrap();
+        assert_eq!(c.storage.backend(), Ok(want), "{url}");
+    }
+    let err = load(
+        &format!("{SHOPS}\n[storage]\nurl = \"mysql://u:secret@db/anfu\""),
+        &[],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        !err.contains("secret"),
+        "the error shows the password: {err}"
+    );
 }

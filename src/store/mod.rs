@@ -1,8 +1,11 @@
 //! Durable state, organised by use case. The database guarantees idempotency (unique message
 //! keys, one pending processing job per conversation); caches in front only speed it up.
 
+mod postgres;
+mod rows;
 mod sqlite;
 
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 use crate::domain::{BuyerMessage, HandoffCard, Priority};

@@ -2,8 +2,8 @@
 //! message survives a crash or power loss. All writes go through one connection (SQLite
 //! serialises writers anyway, and this avoids lock-upgrade failures); reads use a pool.
 
+use super::rows::*;
 use super::*;
-use crate::domain::{HandoffCard, Priority};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 use std::path::{Path, PathBuf};
@@ -31,6 +31,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         6,
         include_str!("../../migrations/sqlite/0006_sink_refs.sql"),
+    ),
+    (
+        7,
+        include_str!("../../migrations/sqlite/0007_one_open_handoff.sql"),
     ),
 ];
 
@@ -223,56 +227,6 @@ async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn rfc3339(ms: Millis) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
-
-fn job_from(row: &sqlx::sqlite::SqliteRow) -> Result<Job, StoreError> {
-    let kind: String = row.try_get("kind")?;
-    let payload: String = row.try_get("payload")?;
-    Ok(Job {
-        id: row.try_get("id")?,
-        kind: match kind.as_str() {
-            "process" => JobKind::Process,
-            "reply" => JobKind::Reply,
-            "notify" => JobKind::Notify,
-            other => return Err(StoreError::Corrupt(format!("job kind `{other}`"))),
-        },
-        shop: row.try_get("shop")?,
-        conversation_id: row.try_get("conversation_id")?,
-        payload: serde_json::from_str(&payload)
-            .map_err(|e| StoreError::Corrupt(format!("job payload: {e}")))?,
-        status: row.try_get("status")?,
-        attempts: row.try_get::<i64, _>("attempts")? as u32,
-        last_error: row.try_get("last_error")?,
-    })
-}
-
-fn message_from(row: &sqlx::sqlite::SqliteRow) -> Result<StoredMessage, StoreError> {
-    Ok(StoredMessage {
-        id: row.try_get("id")?,
-        received_at: row.try_get("received_at")?,
-        message: BuyerMessage {
-            message_key: row.try_get("message_key")?,
-            conversation_id: row.try_get("conversation_id")?,
-            buyer_id: row.try_get("buyer_id")?,
-            buyer_nick: row.try_get("buyer_nick")?,
-            text: row.try_get("text")?,
-            order_id: row.try_get("order_id")?,
-            sent_at: row.try_get("sent_at")?,
-        },
-    })
-}
-
-const JOB_COLUMNS: &str = "id, kind, shop, conversation_id, payload, status, attempts, last_error";
-/// A handoff with the delivery status of its auto-reply; callers add WHERE / ORDER BY.
-const HANDOFF_SELECT: &str = "SELECT h.id, h.status, h.priority, h.claimed_by, h.card, h.created_at, h.updated_at, h.sla_breached, h.sla_warned, j.status AS reply_status
-     FROM handoffs h LEFT JOIN jobs j ON j.id = h.reply_job";
-const MESSAGE_COLUMNS: &str =
-    "id, message_key, conversation_id, buyer_id, buyer_nick, text, order_id, sent_at, received_at";
-
 impl SqliteStore {
     async fn load_handoff(&self, id: i64) -> Result<Handoff, StoreError> {
         let row = sqlx::query(&format!("{HANDOFF_SELECT} WHERE h.id = ?"))
@@ -287,41 +241,10 @@ impl SqliteStore {
         .fetch_all(&self.reader)
         .await?
         .iter()
-        .map(|r| {
-            Ok(Note {
-                author: r.try_get("author")?,
-                text: r.try_get("text")?,
-                created_at: rfc3339(r.try_get("created_at")?),
-            })
-        })
+        .map(note_from)
         .collect::<Result<Vec<_>, StoreError>>()?;
         handoff_from(&row, notes)
     }
-}
-
-fn handoff_from(row: &sqlx::sqlite::SqliteRow, notes: Vec<Note>) -> Result<Handoff, StoreError> {
-    let card: String = row.try_get("card")?;
-    let card: HandoffCard =
-        serde_json::from_str(&card).map_err(|e| StoreError::Corrupt(format!("card: {e}")))?;
-    let priority: String = row.try_get("priority")?;
-    Ok(Handoff {
-        id: row.try_get("id")?,
-        status: row.try_get("status")?,
-        priority: Priority::from_str(&priority).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        claimed_by: row.try_get("claimed_by")?,
-        created_at: rfc3339(row.try_get("created_at")?),
-        updated_at: rfc3339(row.try_get("updated_at")?),
-        reply_status: row.try_get("reply_status")?,
-        sla_breached: row.try_get::<i64, _>("sla_breached")? != 0,
-        sla_warning: row.try_get::<i64, _>("sla_warned")? != 0
-            && row.try_get::<i64, _>("sla_breached")? == 0,
-        card,
-        notes,
-    })
-}
-
-fn card_json(card: &HandoffCard) -> String {
-    serde_json::to_string(card).expect("cards serialise")
 }
 
 /// The two SLA marks a ticket gets at most once each.
@@ -564,15 +487,10 @@ impl Store for SqliteStore {
         .bind(conversation)
         .fetch_optional(&self.reader)
         .await?;
-        let Some(row) = row else {
-            return Ok(ConversationState::default());
-        };
-        Ok(ConversationState {
-            last_reply_at: row.try_get("last_reply_at")?,
-            last_mood_rank: row.try_get::<i64, _>("last_mood_rank")? as u8,
-            last_intensity: row.try_get::<i64, _>("last_intensity")? as u8,
-            open_handoff: row.try_get("open_handoff")?,
-        })
+        row.as_ref()
+            .map(conversation_from)
+            .transpose()
+            .map(Option::unwrap_or_default)
     }
 
     async fn commit_processing(
@@ -624,7 +542,8 @@ impl Store for SqliteStore {
                 .bind(now)
                 .bind(now)
                 .fetch_one(&mut *tx)
-                .await?;
+                .await
+                .map_err(|e| open_failed(e, &o.shop, &o.conversation_id))?;
                 state.open_handoff = Some(id);
             }
             HandoffChange::Update {

@@ -1,0 +1,716 @@
+//! PostgreSQL, for several anfu instances sharing one database. The semantics are SQLite's
+//! (see `sqlite.rs` and the `Store` docs); what differs is how they hold with concurrent
+//! writers: unique indexes with `ON CONFLICT` make redeliveries and the one pending
+//! processing job per conversation safe, claims lock their job with `FOR UPDATE SKIP LOCKED`
+//! so two instances never take the same one, and migrations run under an advisory lock.
+
+use super::rows::*;
+use super::*;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+use std::borrow::Cow;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/postgres/0001_init.sql")),
+    (
+        2,
+        include_str!("../../migrations/postgres/0002_sla_warning.sql"),
+    ),
+    (
+        3,
+        include_str!("../../migrations/postgres/0003_sink_refs.sql"),
+    ),
+    (
+        4,
+        include_str!("../../migrations/postgres/0004_one_open_handoff.sql"),
+    ),
+];
+
+/// The advisory lock held while migrating ("anfu" in ASCII), so that instances starting
+/// together apply each migration once.
+const MIGRATION_LOCK: i64 = 0x616e_6675;
+
+/// How often claiming also takes back jobs whose worker's lease ran out (as in SQLite).
+const REQUEUE_EVERY_MS: i64 = 1_000;
+
+/// Connections per instance: workers, the HTTP handlers and the SLA timer share them.
+const POOL_SIZE: u32 = 10;
+
+#[derive(Clone)]
+pub struct PgStore {
+    pool: PgPool,
+    last_requeue: Arc<AtomicI64>,
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://user@host/db`) and migrates the database.
+    pub async fn open(url: &str) -> Result<PgStore, StoreError> {
+        let options = PgConnectOptions::from_str(url)?.application_name("anfu");
+        let pool = PgPoolOptions::new()
+            .max_connections(POOL_SIZE)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        migrate(&pool).await?;
+        Ok(PgStore {
+            pool,
+            last_requeue: Default::default(),
+        })
+    }
+
+    async fn load_handoff(&self, id: i64) -> Result<Handoff, StoreError> {
+        let row = sqlx::query(&format!("{HANDOFF_SELECT} WHERE h.id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("handoff {id}")))?;
+        let notes = sqlx::query(
+            "SELECT author, text, created_at FROM handoff_notes WHERE handoff_id = $1 ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(note_from)
+        .collect::<Result<Vec<_>, StoreError>>()?;
+        handoff_from(&row, notes)
+    }
+
+    /// Jobs whose worker's lease ran out go back to the queue. A processing job is redundant
+    /// when another one already waits for its conversation (it will take the same messages):
+    /// it is marked done instead, since requeueing it would break the one-pending index.
+    /// Locked rows are skipped (another instance is taking them back).
+    async fn requeue_expired(&self, now: Millis) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE jobs SET status = 'done', lease_until = NULL, updated_at = $1
+             WHERE id IN (
+               SELECT j.id FROM jobs j
+               WHERE j.status = 'running' AND j.lease_until < $1 AND j.kind = 'process'
+                 AND EXISTS (SELECT 1 FROM jobs p WHERE p.shop = j.shop
+                   AND p.conversation_id = j.conversation_id AND p.kind = 'process'
+                   AND p.status = 'pending')
+               FOR UPDATE SKIP LOCKED)",
+        )
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        sqlx::query(
+            "UPDATE jobs SET status = 'pending', run_at = $1, lease_until = NULL, updated_at = $1
+             WHERE id IN (
+               SELECT id FROM jobs WHERE status = 'running' AND lease_until < $1
+               FOR UPDATE SKIP LOCKED)",
+        )
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
+
+/// The two SLA marks a ticket gets at most once each.
+#[derive(Clone, Copy)]
+enum SlaMark {
+    Warned,
+    Breached,
+}
+
+impl PgStore {
+    /// Sets the mark and queues one notice per sink in one transaction; false if the ticket
+    /// already had it. A breach implies the warning. Two instances' timers may both find the
+    /// ticket: the second update waits for the first, then matches nothing.
+    async fn mark_sla(&self, id: i64, mark: SlaMark, notify: &[usize]) -> Result<bool, StoreError> {
+        let (update, event) = match mark {
+            SlaMark::Warned => (
+                "UPDATE handoffs SET sla_warned = TRUE, updated_at = $1 WHERE id = $2 AND NOT sla_warned AND NOT sla_breached",
+                "sla_warning",
+            ),
+            SlaMark::Breached => (
+                "UPDATE handoffs SET sla_breached = TRUE, sla_warned = TRUE, updated_at = $1 WHERE id = $2 AND NOT sla_breached",
+                "sla_breach",
+            ),
+        };
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        let changed = sqlx::query(update)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if changed == 1 {
+            for sink in notify {
+                let payload = NotifyPayload {
+                    sink: *sink,
+                    handoff_id: id,
+                    event: event.into(),
+                };
+                sqlx::query(
+                    "INSERT INTO jobs (kind, shop, conversation_id, payload, status, run_at, created_at, updated_at)
+                     SELECT 'notify', shop, conversation_id, $1, 'pending', $2, $2, $2 FROM handoffs WHERE id = $3",
+                )
+                .bind(payload_json(&payload))
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(changed == 1)
+    }
+}
+
+async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
+    // Everything in one transaction under a transaction-scoped advisory lock: a second
+    // instance waits here and then finds the migrations applied; an error rolls all back and
+    // releases the lock (PostgreSQL's DDL is transactional).
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("CREATE TABLE IF NOT EXISTS anfu_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
+        .execute(&mut *tx)
+        .await?;
+    for (version, sql) in MIGRATIONS {
+        let done: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM anfu_migrations WHERE version = $1")
+                .bind(version)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if done.is_some() {
+            continue;
+        }
+        // (Through Executor: `raw_sql(..).execute(&mut *tx)` makes this future not Send.)
+        sqlx::Executor::execute(&mut *tx, sqlx::raw_sql(sql)).await?;
+        sqlx::query("INSERT INTO anfu_migrations (version, applied_at) VALUES ($1, $2)")
+            .bind(version)
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// PostgreSQL's text cannot hold U+0000, which JSON (and so a webhook) can: it is stored as
+/// U+FFFD rather than refusing the message. Every string bound to a query goes through here,
+/// so lookups match what was stored.
+fn t(s: &str) -> Cow<'_, str> {
+    if s.contains('\0') {
+        Cow::Owned(s.replace('\0', "\u{FFFD}"))
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+fn opt_t(s: &Option<String>) -> Option<Cow<'_, str>> {
+    s.as_deref().map(t)
+}
+
+fn payload_json(payload: &impl Serialize) -> String {
+    serde_json::to_string(payload).expect("payload serialises")
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn accept(
+        &self,
+        shop: &str,
+        platform: &str,
+        m: &BuyerMessage,
+    ) -> Result<bool, StoreError> {
+        // One statement, so one transaction: the message if its key is new, and then its
+        // conversation's processing job. When a pending job already waits, the no-op update
+        // locks it until this commits, so a worker cannot claim it (and read the
+        // conversation's messages) between this insert and its commit and miss the message.
+        let new: i64 = sqlx::query_scalar(
+            "WITH m AS (
+               INSERT INTO messages (shop, platform, message_key, conversation_id, buyer_id, buyer_nick, text, order_id, sent_at, received_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+               ON CONFLICT (shop, message_key) DO NOTHING
+               RETURNING shop, conversation_id, received_at
+             ), queued AS (
+               INSERT INTO jobs (kind, shop, conversation_id, payload, status, run_at, created_at, updated_at)
+               SELECT 'process', shop, conversation_id, '{}', 'pending', received_at, received_at, received_at FROM m
+               ON CONFLICT (shop, conversation_id) WHERE kind = 'process' AND status = 'pending'
+               DO UPDATE SET updated_at = jobs.updated_at
+             )
+             SELECT count(*) FROM m",
+        )
+        .bind(t(shop))
+        .bind(t(platform))
+        .bind(t(&m.message_key))
+        .bind(t(&m.conversation_id))
+        .bind(opt_t(&m.buyer_id))
+        .bind(opt_t(&m.buyer_nick))
+        .bind(t(&m.text))
+        .bind(opt_t(&m.order_id))
+        .bind(opt_t(&m.sent_at))
+        .bind(now_ms())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(new == 1)
+    }
+
+    async fn claim_job(&self, lease_ms: Millis) -> Result<Option<Job>, StoreError> {
+        let now = now_ms();
+        if now - self.last_requeue.load(Ordering::Relaxed) >= REQUEUE_EVERY_MS {
+            self.last_requeue.store(now, Ordering::Relaxed);
+            // A processing job may start waiting between the two updates; requeueing its
+            // conversation's expired one then breaks the unique index: take back again.
+            let mut tries = 0;
+            while let Err(e) = self.requeue_expired(now).await {
+                tries += 1;
+                match &e {
+                    StoreError::Db(db) if is_unique_violation(db) && tries < 3 => continue,
+                    // Claiming due jobs need not wait for this; the next round tries again.
+                    _ => tracing::warn!(error = %e, "taking back expired jobs failed"),
+                }
+                break;
+            }
+        }
+        // SKIP LOCKED: a job another instance is claiming right now is passed over, never
+        // claimed twice. Jobs of a conversation being processed wait.
+        let sql = format!(
+            "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_until = $1, updated_at = $2
+             WHERE id = (
+               SELECT j.id FROM jobs j
+               WHERE j.status = 'pending' AND j.run_at <= $2
+                 AND NOT (j.kind = 'process' AND EXISTS (
+                   SELECT 1 FROM jobs r WHERE r.shop = j.shop AND r.conversation_id = j.conversation_id
+                     AND r.kind = 'process' AND r.status = 'running' AND r.id <> j.id))
+               ORDER BY j.run_at, j.id LIMIT 1
+               FOR UPDATE SKIP LOCKED)
+             RETURNING {JOB_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(now + lease_ms)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(job_from).transpose()
+    }
+
+    async fn complete_job(&self, id: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE jobs SET status = 'done', lease_until = NULL, updated_at = $1 WHERE id = $2",
+        )
+        .bind(now_ms())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn retry_job(&self, id: i64, run_at: Millis, error: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE jobs SET status = 'pending', run_at = $1, last_error = $2, lease_until = NULL, updated_at = $3 WHERE id = $4",
+        )
+        .bind(run_at)
+        .bind(t(error))
+        .bind(now_ms())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn bury_job(&self, id: i64, error: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE jobs SET status = 'dead', last_error = $1, lease_until = NULL, updated_at = $2 WHERE id = $3",
+        )
+        .bind(t(error))
+        .bind(now_ms())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn defer_job(&self, id: i64, run_at: Millis) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE jobs SET status = 'pending', run_at = $1, attempts = GREATEST(attempts - 1, 0), lease_until = NULL, updated_at = $2 WHERE id = $3",
+        )
+        .bind(run_at)
+        .bind(now_ms())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn jobs(&self, status: Option<&str>) -> Result<Vec<Job>, StoreError> {
+        let sql = format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE $1::text IS NULL OR status = $1 ORDER BY id DESC LIMIT 500"
+        );
+        sqlx::query(&sql)
+            .bind(status.map(t))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(job_from)
+            .collect()
+    }
+
+    async fn next_due(&self) -> Result<Option<Millis>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT MIN(run_at) FROM jobs WHERE status = 'pending'")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn unprocessed(
+        &self,
+        shop: &str,
+        conversation: &str,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE shop = $1 AND conversation_id = $2 AND NOT processed ORDER BY received_at, id"
+        );
+        sqlx::query(&sql)
+            .bind(t(shop))
+            .bind(t(conversation))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(message_from)
+            .collect()
+    }
+
+    async fn messages_since(
+        &self,
+        shop: &str,
+        conversation: &str,
+        since: Millis,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE shop = $1 AND conversation_id = $2 AND received_at >= $3 ORDER BY received_at, id"
+        );
+        sqlx::query(&sql)
+            .bind(t(shop))
+            .bind(t(conversation))
+            .bind(since)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(message_from)
+            .collect()
+    }
+
+    async fn conversation(
+        &self,
+        shop: &str,
+        conversation: &str,
+    ) -> Result<ConversationState, StoreError> {
+        let row = sqlx::query(
+            "SELECT last_reply_at, last_mood_rank, last_intensity, open_handoff FROM conversations WHERE shop = $1 AND conversation_id = $2",
+        )
+        .bind(t(shop))
+        .bind(t(conversation))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref()
+            .map(conversation_from)
+            .transpose()
+            .map(Option::unwrap_or_default)
+    }
+
+    async fn commit_processing(
+        &self,
+        o: ProcessOutcome,
+        lease_ms: Millis,
+    ) -> Result<Option<i64>, StoreError> {
+        let now = now_ms();
+        let (shop, conversation) = (t(&o.shop), t(&o.conversation_id));
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE messages SET processed = TRUE WHERE id = ANY($1)")
+            .bind(&o.processed[..])
+            .execute(&mut *tx)
+            .await?;
+        let reply_job = match &o.reply {
+            Some(reply) => Some(
+                sqlx::query_scalar::<_, i64>(
+                    "INSERT INTO jobs (kind, shop, conversation_id, payload, status, attempts, lease_until, run_at, created_at, updated_at)
+                     VALUES ('reply', $1, $2, $3, 'running', 1, $4, $5, $5, $5) RETURNING id",
+                )
+                .bind(&shop)
+                .bind(&conversation)
+                .bind(payload_json(reply))
+                .bind(now + lease_ms)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?,
+            ),
+            None => None,
+        };
+        let mut state = o.state.clone();
+        match &o.handoff {
+            HandoffChange::None => {}
+            HandoffChange::Open { card, sla_due_at } => {
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO handoffs (shop, conversation_id, status, priority, sla_due_at, reply_job, card, created_at, updated_at)
+                     VALUES ($1, $2, 'open', $3, $4, $5, $6, $7, $7) RETURNING id",
+                )
+                .bind(&shop)
+                .bind(&conversation)
+                .bind(card.priority.as_str())
+                .bind(sla_due_at)
+                .bind(reply_job)
+                .bind(card_json(card))
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| open_failed(e, &o.shop, &o.conversation_id))?;
+                state.open_handoff = Some(id);
+            }
+            HandoffChange::Update {
+                id,
+                card,
+                sla_due_at,
+            } => {
+                sqlx::query(
+                    "UPDATE handoffs SET priority = $1, sla_due_at = $2, card = $3, updated_at = $4 WHERE id = $5",
+                )
+                .bind(card.priority.as_str())
+                .bind(sla_due_at)
+                .bind(card_json(card))
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        let (handoff_id, event) = match &o.handoff {
+            HandoffChange::None => (None, ""),
+            HandoffChange::Open { .. } => (state.open_handoff, "created"),
+            HandoffChange::Update { id, .. } => (Some(*id), "updated"),
+        };
+        if let Some(handoff_id) = handoff_id {
+            for sink in &o.notify {
+                let payload = NotifyPayload {
+                    sink: *sink,
+                    handoff_id,
+                    event: event.to_string(),
+                };
+                sqlx::query(
+                    "INSERT INTO jobs (kind, shop, conversation_id, payload, status, run_at, created_at, updated_at)
+                     VALUES ('notify', $1, $2, $3, 'pending', $4, $4, $4)",
+                )
+                .bind(&shop)
+                .bind(&conversation)
+                .bind(payload_json(&payload))
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        sqlx::query(
+            "INSERT INTO conversations (shop, conversation_id, last_reply_at, last_mood_rank, last_intensity, open_handoff)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (shop, conversation_id) DO UPDATE SET last_reply_at = excluded.last_reply_at,
+               last_mood_rank = excluded.last_mood_rank, last_intensity = excluded.last_intensity,
+               open_handoff = excluded.open_handoff",
+        )
+        .bind(&shop)
+        .bind(&conversation)
+        .bind(state.last_reply_at)
+        .bind(state.last_mood_rank as i64)
+        .bind(state.last_intensity as i64)
+        .bind(state.open_handoff)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE jobs SET status = 'done', lease_until = NULL, updated_at = $1 WHERE id = $2",
+        )
+        .bind(now)
+        .bind(o.job_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(reply_job)
+    }
+
+    async fn handoffs(&self, f: &HandoffFilter) -> Result<Vec<Handoff>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{HANDOFF_SELECT}
+             WHERE ($1::text IS NULL OR h.status = $1) AND ($2::text IS NULL OR h.priority = $2)
+             ORDER BY h.priority, h.sla_due_at, h.id LIMIT 500"
+        ))
+        .bind(opt_t(&f.status))
+        .bind(f.priority.map(|p| p.as_str()))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| handoff_from(r, Vec::new())).collect()
+    }
+
+    async fn handoff(&self, id: i64) -> Result<Handoff, StoreError> {
+        self.load_handoff(id).await
+    }
+
+    async fn claim_handoff(&self, id: i64, agent: &str) -> Result<Handoff, StoreError> {
+        let agent = t(agent);
+        let changed = sqlx::query(
+            "UPDATE handoffs SET status = 'claimed', claimed_by = $1, updated_at = $2 WHERE id = $3 AND status = 'open'",
+        )
+        .bind(&agent)
+        .bind(now_ms())
+        .bind(id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        let handoff = self.load_handoff(id).await?;
+        if changed == 0 && handoff.claimed_by.as_deref() != Some(&*agent) {
+            return Err(StoreError::Conflict(format!(
+                "handoff {id} is {} (claimed by {})",
+                handoff.status,
+                handoff.claimed_by.as_deref().unwrap_or("nobody")
+            )));
+        }
+        Ok(handoff)
+    }
+
+    async fn resolve_handoff(&self, id: i64) -> Result<Handoff, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let changed =
+            sqlx::query("UPDATE handoffs SET status = 'resolved', updated_at = $1 WHERE id = $2")
+                .bind(now_ms())
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        if changed == 0 {
+            return Err(StoreError::NotFound(format!("handoff {id}")));
+        }
+        sqlx::query("UPDATE conversations SET open_handoff = NULL WHERE open_handoff = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        self.load_handoff(id).await
+    }
+
+    async fn add_note(&self, id: i64, author: &str, text: &str) -> Result<Handoff, StoreError> {
+        self.load_handoff(id).await?;
+        sqlx::query(
+            "INSERT INTO handoff_notes (handoff_id, author, text, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id)
+        .bind(t(author))
+        .bind(t(text))
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        self.load_handoff(id).await
+    }
+
+    async fn overdue(&self, now: Millis) -> Result<Vec<Handoff>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{HANDOFF_SELECT}
+             WHERE NOT h.sla_breached AND h.status IN ('open', 'claimed') AND h.sla_due_at <= $1
+             ORDER BY h.sla_due_at LIMIT 200"
+        ))
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| handoff_from(r, Vec::new())).collect()
+    }
+
+    async fn due_soon(
+        &self,
+        priority: Priority,
+        now: Millis,
+        until: Millis,
+    ) -> Result<Vec<Handoff>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{HANDOFF_SELECT}
+             WHERE NOT h.sla_warned AND NOT h.sla_breached AND h.status IN ('open', 'claimed')
+               AND h.priority = $1 AND h.sla_due_at > $2 AND h.sla_due_at <= $3
+             ORDER BY h.sla_due_at LIMIT 200"
+        ))
+        .bind(priority.as_str())
+        .bind(now)
+        .bind(until)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| handoff_from(r, Vec::new())).collect()
+    }
+
+    async fn record_breach(&self, id: i64, notify: &[usize]) -> Result<bool, StoreError> {
+        self.mark_sla(id, SlaMark::Breached, notify).await
+    }
+
+    async fn record_warning(&self, id: i64, notify: &[usize]) -> Result<bool, StoreError> {
+        self.mark_sla(id, SlaMark::Warned, notify).await
+    }
+
+    async fn sink_ref(&self, handoff: i64, sink: usize) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT external_ref FROM sink_refs WHERE handoff_id = $1 AND sink = $2",
+        )
+        .bind(handoff)
+        .bind(sink as i64)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn set_sink_ref(
+        &self,
+        handoff: i64,
+        sink: usize,
+        external_ref: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO sink_refs (handoff_id, sink, external_ref, created_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (handoff_id, sink) DO NOTHING",
+        )
+        .bind(handoff)
+        .bind(sink as i64)
+        .bind(t(external_ref))
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn cursor(&self, shop: &str) -> Result<Option<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT position FROM cursors WHERE shop = $1")
+                .bind(t(shop))
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn set_cursor(&self, shop: &str, position: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO cursors (shop, position) VALUES ($1, $2) ON CONFLICT (shop) DO UPDATE SET position = excluded.position",
+        )
+        .bind(t(shop))
+        .bind(t(position))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn job_counts(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT kind, status, COUNT(*) AS n FROM jobs WHERE status <> 'done' GROUP BY kind, status",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.text("kind")?, r.text("status")?, r.int("n")?)))
+            .collect()
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}

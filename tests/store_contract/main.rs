@@ -1,0 +1,58 @@
+//! The store contract: one set of cases (`cases.rs`), each run against every backend —
+//! `sqlite::CASE` on a temporary file, `postgres::CASE` on a database of its own in a
+//! throwaway PostgreSQL (`pg.rs`). What a backend may do differently is said in the case.
+
+mod cases;
+mod db;
+mod only;
+mod pg;
+
+/// For each case, a test per backend.
+macro_rules! contract {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let db = crate::db::Db::sqlite().await;
+                    crate::cases::$case(&db).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let db = crate::db::Db::postgres().await;
+                    crate::cases::$case(&db).await;
+                }
+            )*
+        }
+    };
+}
+
+contract!(
+    ping_and_empty_store,
+    accept_is_idempotent,
+    concurrent_duplicate_accepts_store_once,
+    nul_characters_are_accepted,
+    messages_since_and_unprocessed,
+    claims_follow_run_at_then_id,
+    expired_lease_is_claimable_again,
+    expired_processing_job_gives_way_to_a_waiting_one,
+    conversation_being_processed_waits,
+    retry_bury_and_defer,
+    commit_processing_writes_everything,
+    second_open_ticket_is_refused_whole,
+    concurrent_opens_make_one_ticket,
+    update_and_reopen_after_resolve,
+    handoff_claim_resolve_notes_and_filters,
+    overdue_and_breach_recorded_once,
+    sla_warning_once_and_breach_implies_it,
+    sink_refs_keep_the_first,
+    job_counts_by_kind_and_status,
+    cursors,
+    concurrent_claims_never_share_a_job,
+    every_message_is_processed_under_concurrency,
+    reopening_keeps_the_data,
+);
