@@ -1,10 +1,19 @@
-//! Load on loopback, side by side in one run: an axum echo server vs anfu's signed Taobao-style
-//! webhook (verify, parse, store with fsync, ack), then 1 k req/s open-loop to measure
-//! receipt → reply-request latency at the stand-in platform.
+//! Load on loopback, side by side in one run: an axum echo server, then anfu's signed
+//! Taobao-style webhook (verify, parse, store, ack) on each setup — SQLite, PostgreSQL with one
+//! instance, PostgreSQL with two instances behind a round-robin client, and SQLite again after
+//! 20 000 and 60 000 earlier conversations — each with: a closed loop (ack throughput), the
+//! drain of that backlog (the workers' sustained rate), an open loop at a fixed rate
+//! (receipt → reply-request latency at the stand-in platform).
 //! Run: `cargo bench --bench webhook_load` (ANFU_LOAD_SECS=N: each phase's length, default 5;
-//! ANFU_LOAD_RATE=R: the open-loop rate, default 1000 req/s).
+//! ANFU_LOAD_RATE=R: the open-loop rate, default 300 req/s; ANFU_LOAD_SETUPS: a comma list
+//! of sqlite, pg, pg2, sqlite+20k, sqlite+60k).
+//! PostgreSQL is the tests' throwaway server (or ANFU_TEST_PG_URL).
 
 #![allow(clippy::unwrap_used)] // a benchmark: any failure should stop it loudly
+
+#[path = "../tests/store_contract/pg.rs"]
+#[allow(dead_code)] // shared with the tests; the benchmark uses a part
+mod pg;
 
 use anfu::config::{Config, TopSignMethod};
 use anfu::standin::{sign, StandIn};
@@ -56,7 +65,6 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 struct Phase {
-    name: String,
     requests: usize,
     errors: usize,
     rps: f64,
@@ -66,7 +74,7 @@ struct Phase {
 
 /// Closed loop: CONNECTIONS clients sending back to back for `secs`.
 async fn closed_loop(
-    name: &str,
+    _name: &str,
     client: &reqwest::Client,
     secs: u64,
     make: impl Fn() -> (String, Vec<u8>) + Send + Sync + 'static,
@@ -105,7 +113,6 @@ async fn closed_loop(
     let elapsed = started.elapsed().as_secs_f64();
     all.sort();
     Phase {
-        name: name.into(),
         requests: all.len(),
         errors,
         rps: all.len() as f64 / elapsed,
@@ -114,67 +121,132 @@ async fn closed_loop(
     }
 }
 
-#[tokio::main(flavor = "multi_thread")]
-async fn main() {
-    let secs: u64 = std::env::var("ANFU_LOAD_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(5);
-    // The open-loop rate (ANFU_LOAD_RATE, default 1000 req/s).
-    let rate: u64 = std::env::var("ANFU_LOAD_RATE")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1000);
-    // The echo server: the ceiling of axum + loopback on this machine.
-    let echo = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let echo_url = format!("http://{}/echo", echo.local_addr().unwrap());
-    tokio::spawn(async move {
-        let app = Router::new().route("/echo", post(|b: Bytes| async move { b }));
-        axum::serve(echo, app).await.unwrap();
-    });
+/// The two cores are shared by load, service and database: numbers are for comparison.
+struct Setup {
+    name: String,
+    backend: &'static str,
+    instances: usize,
+    prefill: usize,
+}
 
-    let standin = StandIn::start().await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
+fn setups() -> Vec<Setup> {
+    let wanted = std::env::var("ANFU_LOAD_SETUPS")
+        .unwrap_or_else(|_| "sqlite,pg,pg2,sqlite+20k,sqlite+60k".into());
+    wanted
+        .split(',')
+        .map(|w| {
+            let (base, prefill) = match w.trim().split_once('+') {
+                Some((b, k)) => (b, k.trim_end_matches('k').parse::<usize>().unwrap() * 1000),
+                None => (w.trim(), 0),
+            };
+            let (backend, instances) = match base {
+                "sqlite" => ("sqlite", 1),
+                "pg" => ("postgres", 1),
+                "pg2" => ("postgres", 2),
+                other => panic!("unknown setup {other}"),
+            };
+            Setup {
+                name: w.trim().into(),
+                backend,
+                instances,
+                prefill,
+            }
+        })
+        .collect()
+}
+
+async fn start_anfu(storage: &str, platform: &str) -> String {
     let root = env!("CARGO_MANIFEST_DIR");
     let text = format!(
-        "[server]\nagent_token = \"t\"\n[storage]\nurl = \"sqlite://{}\"\n[data]\nintents = \"{root}/intents\"\nreplies = \"{root}/replies\"\n\
-         [[shops]]\nid = \"bench\"\nplatform = \"taobao\"\napi_base = \"{}\"\napp_key = \"{APP_KEY}\"\nsecret = \"{SECRET}\"\nsession = \"s\"\n",
-        dir.path().join("bench.db").display(),
-        standin.url()
+        "[server]\nagent_token = \"t\"\n[storage]\nurl = \"{storage}\"\n[data]\nintents = \"{root}/intents\"\nreplies = \"{root}/replies\"\n\
+         [[shops]]\nid = \"bench\"\nplatform = \"taobao\"\napi_base = \"{platform}\"\napp_key = \"{APP_KEY}\"\nsecret = \"{SECRET}\"\nsession = \"s\"\n"
     );
     // ANFU_ variables apply, to try settings (e.g. ANFU_WORKER__CONCURRENCY=8).
     let config = Config::from_layers(Some(&text), None, std::env::vars()).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(anfu::run(config, listener, std::future::pending()));
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(CONNECTIONS)
-        .build()
-        .unwrap();
+    let client = reqwest::Client::new();
     while client.get(format!("{base}/healthz")).send().await.is_err() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    base
+}
 
-    let body = br#"{"topic":"taobao_im_BuyerMessage","msg_id":"1","content":"{}"}"#.to_vec();
-    let echo_phase = closed_loop("axum echo", &client, secs, move || {
-        (echo_url.clone(), body.clone())
-    })
-    .await;
-    let hook_base = base.clone();
-    let hook_phase = closed_loop("anfu signed webhook (ack)", &client, secs, move || {
-        let (_, url, body) = signed_request(&hook_base);
+/// Round robin over the instances, as a load balancer would.
+fn picker(bases: Vec<String>) -> impl Fn() -> String + Send + Sync + 'static {
+    let next = AtomicU64::new(0);
+    move || bases[(next.fetch_add(1, Ordering::Relaxed) % bases.len() as u64) as usize].clone()
+}
+
+async fn wait_for_calls(standin: &StandIn, n: usize, limit: Duration) -> f64 {
+    let started = Instant::now();
+    while standin.call_count() < n && started.elapsed() < limit {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    started.elapsed().as_secs_f64()
+}
+
+struct Row {
+    setup: String,
+    ack: Phase,
+    worker_rate: f64,
+    offered: f64,
+    ack_p50: Duration,
+    ack_p99: Duration,
+    reply_p50: Duration,
+    reply_p99: Duration,
+    missing: usize,
+}
+
+async fn measure(setup: &Setup, client: &reqwest::Client, secs: u64, rate: u64) -> Row {
+    let standin = StandIn::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let _db;
+    let storage = if setup.backend == "sqlite" {
+        format!("sqlite://{}", dir.path().join("bench.db").display())
+    } else {
+        let db = pg::TestDb::create().await;
+        let url = db.url.clone();
+        _db = db;
+        url
+    };
+    let mut bases = Vec::new();
+    for _ in 0..setup.instances {
+        bases.push(start_anfu(&storage, &standin.url()).await);
+    }
+    let pick = Arc::new(picker(bases.clone()));
+
+    if setup.prefill > 0 {
+        // Earlier conversations, all answered and most with an open ticket.
+        let sent = Arc::new(AtomicU64::new(0));
+        let target = setup.prefill as u64;
+        let mut tasks = Vec::new();
+        for _ in 0..CONNECTIONS {
+            let (client, pick, sent) = (client.clone(), pick.clone(), sent.clone());
+            tasks.push(tokio::spawn(async move {
+                while sent.fetch_add(1, Ordering::Relaxed) < target {
+                    let (_, url, body) = signed_request(&pick());
+                    let _ = client.post(url).body(body).send().await;
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        wait_for_calls(&standin, setup.prefill, Duration::from_secs(600)).await;
+    }
+
+    let ack_pick = pick.clone();
+    let ack = closed_loop(&format!("{} ack", setup.name), client, secs, move || {
+        let (_, url, body) = signed_request(&ack_pick());
         (url, body)
     })
     .await;
-    // Let the backlog of replies drain before the latency phase; its pace is the worker's
-    // sustained throughput (analyse + store + send, per message).
-    let drained = Instant::now();
-    let backlog = hook_phase.requests;
+    // The backlog's drain is the workers' sustained rate (analyse + store + send).
     let first_calls = standin.call_count();
-    while standin.call_count() < backlog && drained.elapsed() < Duration::from_secs(300) {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let drain_secs = drained.elapsed().as_secs_f64();
+    let backlog = setup.prefill + ack.requests;
+    let drain_secs = wait_for_calls(&standin, backlog, Duration::from_secs(300)).await;
     let worker_rate = (standin.call_count() - first_calls) as f64 / drain_secs.max(1e-9);
     let replies_before = standin.call_count();
 
@@ -187,7 +259,7 @@ async fn main() {
     for i in 0..total {
         let at = start + Duration::from_micros(i as u64 * 1_000_000 / rate);
         tokio::time::sleep_until(at.into()).await;
-        let (id, url, body) = signed_request(&base);
+        let (id, url, body) = signed_request(&pick());
         let (client, sent, acks) = (client.clone(), sent.clone(), acks.clone());
         tasks.push(tokio::spawn(async move {
             let t = Instant::now();
@@ -203,11 +275,7 @@ async fn main() {
         let _ = t.await;
     }
     let offered = total as f64 / start.elapsed().as_secs_f64();
-    let wait = Instant::now();
-    while standin.call_count() < replies_before + total && wait.elapsed() < Duration::from_secs(60)
-    {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for_calls(&standin, replies_before + total, Duration::from_secs(60)).await;
     let sent = sent.lock().unwrap();
     let mut reply_lat: Vec<Duration> = standin
         .calls()
@@ -217,40 +285,83 @@ async fn main() {
     reply_lat.sort();
     let mut ack_lat = acks.lock().unwrap().clone();
     ack_lat.sort();
+    Row {
+        setup: setup.name.clone(),
+        ack,
+        worker_rate,
+        offered,
+        ack_p50: percentile(&ack_lat, 0.5),
+        ack_p99: percentile(&ack_lat, 0.99),
+        reply_p50: percentile(&reply_lat, 0.5),
+        reply_p99: percentile(&reply_lat, 0.99),
+        missing: total.saturating_sub(reply_lat.len()),
+    }
+}
 
-    println!("| phase | requests | errors | req/s | p50 | p99 |");
-    println!("|---|---|---|---|---|---|");
-    for p in [&echo_phase, &hook_phase] {
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1e3)
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let secs: u64 = std::env::var("ANFU_LOAD_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
+    let rate: u64 = std::env::var("ANFU_LOAD_RATE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(300);
+    // The echo server: the ceiling of axum + loopback on this machine.
+    let echo = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let echo_url = format!("http://{}/echo", echo.local_addr().unwrap());
+    tokio::spawn(async move {
+        let app = Router::new().route("/echo", post(|b: Bytes| async move { b }));
+        axum::serve(echo, app).await.unwrap();
+    });
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(CONNECTIONS)
+        .build()
+        .unwrap();
+    let body = br#"{"topic":"taobao_im_BuyerMessage","msg_id":"1","content":"{}"}"#.to_vec();
+    let echo_phase = closed_loop("axum echo", &client, secs, move || {
+        (echo_url.clone(), body.clone())
+    })
+    .await;
+
+    let mut rows = Vec::new();
+    for setup in setups() {
+        eprintln!("measuring {} …", setup.name);
+        rows.push(measure(&setup, &client, secs, rate).await);
+    }
+
+    println!(
+        "closed loop: {CONNECTIONS} connections, {secs} s; open loop: {rate} req/s for {secs} s\n"
+    );
+    println!("| setup | ack req/s | % of echo | ack p50 / p99 (closed) | worker drain | ack p50 / p99 at {rate}/s | receipt → reply p50 / p99 at {rate}/s | missing |");
+    println!("|---|---|---|---|---|---|---|---|");
+    println!(
+        "| axum echo | {:.0} | 100 % | {} / {} | — | — | — | — |",
+        echo_phase.rps,
+        ms(echo_phase.p50),
+        ms(echo_phase.p99)
+    );
+    for r in &rows {
         println!(
-            "| {} ({CONNECTIONS} connections, {secs} s) | {} | {} | {:.0} | {:.2} ms | {:.2} ms |",
-            p.name,
-            p.requests,
-            p.errors,
-            p.rps,
-            p.p50.as_secs_f64() * 1e3,
-            p.p99.as_secs_f64() * 1e3
+            "| {} | {:.0} ({} errors) | {:.1} % | {} / {} | {:.0} replies/s | {} / {} | {} / {} ({:.0} req/s offered) | {} |",
+            r.setup,
+            r.ack.rps,
+            r.ack.errors,
+            100.0 * r.ack.rps / echo_phase.rps.max(1e-9),
+            ms(r.ack.p50),
+            ms(r.ack.p99),
+            r.worker_rate,
+            ms(r.ack_p50),
+            ms(r.ack_p99),
+            ms(r.reply_p50),
+            ms(r.reply_p99),
+            r.offered,
+            r.missing
         );
     }
-    println!(
-        "| anfu webhook ack at {offered:.0} req/s offered | {} | {} | — | {:.2} ms | {:.2} ms |",
-        ack_lat.len(),
-        total - ack_lat.len(),
-        percentile(&ack_lat, 0.5).as_secs_f64() * 1e3,
-        percentile(&ack_lat, 0.99).as_secs_f64() * 1e3
-    );
-    println!(
-        "| receipt → reply request at {offered:.0} req/s | {} replies | {} missing | — | {:.2} ms | {:.2} ms |",
-        reply_lat.len(),
-        total.saturating_sub(reply_lat.len()),
-        percentile(&reply_lat, 0.5).as_secs_f64() * 1e3,
-        percentile(&reply_lat, 0.99).as_secs_f64() * 1e3
-    );
-    println!(
-        "\nworker drain after the closed loop: {} replies still queued took {drain_secs:.1} s ({worker_rate:.0} replies/s)",
-        backlog - first_calls.min(backlog)
-    );
-    println!(
-        "webhook / echo throughput: {:.1} %",
-        100.0 * hook_phase.rps / echo_phase.rps.max(1e-9)
-    );
 }
