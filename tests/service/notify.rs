@@ -201,3 +201,53 @@ inbox_id = 4
     assert_eq!(priorities.last().expect("set"), "urgent", "raised to P1");
     assert!(app.jobs("dead").await.is_empty());
 }
+
+#[tokio::test]
+async fn a_busy_robot_gets_twenty_a_minute_and_the_rest_waits_its_turn() {
+    let app = spawn_app_with(Options {
+        sinks: r#"
+[[sinks]]
+kind = "dingtalk"
+url = "{base}/robot/busy?access_token=t"
+secret = "SECdemo"
+"#,
+        ..Options::default()
+    })
+    .await;
+    for i in 0..23 {
+        let body = envelope(
+            &format!("29710000{i:05}"),
+            &format!("cnv-busy-{i}"),
+            COMPLAINT,
+            None,
+        );
+        assert_eq!(app.taobao_push("tb", &body, HmacSha256).await.0, 200);
+    }
+    let busy = |app: &TestApp| {
+        app.standin
+            .robot_calls()
+            .iter()
+            .filter(|c| c.name == "busy")
+            .count()
+    };
+    assert!(wait_until(Duration::from_secs(20), || async { busy(&app) == 20 }).await);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(busy(&app), 20, "no more than 20 in the minute");
+    let waiting: Vec<_> = app
+        .jobs("pending")
+        .await
+        .into_iter()
+        .filter(|j| j["kind"] == "notify")
+        .collect();
+    assert_eq!(
+        waiting.len(),
+        3,
+        "the rest is queued, not dropped: {waiting:?}"
+    );
+    assert!(app.jobs("dead").await.is_empty());
+    assert!(
+        wait_until(Duration::from_secs(75), || async { busy(&app) == 23 }).await,
+        "the queued notices go out in the next minute"
+    );
+    assert!(app.jobs("dead").await.is_empty());
+}
