@@ -474,6 +474,16 @@ impl Store for PgStore {
                 card,
                 sla_due_at,
             } => {
+                // Locked so an agent's resolve waits for this step or goes first: a ticket
+                // resolved meanwhile must not become the conversation's open one again.
+                let status: String =
+                    sqlx::query_scalar("SELECT status FROM handoffs WHERE id = $1 FOR UPDATE")
+                        .bind(id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                if status == "resolved" {
+                    state.open_handoff = None;
+                }
                 sqlx::query(
                     "UPDATE handoffs SET priority = $1, sla_due_at = $2, card = $3, updated_at = $4 WHERE id = $5",
                 )

@@ -551,6 +551,15 @@ impl Store for SqliteStore {
                 card,
                 sla_due_at,
             } => {
+                // An agent may have resolved the ticket while this step ran: then it must not
+                // become the conversation's open one again (one writer: this read is current).
+                let status: String = sqlx::query_scalar("SELECT status FROM handoffs WHERE id = ?")
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if status == "resolved" {
+                    state.open_handoff = None;
+                }
                 sqlx::query(
                     "UPDATE handoffs SET priority = ?, sla_due_at = ?, card = ?, updated_at = ? WHERE id = ?",
                 )

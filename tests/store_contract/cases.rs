@@ -1092,3 +1092,33 @@ pub async fn job_counts_by_kind_and_status(db: &Db) {
         [row("process", "dead", 1), row("process", "pending", 1)]
     );
 }
+
+/// An agent resolves the ticket while a worker is appending the buyer's new messages to it:
+/// the worker's commit must not make the resolved ticket the conversation's open one again
+/// (the bot would stay silent for good and append to a closed ticket).
+pub async fn a_ticket_resolved_during_processing_stays_closed(db: &Db) {
+    let s = &db.store;
+    let first = open_ticket(s, "c9", Priority::P2, now_ms() + 3_600_000).await;
+    assert!(accept(s, "m9b", "c9").await);
+    let job = claim(s).await;
+    // The worker read the conversation (ticket open) before the agent resolved it.
+    let mut outcome = quiet(&job, unprocessed_ids(s, "c9").await);
+    outcome.state.open_handoff = Some(first);
+    outcome.handoff = HandoffChange::Update {
+        id: first,
+        card: Box::new(card("c9", Priority::P2)),
+        sla_due_at: now_ms() + 3_600_000,
+    };
+    s.resolve_handoff(first).await.expect("resolve");
+    s.commit_processing(outcome, LEASE)
+        .await
+        .expect("commit_processing");
+    assert_eq!(
+        s.conversation(SHOP, "c9").await.unwrap().open_handoff,
+        None,
+        "the resolved ticket stays closed"
+    );
+    assert_eq!(s.handoff(first).await.unwrap().status, "resolved");
+    let second = open_ticket(s, "c9", Priority::P2, now_ms() + 3_600_000).await;
+    assert_ne!(second, first, "the next complaint opens a new ticket");
+}

@@ -46,6 +46,7 @@ contract!(
     second_open_ticket_is_refused_whole,
     concurrent_opens_make_one_ticket,
     update_and_reopen_after_resolve,
+    a_ticket_resolved_during_processing_stays_closed,
     handoff_claim_resolve_notes_and_filters,
     overdue_and_breach_recorded_once,
     sla_warning_once_and_breach_implies_it,
