@@ -6,7 +6,7 @@
 //! (receipt → reply-request latency at the stand-in platform).
 //! Run: `cargo bench --bench webhook_load` (ANFU_LOAD_SECS=N: each phase's length, default 5;
 //! ANFU_LOAD_RATE=R: the open-loop rate, default 300 req/s; ANFU_LOAD_SETUPS: a comma list
-//! of sqlite, pg, pg2, sqlite+20k, sqlite+60k).
+//! of sqlite, pg, pg2, sqlite+20k, sqlite+60k, sqlite@500 — `@N`: N-character messages).
 //! PostgreSQL is the tests' throwaway server (or ANFU_TEST_PG_URL).
 
 #![allow(clippy::unwrap_used)] // a benchmark: any failure should stop it loudly
@@ -40,9 +40,21 @@ const TEXTS: &[&str] = &[
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1_000_000_000_000);
 
-fn signed_request(base: &str) -> (String, String, Vec<u8>) {
+/// A signed webhook; `chars` > 0 makes the buyer's text that long (the texts repeated).
+fn signed_request(base: &str, chars: usize) -> (String, String, Vec<u8>) {
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-    let text = TEXTS[(id % TEXTS.len() as u64) as usize];
+    let first = (id % TEXTS.len() as u64) as usize;
+    let text: String = if chars == 0 {
+        TEXTS[first].to_string()
+    } else {
+        TEXTS[first..]
+            .iter()
+            .chain(TEXTS.iter())
+            .cycle()
+            .flat_map(|t| t.chars().chain(['。']))
+            .take(chars)
+            .collect()
+    };
     let content = serde_json::json!({"conversation_id": format!("c{id}"), "buyer_nick": "tb_bench",
         "text": text, "sent_at": "2026-11-05 14:03:21"});
     let body = serde_json::json!({"topic": "taobao_im_BuyerMessage", "msg_id": id.to_string(),
@@ -127,14 +139,20 @@ struct Setup {
     backend: &'static str,
     instances: usize,
     prefill: usize,
+    /// Characters per buyer message (0: the short mixed texts).
+    chars: usize,
 }
 
 fn setups() -> Vec<Setup> {
     let wanted = std::env::var("ANFU_LOAD_SETUPS")
-        .unwrap_or_else(|_| "sqlite,pg,pg2,sqlite+20k,sqlite+60k".into());
+        .unwrap_or_else(|_| "sqlite,pg,pg2,sqlite+20k,sqlite+60k,sqlite@500,sqlite@2000".into());
     wanted
         .split(',')
         .map(|w| {
+            let (w, chars) = match w.trim().split_once('@') {
+                Some((w, n)) => (w, n.parse::<usize>().unwrap()),
+                None => (w.trim(), 0),
+            };
             let (base, prefill) = match w.trim().split_once('+') {
                 Some((b, k)) => (b, k.trim_end_matches('k').parse::<usize>().unwrap() * 1000),
                 None => (w.trim(), 0),
@@ -146,7 +164,12 @@ fn setups() -> Vec<Setup> {
                 other => panic!("unknown setup {other}"),
             };
             Setup {
-                name: w.trim().into(),
+                name: if chars > 0 {
+                    format!("{w}, {chars}-character messages")
+                } else {
+                    w.trim().into()
+                },
+                chars,
                 backend,
                 instances,
                 prefill,
@@ -216,6 +239,7 @@ async fn measure(setup: &Setup, client: &reqwest::Client, secs: u64, rate: u64) 
         bases.push(start_anfu(&storage, &standin.url()).await);
     }
     let pick = Arc::new(picker(bases.clone()));
+    let chars = setup.chars;
 
     if setup.prefill > 0 {
         // Earlier conversations, all answered and most with an open ticket.
@@ -226,7 +250,7 @@ async fn measure(setup: &Setup, client: &reqwest::Client, secs: u64, rate: u64) 
             let (client, pick, sent) = (client.clone(), pick.clone(), sent.clone());
             tasks.push(tokio::spawn(async move {
                 while sent.fetch_add(1, Ordering::Relaxed) < target {
-                    let (_, url, body) = signed_request(&pick());
+                    let (_, url, body) = signed_request(&pick(), chars);
                     let _ = client.post(url).body(body).send().await;
                 }
             }));
@@ -239,7 +263,7 @@ async fn measure(setup: &Setup, client: &reqwest::Client, secs: u64, rate: u64) 
 
     let ack_pick = pick.clone();
     let ack = closed_loop(&format!("{} ack", setup.name), client, secs, move || {
-        let (_, url, body) = signed_request(&ack_pick());
+        let (_, url, body) = signed_request(&ack_pick(), chars);
         (url, body)
     })
     .await;
@@ -259,7 +283,7 @@ async fn measure(setup: &Setup, client: &reqwest::Client, secs: u64, rate: u64) 
     for i in 0..total {
         let at = start + Duration::from_micros(i as u64 * 1_000_000 / rate);
         tokio::time::sleep_until(at.into()).await;
-        let (id, url, body) = signed_request(&pick());
+        let (id, url, body) = signed_request(&pick(), chars);
         let (client, sent, acks) = (client.clone(), sent.clone(), acks.clone());
         tasks.push(tokio::spawn(async move {
             let t = Instant::now();
