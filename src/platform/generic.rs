@@ -15,6 +15,9 @@ pub struct SignatureHeaders<'a> {
     pub signature: Option<&'a str>,
 }
 
+/// The longest `webhook-id` taken.
+const MAX_ID_LEN: usize = 256;
+
 pub fn verify(
     shop: &ShopConfig,
     headers: &SignatureHeaders,
@@ -24,6 +27,13 @@ pub fn verify(
         WebhookError::bad_request("missing-header", format!("missing header `{name}`"))
     };
     let id = headers.id.ok_or_else(|| missing("webhook-id"))?;
+    // Ids are short tokens (msg_…); a long one is abuse, whatever it signs.
+    if id.is_empty() || id.len() > MAX_ID_LEN {
+        return Err(WebhookError::bad_request(
+            "invalid-header",
+            format!("webhook-id must be 1 to {MAX_ID_LEN} characters"),
+        ));
+    }
     let timestamp = headers
         .timestamp
         .ok_or_else(|| missing("webhook-timestamp"))?;

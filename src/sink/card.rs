@@ -102,6 +102,24 @@ fn cut_chars(s: &str, max: usize) -> String {
     }
 }
 
+/// Buyer-written text made inert in every robot's markup: HTML-escaped (`<script>` stays
+/// text; Slack's `<!channel>` and `<url|label>` need `<`), and markdown link brackets escaped
+/// so a buyer cannot plant a link in the agents' group chat.
+pub fn inert(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '[' => out.push_str("\\["),
+            ']' => out.push_str("\\]"),
+            _ => out.push(ch),
+        }
+    }
+    out
+}
+
 /// The card's content, masked, as label/value pairs plus the transcript and links.
 #[derive(Debug, Clone)]
 pub struct View {
@@ -172,18 +190,23 @@ pub fn view(event: &HandoffEvent) -> View {
         ),
     ]
     .into_iter()
-    .map(|(k, v)| (k, mask(&v)))
+    .map(|(k, v)| (k, inert(&mask(&v))))
     .collect();
     let skip = c.transcript.len().saturating_sub(MAX_LINES);
     let transcript = c.transcript[skip..]
         .iter()
-        .map(|l| cut_chars(&mask(&l.text.replace(['\r', '\n'], " ")), LINE_CHARS))
+        .map(|l| {
+            inert(&cut_chars(
+                &mask(&l.text.replace(['\r', '\n'], " ")),
+                LINE_CHARS,
+            ))
+        })
         .collect();
     View {
         title,
         fields,
         transcript,
-        auto_reply: c.auto_reply.as_deref().map(mask),
+        auto_reply: c.auto_reply.as_deref().map(|r| inert(&mask(r))),
         console_url: console_url(event),
     }
 }
@@ -460,6 +483,36 @@ pub(crate) mod tests {
         // Tiny limits still give valid UTF-8 within the limit.
         for max in [10, 100, 301, 1000] {
             assert!(markdown_within(&v, max).len() <= max);
+        }
+    }
+
+    #[test]
+    fn buyer_markup_is_inert_in_every_card() {
+        let mut e = sample_event();
+        e.card.transcript[0].text =
+            "<script>alert(1)</script> <!channel> [点我](http://evil.example) ' OR 1=1; --".into();
+        e.card.buyer_nick = Some("<b>nick</b>".into());
+        let v = view(&e);
+        let md = markdown(&v);
+        assert!(!md.contains("<script>") && !md.contains("<!channel>") && !md.contains("<b>"));
+        assert!(
+            md.contains("&lt;script&gt;alert(1)&lt;/script&gt; &lt;!channel&gt;"),
+            "{md}"
+        );
+        assert!(md.contains("\\[点我\\](http://evil.example)"), "{md}");
+        assert!(
+            md.contains("' OR 1=1; --"),
+            "SQL-looking text is just text: {md}"
+        );
+        for rendered in [
+            feishu_card(&v, Priority::P1).to_string(),
+            slack_message(&v).to_string(),
+            chatwoot_note(&v),
+        ] {
+            assert!(
+                !rendered.contains("<script>") && !rendered.contains("<!channel>"),
+                "{rendered}"
+            );
         }
     }
 

@@ -6,6 +6,7 @@ mod browser;
 mod console;
 mod conversation;
 mod delivery;
+mod hostile;
 mod hours;
 mod metrics;
 mod notify;
