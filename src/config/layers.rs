@@ -151,6 +151,53 @@ fn list<T: DeserializeOwned>(table: &mut Table, name: &str) -> Result<Vec<T>, Co
         .collect()
 }
 
+/// `KEY_file = "/run/secrets/x"` (or `ANFU_…__KEY_FILE`) sets `KEY` to that file's contents,
+/// trailing newline removed, so secrets can live in mounted files (Docker, Kubernetes,
+/// systemd credentials) rather than in the config or the environment.
+pub(super) fn read_secret_files(table: &mut Table, at: &str) -> Result<(), ConfigError> {
+    let keys: Vec<String> = table.keys().cloned().collect();
+    for key in keys {
+        let here = if at.is_empty() {
+            key.clone()
+        } else {
+            format!("{at}.{key}")
+        };
+        match table.get_mut(&key) {
+            Some(Value::Table(inner)) => read_secret_files(inner, &here)?,
+            Some(Value::Array(items)) => {
+                for (i, item) in items.iter_mut().enumerate() {
+                    if let Value::Table(inner) = item {
+                        read_secret_files(inner, &format!("{here}[{i}]"))?;
+                    }
+                }
+            }
+            _ => {}
+        }
+        let Some(base) = key.strip_suffix("_file") else {
+            continue;
+        };
+        let Some(Value::String(path)) = table.get(&key).cloned() else {
+            return Err(ConfigError(format!("{here} must be a file path")));
+        };
+        // The built-in defaults leave secrets empty: only a value someone set conflicts.
+        if table
+            .get(base)
+            .is_some_and(|v| v.as_str().is_none_or(|s| !s.is_empty()))
+        {
+            return Err(ConfigError(format!(
+                "{here} and {} are both set: keep one",
+                here.trim_end_matches("_file")
+            )));
+        }
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| ConfigError(format!("{here}: cannot read {path}: {e}")))?;
+        let value = text.trim_end_matches(['\n', '\r']).to_string();
+        table.remove(&key);
+        table.insert(base.to_string(), Value::String(value));
+    }
+    Ok(())
+}
+
 pub(super) fn typed(mut table: Table) -> Result<Config, ConfigError> {
     let config = Config {
         server: section(&mut table, "server")?,

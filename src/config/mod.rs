@@ -321,7 +321,8 @@ impl Config {
         file: Option<&Path>,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Config, ConfigError> {
-        let table = layers::merged(text, file, env)?;
+        let mut table = layers::merged(text, file, env)?;
+        layers::read_secret_files(&mut table, "")?;
         let config = layers::typed(table)?;
         config.validate()?;
         Ok(config)

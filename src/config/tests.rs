@@ -205,3 +205,44 @@ fn storage_url_scheme_selects_the_store() {
         "the error shows the password: {err}"
     );
 }
+
+#[test]
+fn secrets_can_come_from_files() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let secret = dir.path().join("tb-secret");
+    std::fs::write(&secret, "from-a-file\n").expect("write");
+    let token = dir.path().join("token");
+    std::fs::write(&token, "agent-from-file").expect("write");
+    let text = SHOPS
+        .replace(
+            "secret = \"s\"\n",
+            &format!("secret_file = \"{}\"\n", secret.display()),
+        )
+        .replace("agent_token = \"t\"", "");
+    let c = load(
+        &text,
+        &[(
+            "ANFU_SERVER__AGENT_TOKEN_FILE",
+            token.to_str().expect("utf-8 path"),
+        )],
+    )
+    .expect("loads");
+    assert_eq!(
+        c.shop("xiaoyu").unwrap().secret.as_deref(),
+        Some("from-a-file")
+    );
+    assert_eq!(c.server.agent_token, "agent-from-file");
+
+    let missing = SHOPS.replace("secret = \"s\"\n", "secret_file = \"/nonexistent/anfu\"\n");
+    let err = load(&missing, &[]).expect_err("unreadable").to_string();
+    assert!(
+        err.contains("shops[0].secret_file: cannot read /nonexistent/anfu"),
+        "{err}"
+    );
+    let both = SHOPS.replace(
+        "secret = \"s\"\n",
+        &format!("secret = \"s\"\nsecret_file = \"{}\"\n", secret.display()),
+    );
+    let err = load(&both, &[]).expect_err("ambiguous").to_string();
+    assert!(err.contains("both set"), "{err}");
+}
