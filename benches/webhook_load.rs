@@ -182,7 +182,7 @@ async fn start_anfu(storage: &str, platform: &str) -> String {
     let root = env!("CARGO_MANIFEST_DIR");
     let text = format!(
         "[server]\nagent_token = \"t\"\n[storage]\nurl = \"{storage}\"\n[data]\nintents = \"{root}/intents\"\nreplies = \"{root}/replies\"\n\
-         [[shops]]\nid = \"bench\"\nplatform = \"taobao\"\napi_base = \"{platform}\"\napp_key = \"{APP_KEY}\"\nsecret = \"{SECRET}\"\nsession = \"s\"\n"
+         [limits]\nwebhooks_per_shop_per_minute = 0\nreplies_per_buyer_per_hour = 0\n[[shops]]\nid = \"bench\"\nplatform = \"taobao\"\napi_base = \"{platform}\"\napp_key = \"{APP_KEY}\"\nsecret = \"{SECRET}\"\nsession = \"s\"\n"
     );
     // ANFU_ variables apply, to try settings (e.g. ANFU_WORKER__CONCURRENCY=8).
     let config = Config::from_layers(Some(&text), None, std::env::vars()).unwrap();

@@ -27,6 +27,10 @@ pub struct AppState {
     /// Live updates for the console (server-sent events): a ticket opened or changed.
     pub events: tokio::sync::broadcast::Sender<String>,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Webhook requests per shop per minute (`limits`).
+    pub webhook_limit: crate::limits::Limiter,
+    /// Auto-replies per buyer per hour (`limits`).
+    pub reply_limit: crate::limits::Limiter,
 }
 
 impl AppState {

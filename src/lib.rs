@@ -10,6 +10,7 @@ pub mod demo;
 pub mod domain;
 pub mod eval;
 pub mod http;
+pub mod limits;
 pub mod metrics;
 pub mod platform;
 pub mod reply;
@@ -49,6 +50,7 @@ pub async fn build(config: Config) -> Result<AppState, AppError> {
     let analyzer = Analyzer::from_dir(&config.data.intents)?;
     let replies = ReplyBook::from_dir(&config.data.replies)?;
     let url = &config.storage.url;
+    let config_limits = config.limits.clone();
     let store: Arc<dyn Store> = match config.storage.backend().map_err(AppError::Config)? {
         StorageBackend::Sqlite => Arc::new(SqliteStore::open(url).await?),
         StorageBackend::Postgres => Arc::new(PgStore::open(url).await?),
@@ -68,6 +70,14 @@ pub async fn build(config: Config) -> Result<AppState, AppError> {
         sinks_rate: Arc::new(sink::RateLimiter::new()),
         events: tokio::sync::broadcast::channel(256).0,
         metrics: Arc::new(metrics::Metrics::default()),
+        webhook_limit: limits::Limiter::new(
+            config_limits.webhooks_per_shop_per_minute,
+            Duration::from_secs(60),
+        ),
+        reply_limit: limits::Limiter::new(
+            config_limits.replies_per_buyer_per_hour,
+            Duration::from_secs(3600),
+        ),
     })
 }
 

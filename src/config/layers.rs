@@ -208,6 +208,7 @@ pub(super) fn typed(mut table: Table) -> Result<Config, ConfigError> {
         worker: section(&mut table, "worker")?,
         http_client: section(&mut table, "http_client")?,
         log: section(&mut table, "log")?,
+        limits: section(&mut table, "limits")?,
         shops: list(&mut table, "shops")?,
         sinks: list(&mut table, "sinks")?,
     };

@@ -22,6 +22,7 @@ pub struct Config {
     pub worker: WorkerConfig,
     pub http_client: HttpClientConfig,
     pub log: LogConfig,
+    pub limits: LimitsConfig,
     pub shops: Vec<ShopConfig>,
     pub sinks: Vec<SinkConfig>,
 }
@@ -125,6 +126,15 @@ pub struct WorkerConfig {
 #[serde(deny_unknown_fields)]
 pub struct HttpClientConfig {
     pub timeout: HumanDuration,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Webhook requests per shop per minute; past it 429 + Retry-After. 0: no limit.
+    pub webhooks_per_shop_per_minute: u32,
+    /// Bot replies per buyer per hour, across conversations; past it tickets still open. 0: no limit.
+    pub replies_per_buyer_per_hour: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -30,6 +30,7 @@ async fn taobao_push(
 ) -> Response {
     let result = async {
         let shop = shop_for(&state, &shop, PlatformKind::Taobao)?;
+        admit(&state, shop)?;
         let body = read(&state, body).await?;
         taobao::verify(shop, query.as_deref().unwrap_or_default(), &body)?;
         utf8(&body)?;
@@ -57,6 +58,7 @@ async fn rakuten_push(
 ) -> Response {
     let result = async {
         let shop = shop_for(&state, &shop, PlatformKind::Rakuten)?;
+        admit(&state, shop)?;
         if shop.mode != RakutenMode::Push {
             return Err(WebhookError::new(
                 404,
@@ -101,6 +103,7 @@ async fn generic_push(
 ) -> Response {
     let result = async {
         let shop = shop_for(&state, &shop, PlatformKind::Generic)?;
+        admit(&state, shop)?;
         let body = read(&state, body).await?;
         let sig = SignatureHeaders {
             id: header(&headers, "webhook-id"),
@@ -197,11 +200,14 @@ async fn store(
             .await
             .map_err(|e| {
                 tracing::error!(shop = %shop.id, error = %e, "cannot store a webhook message");
-                WebhookError::new(
-                    503,
-                    "store-unavailable",
-                    "cannot store the message now; retry",
-                )
+                WebhookError {
+                    retry_after: Some(5),
+                    ..WebhookError::new(
+                        503,
+                        "store-unavailable",
+                        "cannot store the message now; retry",
+                    )
+                }
             })?;
         new |= inserted;
         count_message(state, shop, inserted);
@@ -223,6 +229,14 @@ pub(crate) fn count_message(state: &AppState, shop: &ShopConfig, new: bool) {
     );
 }
 
+/// The shop's webhook budget (`limits.webhooks_per_shop_per_minute`).
+fn admit(state: &AppState, shop: &ShopConfig) -> Result<(), WebhookError> {
+    state
+        .webhook_limit
+        .hit(&shop.id, std::time::Instant::now())
+        .map_err(|wait| WebhookError::rate_limited(wait.as_secs().max(1)))
+}
+
 /// Logs a refusal (never the signature or secrets) and answers in the platform's shape.
 fn refuse(
     state: &AppState,
@@ -242,5 +256,11 @@ fn refuse(
         &[("platform", known), ("code", e.code)],
     );
     let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
-    (status, Json(body)).into_response()
+    let mut response = (status, Json(body)).into_response();
+    if let Some(seconds) = e.retry_after {
+        response
+            .headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, seconds.into());
+    }
+    response
 }

@@ -16,6 +16,8 @@ pub struct WebhookError {
     /// A stable machine-readable code (`invalid-signature`, `stale-timestamp`, …).
     pub code: &'static str,
     pub message: String,
+    /// For 429/503: when to come back (seconds), sent as `Retry-After`.
+    pub retry_after: Option<u64>,
 }
 
 impl WebhookError {
@@ -24,6 +26,19 @@ impl WebhookError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// Too many requests for this shop: come back in `seconds`.
+    pub fn rate_limited(seconds: u64) -> WebhookError {
+        WebhookError {
+            retry_after: Some(seconds),
+            ..WebhookError::new(
+                429,
+                "rate-limited",
+                format!("too many webhooks for this shop; retry in {seconds} s"),
+            )
         }
     }
 

@@ -120,9 +120,9 @@ fn decide(
         || (rank > 0
             && rank == conversation.last_mood_rank
             && analysis.intensity > conversation.last_intensity);
-    let may_reply = !in_burst && (!in_cooldown || escalated);
-
     let last = &burst[burst.len() - 1].message;
+    let may_reply =
+        !in_burst && (!in_cooldown || escalated) && within_buyer_budget(state, job, last);
     let order_id = analysis
         .order_id
         .clone()
@@ -206,6 +206,20 @@ fn decide(
         reply,
         handoff,
         notify,
+    }
+}
+
+/// `limits.replies_per_buyer_per_hour`: one buyer writing in many conversations is not
+/// answered by the bot without end (the tickets still open).
+fn within_buyer_budget(state: &AppState, job: &Job, last: &crate::domain::BuyerMessage) -> bool {
+    let buyer = last.buyer_id.as_deref().unwrap_or(&job.conversation_id);
+    let key = format!("{}\u{0}{buyer}", job.shop);
+    match state.reply_limit.hit(&key, std::time::Instant::now()) {
+        Ok(()) => true,
+        Err(_) => {
+            tracing::warn!(shop = %job.shop, conversation = %job.conversation_id, "auto-reply skipped: the buyer's hourly budget is used up");
+            false
+        }
     }
 }
 

@@ -282,3 +282,83 @@ async fn a_replayed_webhook_is_stored_once_and_sql_or_html_text_is_just_text() {
         "kept verbatim"
     );
 }
+
+#[tokio::test]
+async fn a_flooding_shop_gets_429_and_a_buyer_gets_a_bounded_number_of_bot_replies() {
+    let app = spawn_app_with(Options {
+        extra: "[limits]\nwebhooks_per_shop_per_minute = 6\nreplies_per_buyer_per_hour = 2".into(),
+        ..Options::default()
+    })
+    .await;
+    // One buyer (same buyer_id) complains in four conversations, then the shop floods.
+    for i in 0..4 {
+        let body = envelope(
+            &format!("29300000000{i:02}"),
+            &format!("c-limit-{i}"),
+            COMPLAINT,
+            None,
+        );
+        let (status, ack) = app
+            .taobao_push("tb", &body, TopSignMethod::HmacSha256)
+            .await;
+        assert_eq!(status, 200, "{ack}");
+    }
+    let mut refused = None;
+    for i in 4..10 {
+        let body = envelope(
+            &format!("29300000000{i:02}"),
+            &format!("c-limit-{i}"),
+            COMPLAINT,
+            None,
+        );
+        let query = sign::taobao_query(APP_KEY, TB_SECRET, TopSignMethod::HmacSha256, &body);
+        let response = app
+            .client
+            .post(format!("{}/webhooks/taobao/tb?{query}", app.base))
+            .body(body)
+            .send()
+            .await
+            .expect("an answer");
+        if response.status().as_u16() == 429 {
+            let retry: u64 = response.headers()["retry-after"]
+                .to_str()
+                .expect("ascii")
+                .parse()
+                .expect("seconds");
+            assert!((1..=60).contains(&retry), "{retry}");
+            let body: serde_json::Value = response.json().await.expect("json");
+            assert_eq!(body["error_code"], "rate-limited");
+            refused = Some(i);
+            break;
+        }
+    }
+    assert_eq!(
+        refused,
+        Some(6),
+        "the seventh webhook of the minute is refused"
+    );
+    app.standin
+        .wait_delivered(2, std::time::Duration::from_secs(10))
+        .await;
+    app.settle().await;
+    assert_eq!(
+        app.standin.delivered().len(),
+        2,
+        "two bot replies to this buyer in the hour"
+    );
+    assert_eq!(
+        app.handoffs().await.len(),
+        6,
+        "every complaint still has its ticket"
+    );
+    let other_shop =
+        json!({"message_id": "m-other", "conversation_id": "c-other", "buyer": {"id": "u"},
+                            "text": COMPLAINT, "order_id": null, "sent_at": null})
+        .to_string()
+        .into_bytes();
+    assert_eq!(
+        app.generic_push(&other_shop, "wh-other").await.0,
+        204,
+        "other shops are not limited"
+    );
+}

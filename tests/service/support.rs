@@ -40,6 +40,8 @@ pub struct Options {
     pub gen_shop: String,
     /// Extra keys of `[server]`.
     pub server: String,
+    /// More sections, appended at the end (e.g. `[limits]`).
+    pub extra: String,
 }
 
 impl Default for Options {
@@ -51,6 +53,7 @@ impl Default for Options {
             sla: "",
             gen_shop: String::new(),
             server: String::new(),
+            extra: String::new(),
         }
     }
 }
@@ -109,6 +112,7 @@ api_base = "{base}"
 secret = "{GEN_SECRET}"
 {gen_shop}
 {sinks}
+{extra}
 "#,
         db = db.display(),
         intents = root().join("intents").display(),
@@ -119,6 +123,7 @@ secret = "{GEN_SECRET}"
         sla = o.sla,
         gen_shop = o.gen_shop,
         server = o.server,
+        extra = o.extra,
     )
 }
 
