@@ -40,6 +40,10 @@ pub struct Scripted {
     pub status: u16,
     pub retry_after: Option<u64>,
     pub body: Value,
+    /// Answer this raw text instead of `body` (not JSON: a proxy's error page…).
+    pub raw: Option<String>,
+    /// Wait this long before answering (past the client's timeout: a hung platform).
+    pub delay: Option<Duration>,
 }
 
 impl Scripted {
@@ -48,6 +52,8 @@ impl Scripted {
             status,
             retry_after: None,
             body: json!({"error": "scripted"}),
+            raw: None,
+            delay: None,
         }
     }
 
@@ -56,6 +62,8 @@ impl Scripted {
             status,
             retry_after: Some(seconds),
             body: json!({"error": "slow down"}),
+            raw: None,
+            delay: None,
         }
     }
 
@@ -64,6 +72,24 @@ impl Scripted {
             status: 200,
             retry_after: None,
             body: json!({"error_response": {"code": code, "msg": "scripted", "sub_code": sub_code, "sub_msg": "scripted"}}),
+            raw: None,
+            delay: None,
+        }
+    }
+
+    /// HTTP 200 with a body that is not what the platform answers (an HTML error page).
+    pub fn garbage() -> Scripted {
+        Scripted {
+            raw: Some("<html><body>502 Bad Gateway</body></html>".into()),
+            ..Scripted::status(200)
+        }
+    }
+
+    /// Answers 200 only after `delay` (set it past the client's timeout).
+    pub fn hang(delay: Duration) -> Scripted {
+        Scripted {
+            delay: Some(delay),
+            ..Scripted::status(200)
         }
     }
 }
@@ -220,21 +246,28 @@ fn json_call(platform: &'static str, headers: &HeaderMap, body: &[u8], keys: &[&
 }
 
 /// Records the call; returns a scripted answer if one is queued.
-fn record(inner: &Mutex<Inner>, call: Call) -> Option<Response> {
+fn record(inner: &Mutex<Inner>, call: Call) -> Option<Scripted> {
     let mut inner = inner.lock().expect("lock");
     inner.calls.push(call);
-    let scripted = inner.script.pop_front()?;
-    let mut response = (
-        StatusCode::from_u16(scripted.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-        Json(scripted.body),
-    )
-        .into_response();
+    inner.script.pop_front()
+}
+
+/// The scripted answer, after its delay.
+async fn answer(scripted: Scripted) -> Response {
+    if let Some(delay) = scripted.delay {
+        tokio::time::sleep(delay).await;
+    }
+    let status = StatusCode::from_u16(scripted.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = match scripted.raw {
+        Some(raw) => (status, raw).into_response(),
+        None => (status, Json(scripted.body)).into_response(),
+    };
     if let Some(seconds) = scripted.retry_after {
         response
             .headers_mut()
             .insert("retry-after", seconds.to_string().parse().expect("digits"));
     }
-    Some(response)
+    response
 }
 
 /// Delivers unless the key was seen; returns false for a duplicate.
@@ -255,8 +288,8 @@ async fn taobao_send(State(inner): Shared, headers: HeaderMap, body: Bytes) -> R
         headers: headers_of(&headers),
         fields: fields.clone(),
     };
-    if let Some(answer) = record(&inner, call) {
-        return answer;
+    if let Some(scripted) = record(&inner, call) {
+        return answer(scripted).await;
     }
     let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
     if get("method") != "taobao.im.message.send" || get("sign").is_empty() {
@@ -283,8 +316,8 @@ async fn rakuten_reply(State(inner): Shared, headers: HeaderMap, body: Bytes) ->
         &["inquiryNumber", "shopId", "message"],
     );
     let field = |k: &str| call.fields.get(k).cloned().unwrap_or_default();
-    if let Some(answer) = record(&inner, call.clone()) {
-        return answer;
+    if let Some(scripted) = record(&inner, call.clone()) {
+        return answer(scripted).await;
     }
     let message = field("message");
     if message.is_empty()
@@ -425,8 +458,8 @@ async fn generic_send(State(inner): Shared, headers: HeaderMap, body: Bytes) -> 
         &["conversation_id", "text", "idempotency_key"],
     );
     let field = |k: &str| call.fields.get(k).cloned().unwrap_or_default();
-    if let Some(answer) = record(&inner, call.clone()) {
-        return answer;
+    if let Some(scripted) = record(&inner, call.clone()) {
+        return answer(scripted).await;
     }
     deliver(
         &inner,

@@ -122,3 +122,38 @@ async fn rakuten_replies_fit_the_limits_and_an_expired_license_key_is_loud() {
     );
     assert_eq!(app.jobs("dead").await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_garbage_answer_and_a_hung_platform_are_retried_until_the_reply_goes_out_once() {
+    let app = spawn_app().await;
+    // http_client.timeout is 2 s in the tests: the hang outlasts it.
+    app.standin
+        .script([Scripted::garbage(), Scripted::hang(Duration::from_secs(4))]);
+    let body = envelope("2920000000091", "cnv-faults", COMPLAINT, None);
+    assert_eq!(app.taobao_push("tb", &body, HmacSha256).await.0, 200);
+    let delivered = app.standin.wait_delivered(1, Duration::from_secs(30)).await;
+    app.settle().await;
+    assert_eq!(delivered.len(), 1, "delivered in the end");
+    let calls = app.standin.calls();
+    assert_eq!(calls.len(), 3, "garbage, timeout, success");
+    assert!(
+        calls
+            .iter()
+            .all(|c| c.fields["request_id"] == calls[0].fields["request_id"]),
+        "one idempotency key for every attempt"
+    );
+    assert!(app.jobs("dead").await.is_empty());
+    let retries = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        retries.contains("anfu_job_retries_total{kind=\"reply\"} 2"),
+        "both failures counted as retries"
+    );
+}
