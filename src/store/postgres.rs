@@ -52,7 +52,9 @@ impl PgStore {
         let options = PgConnectOptions::from_str(url)?.application_name("anfu");
         let pool = PgPoolOptions::new()
             .max_connections(POOL_SIZE)
-            .acquire_timeout(Duration::from_secs(10))
+            // Platforms wait a few seconds for an ack: better a quick 503 (they retry) than a
+            // timeout on their side.
+            .acquire_timeout(Duration::from_secs(3))
             .connect_with(options)
             .await?;
         migrate(&pool).await?;

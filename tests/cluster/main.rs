@@ -402,3 +402,62 @@ async fn a_killed_instance_loses_nothing_acknowledged_and_duplicates_no_reply() 
     assert!(b.terminate().success(), "SIGTERM is a clean exit");
     assert!(a.terminate().success(), "SIGTERM is a clean exit");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn while_the_database_is_away_webhooks_get_503_and_nothing_is_lost() {
+    let db = pg::TestDb::create().await;
+    let standin = StandIn::start().await.expect("stand-in");
+    let dir = tempfile::tempdir().expect("tmp");
+    let a = Instance::start(dir.path(), "a", &db.url, &standin.url()).await;
+    let client = reqwest::Client::new();
+    let first = envelope("9400000001", "outage-1", COMPLAINTS[0]);
+    assert!(push(&client, &a.base(), &first).await);
+
+    db.set_reachable(false).await;
+    let during = envelope("9400000002", "outage-2", COMPLAINTS[1]);
+    let query = sign::taobao_query(APP_KEY, SECRET, TopSignMethod::HmacSha256, &during);
+    let response = client
+        .post(format!("{}/webhooks/taobao/tb?{query}", a.base()))
+        .body(during.clone())
+        .send()
+        .await
+        .expect("an answer, not a dropped connection");
+    assert_eq!(
+        response.status().as_u16(),
+        503,
+        "the platform will deliver it again"
+    );
+    assert!(response.headers().contains_key("retry-after"));
+    let ready = client
+        .get(format!("{}/readyz", a.base()))
+        .send()
+        .await
+        .expect("readyz");
+    assert_eq!(
+        ready.status().as_u16(),
+        503,
+        "not ready while the database is away"
+    );
+
+    db.set_reachable(true).await;
+    // The platform's redelivery now succeeds (the pool reconnects).
+    let mut acked = false;
+    for _ in 0..50 {
+        if push(&client, &a.base(), &during).await {
+            acked = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(acked, "accepted again once the database is back");
+    let want: HashSet<String> = ["outage-1", "outage-2"].map(String::from).into();
+    wait_replies(&standin, &want, Duration::from_secs(30)).await;
+    let got: HashSet<String> = standin
+        .delivered()
+        .into_iter()
+        .map(|d| d.conversation_id)
+        .collect();
+    assert!(want.is_subset(&got), "both answered: {got:?}");
+    let left = no_work_left(&client, &a.base(), Duration::from_secs(10)).await;
+    assert_eq!(left["pending"]["jobs"], json!([]), "{left}");
+}

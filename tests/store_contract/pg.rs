@@ -161,6 +161,31 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// Makes the database unreachable (`allow = false`: new connections refused, current
+    /// ones ended) or reachable again, as an outage would.
+    pub async fn set_reachable(&self, allow: bool) {
+        let mut admin = sqlx::PgConnection::connect(&self.server)
+            .await
+            .unwrap_or_else(|e| panic!("connecting to the test PostgreSQL: {e}"));
+        let name = &self.name;
+        let sql = if allow {
+            format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true")
+        } else {
+            format!(
+                "ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false;
+                 SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                 WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+            )
+        };
+        sqlx::raw_sql(&sql)
+            .execute(&mut admin)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let _ = admin.close().await;
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         // Drop may run inside the test's runtime (or while it unwinds): a thread of its own
