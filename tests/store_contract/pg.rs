@@ -164,6 +164,7 @@ impl TestDb {
 impl TestDb {
     /// Makes the database unreachable (`allow = false`: new connections refused, current
     /// ones ended) or reachable again, as an outage would.
+    #[allow(dead_code)] // the cluster tests' outage case; the store tests do not need it
     pub async fn set_reachable(&self, allow: bool) {
         let mut admin = sqlx::PgConnection::connect(&self.server)
             .await
