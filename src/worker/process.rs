@@ -90,6 +90,9 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Transcript lines a ticket keeps (and analyses): the newest.
+const MAX_TRANSCRIPT_LINES: usize = 50;
+
 fn joined(messages: &[StoredMessage]) -> String {
     messages
         .iter()
@@ -109,6 +112,8 @@ fn decide(
     now: Millis,
 ) -> ProcessOutcome {
     let rules = &state.config.conversation;
+    // A flood into one conversation must not make one analysis (or card) without bound.
+    let burst = &burst[burst.len().saturating_sub(MAX_TRANSCRIPT_LINES)..];
     let text = joined(burst);
     let analysis = state.analyzer.analyze(&text);
     count_labels(state, &analysis);
@@ -260,6 +265,10 @@ fn append(
     now: Millis,
 ) -> (HandoffCard, Millis) {
     card.transcript.extend(fresh.iter().map(line));
+    // The newest lines are what an agent reads; all messages stay in the store. Keeps each
+    // re-analysis and each card bounded however long the buyer goes on.
+    let excess = card.transcript.len().saturating_sub(MAX_TRANSCRIPT_LINES);
+    card.transcript.drain(..excess);
     let text = card
         .transcript
         .iter()

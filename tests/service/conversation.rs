@@ -123,3 +123,31 @@ async fn after_handoff_the_bot_is_silent_and_the_ticket_grows_and_escalates() {
     );
     assert!(card["sla_due"].as_str().unwrap() <= before[0]["card"]["sla_due"].as_str().unwrap());
 }
+
+#[tokio::test]
+async fn a_ticket_keeps_the_newest_fifty_lines_however_long_the_buyer_goes_on() {
+    let app = spawn_app().await;
+    let first = envelope("2960000100000", "cnv-long", COMPLAINT, None);
+    assert_eq!(app.taobao_push("tb", &first, HmacSha256).await.0, 200);
+    app.standin
+        .wait_delivered(1, std::time::Duration::from_secs(10))
+        .await;
+    for i in 1..=80 {
+        let body = envelope(
+            &format!("29600001{i:05}"),
+            "cnv-long",
+            &format!("第{i}条：还没处理吗"),
+            None,
+        );
+        assert_eq!(app.taobao_push("tb", &body, HmacSha256).await.0, 200);
+    }
+    app.settle().await;
+    let handoffs = app.handoffs().await;
+    assert_eq!(handoffs.len(), 1);
+    let transcript = handoffs[0]["card"]["transcript"].as_array().expect("lines");
+    assert_eq!(transcript.len(), 50, "bounded");
+    assert_eq!(
+        transcript[49]["text"], "第80条：还没处理吗",
+        "the newest kept"
+    );
+}
