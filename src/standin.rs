@@ -102,6 +102,7 @@ struct Inner {
     script: VecDeque<Scripted>,
     inquiries: Vec<Value>,
     inquiries_status: Option<u16>,
+    robots_status: Option<u16>,
     polls: usize,
     robot_calls: Vec<RobotCall>,
     chatwoot: Chatwoot,
@@ -175,6 +176,11 @@ impl StandIn {
     }
 
     /// Answers inquiry polls with this status instead (e.g. 401: expired licenseKey).
+    /// Answers robot calls with this status instead (e.g. 503: the group robot is down).
+    pub fn fail_robots_with(&self, status: Option<u16>) {
+        self.inner.lock().expect("lock").robots_status = status;
+    }
+
     pub fn fail_polls_with(&self, status: Option<u16>) {
         self.inner.lock().expect("lock").inquiries_status = status;
     }
@@ -393,6 +399,11 @@ async fn robot(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    // A robot that is down answers its status and receives nothing.
+    if let Some(status) = inner.lock().expect("lock").robots_status {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+        return (status, "robot down").into_response();
+    }
     inner.lock().expect("lock").robot_calls.push(RobotCall {
         name,
         query: query.unwrap_or_default(),

@@ -117,6 +117,8 @@ impl SlaConfig {
 pub struct WorkerConfig {
     pub concurrency: usize,
     pub max_attempts: u32,
+    /// Attempts for handoff notices: a group robot down for hours must not lose tickets.
+    pub notify_max_attempts: u32,
     pub retry_base: HumanDuration,
     pub retry_max: HumanDuration,
     pub lease: HumanDuration,

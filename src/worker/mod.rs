@@ -69,7 +69,11 @@ pub(crate) async fn fail(
     retry_after: Option<Duration>,
 ) -> Result<(), StoreError> {
     let w = &state.config.worker;
-    if job.attempts >= w.max_attempts {
+    let budget = match job.kind {
+        JobKind::Notify => w.notify_max_attempts.max(w.max_attempts),
+        _ => w.max_attempts,
+    };
+    if job.attempts >= budget {
         tracing::error!(job = job.id, kind = job.kind.as_str(), shop = %job.shop, error, "job dead-lettered after {} attempts", job.attempts);
         return bury(state, job, error).await;
     }

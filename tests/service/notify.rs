@@ -251,3 +251,58 @@ secret = "SECdemo"
     );
     assert!(app.jobs("dead").await.is_empty());
 }
+
+#[tokio::test]
+async fn a_robot_down_for_a_long_while_gets_every_ticket_afterwards() {
+    // An hour compressed: backoff from 50 ms capped at 2 s, replies would give up after 3
+    // attempts, the outage outlasts that; notices keep trying and arrive.
+    let app = spawn_app_with(Options {
+        sinks: r#"
+[[sinks]]
+kind = "webhook"
+url = "{base}/robot/down"
+secret = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
+"#,
+        worker: "notify_max_attempts = 200",
+        ..Options::default()
+    })
+    .await;
+    app.standin.fail_robots_with(Some(503));
+    for i in 0..3 {
+        let body = envelope(
+            &format!("29720000{i:05}"),
+            &format!("cnv-down-{i}"),
+            COMPLAINT,
+            None,
+        );
+        assert_eq!(app.taobao_push("tb", &body, HmacSha256).await.0, 200);
+    }
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let retrying: Vec<_> = app
+        .all_jobs()
+        .await
+        .into_iter()
+        .filter(|j| j["kind"] == "notify")
+        .collect();
+    assert_eq!(retrying.len(), 3, "{retrying:?}");
+    assert!(
+        retrying
+            .iter()
+            .all(|j| j["status"] != "dead" && j["attempts"].as_u64().unwrap_or(0) > 3),
+        "past the replies' budget, still trying: {retrying:?}"
+    );
+    app.standin.fail_robots_with(None);
+    assert!(
+        wait_until(Duration::from_secs(10), || async {
+            app.standin
+                .robot_calls()
+                .iter()
+                .filter(|c| c.name == "down")
+                .count()
+                == 3
+        })
+        .await,
+        "every ticket reaches the robot once it is back"
+    );
+    assert!(app.jobs("dead").await.is_empty(), "nothing dropped");
+}

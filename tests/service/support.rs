@@ -42,6 +42,8 @@ pub struct Options {
     pub server: String,
     /// More sections, appended at the end (e.g. `[limits]`).
     pub extra: String,
+    /// Extra keys of `[worker]`.
+    pub worker: &'static str,
 }
 
 impl Default for Options {
@@ -54,6 +56,7 @@ impl Default for Options {
             gen_shop: String::new(),
             server: String::new(),
             extra: String::new(),
+            worker: "",
         }
     }
 }
@@ -81,6 +84,7 @@ max_attempts = 3
 retry_base = "50ms"
 retry_max = "2s"
 lease = "30s"
+{worker}
 [http_client]
 timeout = "2s"
 [[shops]]
@@ -124,6 +128,7 @@ secret = "{GEN_SECRET}"
         gen_shop = o.gen_shop,
         server = o.server,
         extra = o.extra,
+        worker = o.worker,
     )
 }
 
