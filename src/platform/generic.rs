@@ -46,7 +46,8 @@ pub fn verify(
             "webhook-timestamp must be unix seconds",
         )
     })?;
-    if (chrono::Utc::now().timestamp() - timestamp).abs() > TOLERANCE_SECS {
+    // abs_diff: a timestamp near i64::MIN must be refused, not overflow the subtraction.
+    if chrono::Utc::now().timestamp().abs_diff(timestamp) > TOLERANCE_SECS.unsigned_abs() {
         return Err(WebhookError::unauthorized(
             "stale-timestamp",
             "webhook-timestamp is more than 5 minutes from now",
