@@ -1,7 +1,7 @@
 //! Delivering a stored reply through the platform's send API.
 
 use crate::app::AppState;
-use crate::platform::outbound::{Reply, SendError};
+use crate::platform::outbound::Reply;
 use crate::store::{now_ms, Job, ReplyPayload, StoreError};
 
 pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
@@ -27,29 +27,16 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
         ],
         started.elapsed().as_secs_f64(),
     );
-    match sent {
-        Ok(()) => {
-            if let Some(received_at) = payload.received_at {
-                let lag = (now_ms() - received_at).max(0) as f64 / 1000.0;
-                state.metrics.observe("anfu_reply_lag_seconds", &[], lag);
-            }
-            state.clear_alert(&job.shop);
-            state.store.complete_job(job.id).await
-        }
-        Err(SendError::Retryable {
-            reason,
-            retry_after,
-        }) => super::fail(state, job, &reason, retry_after).await,
-        Err(SendError::Permanent { reason }) => {
-            tracing::error!(job = job.id, shop = %job.shop, %reason, "reply refused for good: dead-lettered");
-            super::bury(state, job, &reason).await
-        }
-        Err(SendError::AuthExpired { reason }) => {
-            state.raise_alert(
-                &job.shop,
-                format!("send API rejected the shop's credentials: {reason}"),
-            );
-            super::bury(state, job, &reason).await
-        }
+    if let (Ok(()), Some(received_at)) = (&sent, payload.received_at) {
+        let lag = (now_ms() - received_at).max(0) as f64 / 1000.0;
+        state.metrics.observe("anfu_reply_lag_seconds", &[], lag);
     }
+    super::settle(
+        state,
+        job,
+        sent,
+        &job.shop,
+        "send API rejected the shop's credentials",
+    )
+    .await
 }

@@ -40,6 +40,36 @@ pub async fn step(state: &AppState) -> Result<Step, StoreError> {
     })
 }
 
+/// What a send's outcome does to its job: done (clearing `party`'s alert), retried, or
+/// dead-lettered; rejected credentials also raise an alert for `party` (a shop or a sink).
+pub(crate) async fn settle(
+    state: &AppState,
+    job: &Job,
+    sent: Result<(), crate::platform::outbound::SendError>,
+    party: &str,
+    rejected: &str,
+) -> Result<(), StoreError> {
+    use crate::platform::outbound::SendError;
+    match sent {
+        Ok(()) => {
+            state.clear_alert(party);
+            state.store.complete_job(job.id).await
+        }
+        Err(SendError::Retryable {
+            reason,
+            retry_after,
+        }) => fail(state, job, &reason, retry_after).await,
+        Err(SendError::Permanent { reason }) => {
+            tracing::error!(job = job.id, kind = job.kind.as_str(), party, %reason, "refused for good: dead-lettered");
+            bury(state, job, &reason).await
+        }
+        Err(SendError::AuthExpired { reason }) => {
+            state.raise_alert(party, format!("{rejected}: {reason}"));
+            bury(state, job, &reason).await
+        }
+    }
+}
+
 /// Gives up on a job: a dead letter, visible in /v1/jobs?status=dead and counted.
 pub(crate) async fn bury(state: &AppState, job: &Job, error: &str) -> Result<(), StoreError> {
     state

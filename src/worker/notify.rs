@@ -46,27 +46,14 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
         ],
         started.elapsed().as_secs_f64(),
     );
-    match sent {
-        Ok(()) => {
-            state.clear_alert(&sink_key(payload.sink, sink));
-            state.store.complete_job(job.id).await
-        }
-        Err(SendError::Retryable {
-            reason,
-            retry_after,
-        }) => super::fail(state, job, &reason, retry_after).await,
-        Err(SendError::Permanent { reason }) => {
-            tracing::error!(job = job.id, sink = %sink.kind, %reason, "handoff notice refused for good: dead-lettered");
-            super::bury(state, job, &reason).await
-        }
-        Err(SendError::AuthExpired { reason }) => {
-            state.raise_alert(
-                &sink_key(payload.sink, sink),
-                format!("the robot rejected anfu's credentials: {reason}"),
-            );
-            super::bury(state, job, &reason).await
-        }
-    }
+    super::settle(
+        state,
+        job,
+        sent,
+        &sink_key(payload.sink, sink),
+        "the robot rejected anfu's credentials",
+    )
+    .await
 }
 
 /// Makes what the sink needs first (a Chatwoot conversation), remembering it at once so a
