@@ -170,19 +170,33 @@ impl TestDb {
             .await
             .unwrap_or_else(|e| panic!("connecting to the test PostgreSQL: {e}"));
         let name = &self.name;
-        let sql = if allow {
-            format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true")
-        } else {
-            format!(
-                "ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false;
-                 SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-                 WHERE datname = '{name}' AND pid <> pg_backend_pid()"
-            )
-        };
+        let sql = format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS {allow}");
         sqlx::raw_sql(&sql)
             .execute(&mut admin)
             .await
             .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        if !allow {
+            // pg_terminate_backend only signals, and a connection that was starting while
+            // the ALTER committed can still get in: end sessions until none is left for a
+            // few checks in a row, so the outage is real when this returns.
+            let terminate = format!(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+                 WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+            );
+            let mut quiet = 0;
+            for _ in 0..200 {
+                let (alive,): (i64,) = sqlx::query_as(&terminate)
+                    .fetch_one(&mut admin)
+                    .await
+                    .unwrap_or_else(|e| panic!("{terminate}: {e}"));
+                quiet = if alive == 0 { quiet + 1 } else { 0 };
+                if quiet == 3 {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+            }
+            assert_eq!(quiet, 3, "sessions on {name} would not end");
+        }
         let _ = admin.close().await;
     }
 }
