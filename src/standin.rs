@@ -44,6 +44,9 @@ pub struct Scripted {
     pub raw: Option<String>,
     /// Wait this long before answering (past the client's timeout: a hung platform).
     pub delay: Option<Duration>,
+    /// Do the work (deliver the message) but close the connection after this many bytes of
+    /// the answer's body: the platform acted and its answer was lost on the way.
+    pub cut_after: Option<usize>,
 }
 
 impl Scripted {
@@ -54,6 +57,7 @@ impl Scripted {
             body: json!({"error": "scripted"}),
             raw: None,
             delay: None,
+            cut_after: None,
         }
     }
 
@@ -64,6 +68,7 @@ impl Scripted {
             body: json!({"error": "slow down"}),
             raw: None,
             delay: None,
+            cut_after: None,
         }
     }
 
@@ -74,6 +79,7 @@ impl Scripted {
             body: json!({"error_response": {"code": code, "msg": "scripted", "sub_code": sub_code, "sub_msg": "scripted"}}),
             raw: None,
             delay: None,
+            cut_after: None,
         }
     }
 
@@ -89,6 +95,16 @@ impl Scripted {
     pub fn hang(delay: Duration) -> Scripted {
         Scripted {
             delay: Some(delay),
+            ..Scripted::status(200)
+        }
+    }
+
+    /// Delivers as usual, then closes the connection after `bytes` bytes of the answer's
+    /// body (0: before any of it). Taobao and Rakuten send endpoints (the generic one
+    /// answers 204, which has no body to cut).
+    pub fn cut_off(bytes: usize) -> Scripted {
+        Scripted {
+            cut_after: Some(bytes),
             ..Scripted::status(200)
         }
     }
@@ -258,6 +274,39 @@ fn record(inner: &Mutex<Inner>, call: Call) -> Option<Scripted> {
     inner.script.pop_front()
 }
 
+/// The usual answer (`normal` does the work), the scripted one instead, or the usual one cut
+/// short.
+async fn respond(scripted: Option<Scripted>, normal: impl FnOnce() -> Response) -> Response {
+    match scripted {
+        None => normal(),
+        Some(Scripted {
+            cut_after: Some(bytes),
+            ..
+        }) => cut_off(normal(), bytes).await,
+        Some(scripted) => answer(scripted).await,
+    }
+}
+
+/// `response` with its body ending in an I/O error after `bytes` bytes: hyper then drops the
+/// connection, so the client sees it closed mid-answer.
+async fn cut_off(response: Response, bytes: usize) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let full = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let head = full.slice(..bytes.min(full.len()));
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
+        Ok(head),
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "scripted cut-off",
+        )),
+    ];
+    let body = axum::body::Body::from_stream(futures_util::stream::iter(chunks));
+    Response::from_parts(parts, body)
+}
+
 /// The scripted answer, after its delay.
 async fn answer(scripted: Scripted) -> Response {
     if let Some(delay) = scripted.delay {
@@ -294,16 +343,18 @@ async fn taobao_send(State(inner): Shared, headers: HeaderMap, body: Bytes) -> R
         headers: headers_of(&headers),
         fields: fields.clone(),
     };
-    if let Some(scripted) = record(&inner, call) {
-        return answer(scripted).await;
-    }
+    let scripted = record(&inner, call);
+    respond(scripted, || taobao_deliver(&inner, &fields)).await
+}
+
+fn taobao_deliver(inner: &Mutex<Inner>, fields: &HashMap<String, String>) -> Response {
     let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
     if get("method") != "taobao.im.message.send" || get("sign").is_empty() {
         return Json(json!({"error_response": {"code": 21, "msg": "Missing Method", "sub_code": "isv.missing-parameter"}})).into_response();
     }
     let request_id = get("request_id");
     deliver(
-        &inner,
+        inner,
         Delivered {
             platform: "taobao",
             conversation_id: get("conversation_id"),
@@ -321,10 +372,13 @@ async fn rakuten_reply(State(inner): Shared, headers: HeaderMap, body: Bytes) ->
         &body,
         &["inquiryNumber", "shopId", "message"],
     );
-    let field = |k: &str| call.fields.get(k).cloned().unwrap_or_default();
-    if let Some(scripted) = record(&inner, call.clone()) {
-        return answer(scripted).await;
-    }
+    let fields = call.fields.clone();
+    let scripted = record(&inner, call);
+    respond(scripted, || rakuten_deliver(&inner, &fields)).await
+}
+
+fn rakuten_deliver(inner: &Mutex<Inner>, fields: &HashMap<String, String>) -> Response {
+    let field = |k: &str| fields.get(k).cloned().unwrap_or_default();
     let message = field("message");
     if message.is_empty()
         || message.chars().count() > 2000
@@ -338,7 +392,7 @@ async fn rakuten_reply(State(inner): Shared, headers: HeaderMap, body: Bytes) ->
     }
     let key = format!("{}\u{0}{}", field("inquiryNumber"), message);
     let fresh = deliver(
-        &inner,
+        inner,
         Delivered {
             platform: "rakuten",
             conversation_id: field("inquiryNumber"),

@@ -143,7 +143,18 @@ async fn a_garbage_answer_and_a_hung_platform_are_retried_until_the_reply_goes_o
         "one idempotency key for every attempt"
     );
     assert!(app.jobs("dead").await.is_empty());
-    let retries = app
+    assert_eq!(
+        metric(&app, "anfu_job_retries_total{kind=\"reply\"}")
+            .await
+            .as_deref(),
+        Some("2"),
+        "both failures counted as retries"
+    );
+}
+
+/// Reads /metrics and returns the value of one sample line.
+async fn metric(app: &TestApp, line_start: &str) -> Option<String> {
+    let text = app
         .client
         .get(format!("{}/metrics", app.base))
         .send()
@@ -152,8 +163,50 @@ async fn a_garbage_answer_and_a_hung_platform_are_retried_until_the_reply_goes_o
         .text()
         .await
         .expect("text");
+    text.lines()
+        .find_map(|l| l.strip_prefix(line_start).map(|v| v.trim().to_string()))
+}
+
+#[tokio::test]
+async fn a_connection_closed_mid_answer_is_retried_and_the_buyer_sees_one_reply() {
+    let app = spawn_app().await;
+    // The platform sends the message each time, then the connection drops: first before any
+    // byte of the answer, then halfway through its JSON. anfu cannot know it went out, so it
+    // retries with the same request_id, and the platform's dedupe keeps it to one message.
+    app.standin
+        .script([Scripted::cut_off(0), Scripted::cut_off(30)]);
+    let body = envelope("2920000000092", "cnv-cut", COMPLAINT, None);
+    assert_eq!(app.taobao_push("tb", &body, HmacSha256).await.0, 200);
+    app.settle().await;
+    let calls = app.standin.calls();
+    assert_eq!(calls.len(), 3, "two cut answers, then a whole one");
     assert!(
-        retries.contains("anfu_job_retries_total{kind=\"reply\"} 2"),
-        "both failures counted as retries"
+        calls
+            .iter()
+            .all(|c| c.fields["request_id"] == calls[0].fields["request_id"]),
+        "one idempotency key for every attempt"
     );
+    assert_eq!(app.standin.delivered().len(), 1, "the buyer sees one reply");
+    assert!(app.jobs("dead").await.is_empty());
+    assert_eq!(app.handoffs().await[0]["reply_status"], "done");
+    assert_eq!(
+        metric(&app, "anfu_job_retries_total{kind=\"reply\"}")
+            .await
+            .as_deref(),
+        Some("2"),
+        "both cuts counted as retries"
+    );
+}
+
+#[tokio::test]
+async fn rakuten_answers_409_to_the_retry_after_a_cut_answer_and_that_counts_as_sent() {
+    let app = spawn_app().await;
+    app.standin.script([Scripted::cut_off(10)]);
+    let first = inquiry("338276-20261107-3t", "杯子破了,請補寄一個。", json!([]));
+    assert_eq!(app.rakuten_push(&first).await.0, 200);
+    app.settle().await;
+    assert_eq!(app.standin.calls().len(), 2, "the cut answer, then 409");
+    assert_eq!(app.standin.delivered().len(), 1);
+    assert!(app.jobs("dead").await.is_empty());
+    assert!(app.jobs("pending").await.is_empty());
 }
