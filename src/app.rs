@@ -10,6 +10,9 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
 
+/// The alert key of a full database (shops and sinks use their ids).
+pub const STORAGE_ALERT: &str = "storage";
+
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
@@ -48,6 +51,24 @@ impl AppState {
         }
     }
 
+    /// Raises the `storage` alert when `e` says the database is full (a disk filling up is
+    /// for an operator; an unreachable database already fails /readyz by itself).
+    pub fn store_failed(&self, e: &crate::store::StoreError) {
+        if e.is_full() {
+            self.raise_alert(
+                STORAGE_ALERT,
+                "the database is full: free disk space (or raise storage.max_size and restart); \
+                 until then webhooks get 503 and jobs wait"
+                    .into(),
+            );
+        }
+    }
+
+    /// A write went through: a full database has room again.
+    pub fn store_wrote(&self) {
+        self.clear_alert(STORAGE_ALERT);
+    }
+
     pub fn clear_alert(&self, key: &str) {
         if self.health.clear(key) {
             self.announce("alert", None);
@@ -74,13 +95,17 @@ impl Health {
     /// Raises an alert for `shop` (e.g. its credentials were rejected); /readyz and the
     /// console show it. True if it is new or changed.
     fn alert(&self, shop: &str, message: String) -> bool {
-        tracing::error!(shop, %message, "ALERT: operator action needed");
         let before = self
             .alerts
             .lock()
             .expect("alerts lock")
             .insert(shop.to_string(), message.clone());
-        before.as_ref() != Some(&message)
+        let new = before.as_ref() != Some(&message);
+        if new {
+            // Once per alert, not once per request that runs into it.
+            tracing::error!(shop, %message, "ALERT: operator action needed");
+        }
+        new
     }
 
     /// True if there was an alert to clear.

@@ -52,7 +52,9 @@ pub async fn build(config: Config) -> Result<AppState, AppError> {
     let url = &config.storage.url;
     let config_limits = config.limits.clone();
     let store: Arc<dyn Store> = match config.storage.backend().map_err(AppError::Config)? {
-        StorageBackend::Sqlite => Arc::new(SqliteStore::open(url).await?),
+        StorageBackend::Sqlite => {
+            Arc::new(SqliteStore::open_capped(url, config.storage.max_size).await?)
+        }
         StorageBackend::Postgres => Arc::new(PgStore::open(url).await?),
     };
     Ok(AppState {

@@ -43,6 +43,9 @@ pub struct ServerConfig {
 #[serde(deny_unknown_fields)]
 pub struct StorageConfig {
     pub url: String,
+    /// SQLite only: the database file's size cap in bytes (0: none), enforced with
+    /// `PRAGMA max_page_count`. Reaching it behaves like a full disk.
+    pub max_size: u64,
 }
 
 /// Which store `storage.url` selects.
@@ -352,8 +355,13 @@ impl Config {
         if self.worker.concurrency == 0 {
             problems.push("worker.concurrency must be at least 1".into());
         }
-        if let Err(e) = self.storage.backend() {
-            problems.push(e);
+        match self.storage.backend() {
+            Err(e) => problems.push(e),
+            Ok(StorageBackend::Postgres) if self.storage.max_size > 0 => problems.push(
+                "storage.max_size applies to SQLite only (size PostgreSQL's disk or quota instead)"
+                    .into(),
+            ),
+            Ok(_) => {}
         }
         let mut seen = std::collections::HashSet::new();
         for (i, shop) in self.shops.iter().enumerate() {

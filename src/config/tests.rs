@@ -174,6 +174,12 @@ fn problems_name_the_key() {
             vec![],
             "storage.url: unsupported scheme `mysql`",
         ),
+        (
+            "a size cap on PostgreSQL",
+            format!("{SHOPS}\n[storage]\nurl = \"postgres://u@db/anfu\"\nmax_size = 1000000"),
+            vec![],
+            "storage.max_size applies to SQLite only",
+        ),
     ];
     for (name, text, env, want) in cases {
         let err = load(&text, &env).expect_err(name).to_string();

@@ -6,6 +6,7 @@ use crate::config::{PlatformKind, RakutenMode, ShopConfig};
 use crate::domain::BuyerMessage;
 use crate::platform::generic::SignatureHeaders;
 use crate::platform::{generic, rakuten, taobao, WebhookError};
+use crate::store::StoreError;
 use axum::body::{to_bytes, Body, Bytes};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -181,6 +182,11 @@ fn utf8(body: &[u8]) -> Result<(), WebhookError> {
         .map_err(|e| WebhookError::bad_request("invalid-utf8", format!("body is not UTF-8 ({e})")))
 }
 
+/// How long a webhook waits for the database before answering 503. Platforms give up on a
+/// webhook after a few seconds; a 503 in time makes them redeliver rather than guess. If the
+/// write completes after all, the redelivery is a duplicate and is answered as one.
+const ACCEPT_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Stores every message (dedupe in the database), then wakes the workers.
 async fn store(
     state: &AppState,
@@ -194,21 +200,32 @@ async fn store(
             count_message(state, shop, false);
             continue;
         }
-        let inserted = state
-            .store
-            .accept(&shop.id, shop.platform.as_str(), &message)
-            .await
-            .map_err(|e| {
-                tracing::error!(shop = %shop.id, error = %e, "cannot store a webhook message");
-                WebhookError {
-                    retry_after: Some(5),
-                    ..WebhookError::new(
-                        503,
-                        "store-unavailable",
-                        "cannot store the message now; retry",
-                    )
-                }
-            })?;
+        let accepted = tokio::time::timeout(
+            ACCEPT_WAIT,
+            state
+                .store
+                .accept(&shop.id, shop.platform.as_str(), &message),
+        )
+        .await
+        .unwrap_or_else(|_| {
+            Err(StoreError::Unavailable(format!(
+                "no answer from the database within {ACCEPT_WAIT:?}"
+            )))
+        });
+        let inserted = accepted.map_err(|e| {
+            tracing::error!(shop = %shop.id, error = %e, "cannot store a webhook message");
+            state.store_failed(&e);
+            let (code, text) = if e.is_full() {
+                ("store-full", "the database is full; retry later")
+            } else {
+                ("store-unavailable", "cannot store the message now; retry")
+            };
+            WebhookError {
+                retry_after: Some(5),
+                ..WebhookError::new(503, code, text)
+            }
+        })?;
+        state.store_wrote();
         new |= inserted;
         count_message(state, shop, inserted);
         state.seen.insert(key, ());

@@ -63,7 +63,13 @@ const MAX_GROUP: usize = 256;
 impl SqliteStore {
     /// Opens (creating if needed) and migrates the database at `url` (`sqlite://PATH`).
     pub async fn open(url: &str) -> Result<SqliteStore, StoreError> {
-        let options = SqliteConnectOptions::from_str(url)?
+        SqliteStore::open_capped(url, 0).await
+    }
+
+    /// [`SqliteStore::open`], with the file capped at about `max_bytes` (0: no cap). Past
+    /// the cap writes fail with SQLITE_FULL, as on a full disk.
+    pub async fn open_capped(url: &str, max_bytes: u64) -> Result<SqliteStore, StoreError> {
+        let mut options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             // Worker bookkeeping may lose its last steps on power loss (they are redone, and
@@ -75,6 +81,11 @@ impl SqliteStore {
             .pragma("wal_autocheckpoint", "20000")
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
+        if max_bytes > 0 {
+            // New files get SQLite's default 4 KiB pages; the cap is counted in them.
+            let pages = (max_bytes / 4096).max(1);
+            options = options.pragma("max_page_count", pages.to_string());
+        }
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
@@ -124,10 +135,14 @@ async fn group_commits(
             let outcome = match committed {
                 Ok(inserted) => match tokio::task::spawn_blocking(move || sync_wal(&wal)).await {
                     Ok(Ok(())) => Ok(inserted),
-                    Ok(Err(e)) => Err(format!("fsync: {e}")),
-                    Err(e) => Err(format!("fsync task: {e}")),
+                    Ok(Err(e)) => Err((
+                        e.kind() == std::io::ErrorKind::StorageFull,
+                        format!("fsync: {e}"),
+                    )),
+                    Err(e) => Err((false, format!("fsync task: {e}"))),
                 },
-                Err(e) => Err(e.to_string()),
+                // The error is not Clone: keep whether the disk was full, for each request.
+                Err(e) => Err((e.is_full(), e.to_string())),
             };
             match outcome {
                 Ok(inserted) => {
@@ -135,12 +150,15 @@ async fn group_commits(
                         let _ = request.done.send(Ok(new));
                     }
                 }
-                Err(message) => {
+                Err((full, message)) => {
                     tracing::error!(%message, "group commit failed; the platform will redeliver");
+                    let message = format!("group commit failed: {message}");
                     for request in group {
-                        let _ = request.done.send(Err(StoreError::Unavailable(format!(
-                            "group commit failed: {message}"
-                        ))));
+                        let _ = request.done.send(Err(if full {
+                            StoreError::Full(message.clone())
+                        } else {
+                            StoreError::Unavailable(message.clone())
+                        }));
                     }
                 }
             }

@@ -20,7 +20,11 @@ pub enum Step {
     Ran { job: i64, kind: JobKind },
 }
 
-/// Claims one due job and runs it to completion, retry or dead letter.
+/// How long a job put back during a database outage waits before it is tried again.
+const OUTAGE_PAUSE_MS: i64 = 1_000;
+
+/// Claims one due job and runs it to completion, retry or dead letter. A database outage in
+/// the middle puts the job back as it was and returns the error.
 pub async fn step(state: &AppState) -> Result<Step, StoreError> {
     let lease = state.config.worker.lease.0.as_millis() as i64;
     let Some(job) = state.store.claim_job(lease).await? else {
@@ -31,8 +35,20 @@ pub async fn step(state: &AppState) -> Result<Step, StoreError> {
         JobKind::Reply => deliver::run(state, &job).await,
         JobKind::Notify => notify::run(state, &job).await,
     };
-    if let Err(e) = outcome {
-        fail(state, &job, &e.to_string(), None).await?;
+    match outcome {
+        Ok(()) => state.store_wrote(),
+        Err(e) if e.is_outage() => {
+            // The database failed, not the job: put it back without spending an attempt
+            // (a full disk must not dead-letter the queue), and let the loop back off. If
+            // even that write fails, the lease runs out and the job is claimed again.
+            state.store_failed(&e);
+            let _ = state
+                .store
+                .defer_job(job.id, now_ms() + OUTAGE_PAUSE_MS)
+                .await;
+            return Err(e);
+        }
+        Err(e) => fail(state, &job, &e.to_string(), None).await?,
     }
     Ok(Step::Ran {
         job: job.id,

@@ -119,7 +119,12 @@ pub async fn run(state: AppState, shop: ShopConfig, mut shutdown: watch::Receive
             Err(PollError::Unauthorized) => {
                 state.raise_alert(&shop.id, PollError::Unauthorized.to_string())
             }
-            Err(e) => tracing::warn!(shop = %shop.id, error = %e, "poll failed; next tick retries"),
+            Err(e) => {
+                if let PollError::Store(e) = &e {
+                    state.store_failed(e);
+                }
+                tracing::warn!(shop = %shop.id, error = %e, "poll failed; next tick retries")
+            }
         }
         tokio::select! {
             _ = tokio::time::sleep(every.max(Duration::from_millis(100))) => {}

@@ -13,4 +13,5 @@ mod notify;
 mod rakuten_poll;
 mod signatures;
 mod sinks;
+mod storage_faults;
 mod support;

@@ -44,6 +44,8 @@ pub struct Options {
     pub extra: String,
     /// Extra keys of `[worker]`.
     pub worker: &'static str,
+    /// Extra keys of `[storage]`.
+    pub storage: String,
 }
 
 impl Default for Options {
@@ -57,6 +59,7 @@ impl Default for Options {
             server: String::new(),
             extra: String::new(),
             worker: "",
+            storage: String::new(),
         }
     }
 }
@@ -71,6 +74,7 @@ max_body = {max_body}
 {server}
 [storage]
 url = "sqlite://{db}"
+{storage}
 [data]
 intents = "{intents}"
 replies = "{replies}"
@@ -129,6 +133,7 @@ secret = "{GEN_SECRET}"
         server = o.server,
         extra = o.extra,
         worker = o.worker,
+        storage = o.storage,
     )
 }
 
@@ -181,10 +186,15 @@ async fn start(
 
 impl TestApp {
     /// Stops the service (as a restart would) and starts it again on the same database.
-    pub async fn restart(mut self) -> TestApp {
+    pub async fn restart(self) -> TestApp {
+        self.restart_with(Options::default()).await
+    }
+
+    /// Restarts with other settings, on the same database and stand-in.
+    pub async fn restart_with(mut self, o: Options) -> TestApp {
         self.shutdown().await;
         let (standin, dir, db) = (self.standin.clone(), self.dir.clone(), self.db.clone());
-        start(standin, dir, db, &Options::default()).await
+        start(standin, dir, db, &o).await
     }
 
     pub async fn shutdown(&mut self) {
