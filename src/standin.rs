@@ -100,8 +100,8 @@ impl Scripted {
     }
 
     /// Delivers as usual, then closes the connection after `bytes` bytes of the answer's
-    /// body (0: before any of it). Taobao and Rakuten send endpoints (the generic one
-    /// answers 204, which has no body to cut).
+    /// body (0: before any of it). The generic endpoint answers 204, which has no body to
+    /// cut: there it only delivers.
     pub fn cut_off(bytes: usize) -> Scripted {
         Scripted {
             cut_after: Some(bytes),
@@ -522,12 +522,15 @@ async fn generic_send(State(inner): Shared, headers: HeaderMap, body: Bytes) -> 
         &body,
         &["conversation_id", "text", "idempotency_key"],
     );
-    let field = |k: &str| call.fields.get(k).cloned().unwrap_or_default();
-    if let Some(scripted) = record(&inner, call.clone()) {
-        return answer(scripted).await;
-    }
+    let fields = call.fields.clone();
+    let scripted = record(&inner, call);
+    respond(scripted, || generic_deliver(&inner, &fields)).await
+}
+
+fn generic_deliver(inner: &Mutex<Inner>, fields: &HashMap<String, String>) -> Response {
+    let field = |k: &str| fields.get(k).cloned().unwrap_or_default();
     deliver(
-        &inner,
+        inner,
         Delivered {
             platform: "generic",
             conversation_id: field("conversation_id"),
