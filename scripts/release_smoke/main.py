@@ -1,0 +1,122 @@
+"""Orchestration: stand-ins up, the release binary started with them, checks, teardown."""
+
+import argparse
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import traceback
+
+from . import e2e, ops, signing
+from .report import Results
+from .service import Anfu
+from .world import World
+
+
+def build_world(anfu_port):
+    world = World(public_url=f"http://127.0.0.1:{anfu_port}")
+    world.add_taobao("tb1", "hmac-sha256")
+    world.add_taobao(e2e.ACCEPTANCE_SHOP, "md5")
+    world.add_taobao(ops.LOAD_SHOP, "hmac")
+    world.add_rakuten("rkpoll", 338276, "poll")
+    world.add_rakuten("rkpush", 338277, "push")
+    world.add_rakuten(ops.EXPIRED_SHOP, 338278, "poll", expired=True)
+    world.add_generic("gen1")
+    ding_e2e = world.add_sinks(e2e.E2E_SHOPS)
+    ding_acc = world.add_dingtalk([e2e.ACCEPTANCE_SHOP])
+    return world, ding_e2e, ding_acc
+
+
+WATCHDOG_S = 170
+
+
+def _on_signal(signum, _frame):
+    if signum == signal.SIGALRM:
+        raise KeyboardInterrupt(f"watchdog: the smoke ran longer than {WATCHDOG_S}s")
+    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
+
+
+def main(argv):
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    parser = argparse.ArgumentParser(
+        prog="scripts/release-smoke",
+        description="Outside-in smoke of the anfu release binary against stand-ins written "
+                    "from platforms.md.")
+    parser.add_argument("--bin", default="target/release/anfu",
+                        help="the binary (default target/release/anfu, relative to the repo)")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the temp dir (config, log, database) even when all pass")
+    args = parser.parse_args(argv)
+    os.chdir(repo)
+    binary = os.path.abspath(args.bin)
+    if not os.access(binary, os.X_OK):
+        print(f"FAIL binary: {binary} is not an executable file (this script does not build; "
+              "run cargo build --release --locked)")
+        print("release smoke: 0 passed, 1 failed")
+        return 1
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGALRM):
+        signal.signal(sig, _on_signal)
+    signal.alarm(WATCHDOG_S)  # every wait is bounded; this is the backstop
+    results = Results()
+    workdir = tempfile.mkdtemp(prefix="anfu-release-smoke-")
+    anfu = world = None
+    crashed = False
+    started = time.monotonic()
+    try:
+        results.check("signing-vectors", signing.vector_failures(),
+                      ["platforms.md §6: TOP md5, Standard Webhooks, Chatwoot"])
+        anfu = Anfu(binary, repo, workdir, token=None)
+        world, ding_e2e, ding_acc = build_world(anfu.port)
+        anfu.token = world.agent_token
+        world.start_standins()
+        anfu.write_config(world.config(anfu.port, os.path.join(workdir, "anfu.db")))
+        anfu.start()
+        why = anfu.wait_healthy()
+        results.check("starts", [why] if why else [], [f"{binary} serve on 127.0.0.1:"
+                                                       f"{anfu.port}"])
+        if why is None:
+            run_checks(world, anfu, results, repo, ding_e2e, ding_acc)
+    except KeyboardInterrupt as exc:
+        crashed = True
+        print(f"FAIL interrupted: {exc}", flush=True)
+    except Exception:  # noqa: BLE001 - a smoke bug must still tear everything down
+        crashed = True
+        print("FAIL smoke-crashed: " + traceback.format_exc().strip().replace("\n", "\n    "),
+              flush=True)
+    finally:
+        signal.alarm(0)
+        if anfu is not None:
+            anfu.kill()
+        if world is not None:
+            world.stop_standins()
+    if crashed:
+        results.failed += 1
+    failed = results.failed > 0
+    if anfu is not None and (failed or args.keep):
+        tail = anfu.log_text().splitlines()[-25:]
+        if failed and tail:
+            print("--- last lines of the anfu log ---")
+            print("\n".join(tail))
+        print(f"kept {workdir} (anfu.toml, anfu.log, anfu.db)")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(f"(took {time.monotonic() - started:.1f}s)")
+    print(results.summary(), flush=True)
+    return 1 if failed else 0
+
+
+def run_checks(world, anfu, results, repo, ding_e2e, ding_acc):
+    e2e.run(world, anfu, results, repo, ding_e2e, ding_acc)
+    ops.check_readiness(world, anfu, results)
+    load_conv = ops.check_analyze(world, anfu, results)
+    ops.check_load_reply(world, results, load_conv)
+    ops.check_dead_letters(anfu, results)
+    unexpected = [u for s in world.standins for u in s.unexpected]
+    results.check("standins-no-unexpected-requests", unexpected)
+    ops.check_process(anfu, results)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
