@@ -97,5 +97,28 @@ fn per_message(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, build, per_message);
+/// One complaint phrase repeated against mixed messages of the same length, at 1 k, 10 k and
+/// 100 k characters: repetition multiplies the dictionary hits, and the rules must stay
+/// linear in them (they were quadratic: 99 000 repeated characters took 10 s).
+fn repeated_vs_mixed(c: &mut Criterion) {
+    let analyzer = Analyzer::from_dir(&root().join("intents")).expect("valid intents");
+    let mixed = messages().join("\n");
+    let phrase = "质量太差了，我要退货退款，不然就给差评！";
+    let mut group = c.benchmark_group("repeated_vs_mixed");
+    group.sample_size(10);
+    for chars in [1_000usize, 10_000, 100_000] {
+        let repeated: String = phrase.chars().cycle().take(chars).collect();
+        let mixed: String = mixed.chars().cycle().take(chars).collect();
+        group.throughput(Throughput::Elements(chars as u64));
+        group.bench_function(format!("repeated_{chars}"), |b| {
+            b.iter(|| black_box(analyzer.analyze(&repeated)))
+        });
+        group.bench_function(format!("mixed_{chars}"), |b| {
+            b.iter(|| black_box(analyzer.analyze(&mixed)))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, build, per_message, repeated_vs_mixed);
 criterion_main!(benches);

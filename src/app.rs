@@ -1,6 +1,6 @@
 //! What the HTTP handlers and the background loops share.
 
-use crate::analysis::Analyzer;
+use crate::analysis_pool::AnalysisPool;
 use crate::config::Config;
 use crate::platform::outbound::Outbound;
 use crate::reply::ReplyBook;
@@ -17,7 +17,10 @@ pub const STORAGE_ALERT: &str = "storage";
 pub struct AppState {
     pub config: Arc<Config>,
     pub store: Arc<dyn Store>,
-    pub analyzer: Arc<Analyzer>,
+    /// The analyzer, run off the async runtime on a capped text.
+    pub analysis: AnalysisPool,
+    /// Panics injected by tests (inert otherwise).
+    pub faults: Arc<crate::panics::Faults>,
     pub replies: Arc<ReplyBook>,
     pub outbound: Outbound,
     pub health: Arc<Health>,
@@ -43,8 +46,9 @@ impl AppState {
         let _ = self.events.send(event);
     }
 
-    /// An operator must act (credentials rejected…): /readyz fails and the console shows a
-    /// banner until [`AppState::clear_alert`].
+    /// An operator must act (credentials rejected…): /readyz, /v1/alerts, /metrics and the
+    /// console's banner list it until [`AppState::clear_alert`]. Only the `storage` alert (a
+    /// full database) also fails /readyz.
     pub fn raise_alert(&self, key: &str, message: String) {
         if self.health.alert(key, message) {
             self.announce("alert", None);

@@ -3,6 +3,7 @@
 //! human agent with a pre-filled summary.
 
 pub mod analysis;
+pub mod analysis_pool;
 pub mod app;
 pub mod batch;
 pub mod config;
@@ -12,6 +13,7 @@ pub mod eval;
 pub mod http;
 pub mod limits;
 pub mod metrics;
+pub mod panics;
 pub mod platform;
 pub mod reply;
 pub mod sink;
@@ -47,6 +49,9 @@ pub enum AppError {
 /// Loads the data folders (refusing bad data), opens and migrates the store that
 /// `storage.url` names: `sqlite://PATH` or `postgres://USER@HOST/DB`.
 pub async fn build(config: Config) -> Result<AppState, AppError> {
+    // Regexes compiled from code (not data) are checked here, so one the build cannot
+    // compile stops the start rather than panicking on the first card.
+    sink::mask::check().map_err(AppError::Config)?;
     let analyzer = Analyzer::from_dir(&config.data.intents)?;
     let replies = ReplyBook::from_dir(&config.data.replies)?;
     let url = &config.storage.url;
@@ -61,7 +66,8 @@ pub async fn build(config: Config) -> Result<AppState, AppError> {
         outbound: Outbound::new(config.http_client.timeout.0),
         config: Arc::new(config),
         store,
-        analyzer: Arc::new(analyzer),
+        analysis: analysis_pool::AnalysisPool::new(analyzer, config_limits.max_analysis_chars, 0),
+        faults: Arc::new(panics::Faults::default()),
         replies: Arc::new(replies),
         health: Arc::new(Health::default()),
         wake: Arc::new(Notify::new()),

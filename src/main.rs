@@ -112,7 +112,7 @@ fn run(cli: Cli) -> Result<ExitCode, ExitCode> {
                     eprintln!("anfu: {e}");
                     ExitCode::FAILURE
                 })?;
-                println!("{pretty}");
+                out(format_args!("{pretty}\n"));
                 return Ok(ExitCode::SUCCESS);
             }
             let stdin = BufReader::with_capacity(1 << 16, io::stdin().lock());
@@ -161,10 +161,10 @@ fn run(cli: Cli) -> Result<ExitCode, ExitCode> {
                 if json {
                     let line =
                         serde_json::json!({"file": file.display().to_string(), "report": report});
-                    println!("{line}");
+                    out(format_args!("{line}\n"));
                 } else {
-                    println!("== {}", file.display());
-                    print!("{}", anfu::eval::render(&report, errors));
+                    out(format_args!("== {}\n", file.display()));
+                    out(format_args!("{}", anfu::eval::render(&report, errors)));
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -176,17 +176,21 @@ fn run(cli: Cli) -> Result<ExitCode, ExitCode> {
                     for w in analyzer.warnings() {
                         eprintln!("warning: {w}");
                     }
-                    println!(
-                        "{}: ok ({} terms and patterns)",
+                    out(format_args!(
+                        "{}: ok ({} terms and patterns)\n",
                         intents.display(),
                         analyzer.vocabulary_size()
-                    );
+                    ));
                 }
                 Err(e) => problems.extend(e.0),
             }
             match anfu::reply::ReplyBook::from_dir(&replies) {
-                Ok(_) => println!("{}: ok", replies.display()),
+                Ok(_) => out(format_args!("{}: ok\n", replies.display())),
                 Err(e) => problems.extend(e.0),
+            }
+            if let Err(e) = anfu::sink::mask::check() {
+                eprintln!("anfu: {e}");
+                return Ok(ExitCode::from(2));
             }
             if problems.is_empty() {
                 return Ok(ExitCode::SUCCESS);
@@ -243,6 +247,13 @@ fn run(cli: Cli) -> Result<ExitCode, ExitCode> {
                 })
         }
     }
+}
+
+/// Writes to stdout; a reader that went away (`anfu analyze … | head`) is not an error worth
+/// a panic, which `println!` would make of it.
+fn out(text: std::fmt::Arguments) {
+    use std::io::Write;
+    let _ = io::stdout().lock().write_fmt(text);
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {

@@ -74,6 +74,16 @@ pub const DEFS: &[(&str, Kind, &str)] = &[
         "Tickets that breached their SLA.",
     ),
     (
+        "anfu_panics_total",
+        Kind::Counter,
+        "Panics caught (bugs), by place: job, poll, sla, worker. Each also raises an operator alert.",
+    ),
+    (
+        "anfu_operator_alerts",
+        Kind::Gauge,
+        "Operator alerts up now (1 each), by key: a shop's or sink's credentials, storage, panics.",
+    ),
+    (
         "anfu_queue_jobs",
         Kind::Gauge,
         "Stored jobs by kind and status (pending, running, dead).",

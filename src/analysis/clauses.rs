@@ -9,6 +9,10 @@
 pub struct Structure {
     clause: Vec<u32>,
     sentence: Vec<u32>,
+    /// Where each clause starts (char offset), by clause number.
+    clause_starts: Vec<usize>,
+    /// How many question marks or question particles (`?`, `吗`, `么`) come before each char.
+    asks_before: Vec<u32>,
     /// Runs of two or more `!` (after width folding).
     pub exclamation_runs: usize,
     /// The longest run of `!`.
@@ -58,11 +62,16 @@ impl Structure {
     pub fn new(text: &str) -> Structure {
         let mut clause = Vec::with_capacity(text.len() / 2);
         let mut sentence = Vec::with_capacity(text.len() / 2);
+        let mut clause_starts = vec![0];
+        let mut asks_before = Vec::with_capacity(text.len() / 2 + 1);
+        let mut asks = 0u32;
         let (mut c_id, mut s_id) = (0u32, 0u32);
         let (mut run_char, mut run_len) = ('\0', 0usize);
         let mut s = Structure {
             clause: Vec::new(),
             sentence: Vec::new(),
+            clause_starts: Vec::new(),
+            asks_before: Vec::new(),
             exclamation_runs: 0,
             longest_exclamation: 0,
             question_runs: 0,
@@ -84,8 +93,11 @@ impl Structure {
             // Punctuation belongs to the clause it closes; the next char starts a new one.
             clause.push(c_id);
             sentence.push(s_id);
+            asks_before.push(asks);
+            asks += u32::from(matches!(ch, '?' | '吗' | '么'));
             if ends_clause(ch) {
                 c_id += 1;
+                clause_starts.push(clause.len());
             }
             if ends_sentence(ch) {
                 s_id += 1;
@@ -102,9 +114,38 @@ impl Structure {
             }
         }
         close_run(run_char, run_len, &mut s);
+        asks_before.push(asks);
         s.clause = clause;
         s.sentence = sentence;
+        s.clause_starts = clause_starts;
+        s.asks_before = asks_before;
         s
+    }
+
+    /// The clause number of char `i` (None past the end).
+    pub fn clause_of(&self, i: usize) -> Option<u32> {
+        self.clause.get(i).copied()
+    }
+
+    /// Where the clause of char `i` ends: the offset of the next clause's first char (or the
+    /// text's length); `i` itself when `i` is past the end.
+    pub fn clause_end(&self, i: usize) -> usize {
+        let len = self.clause.len();
+        match self.clause_of(i) {
+            Some(c) => self
+                .clause_starts
+                .get(c as usize + 1)
+                .copied()
+                .unwrap_or(len)
+                .min(len),
+            None => i,
+        }
+    }
+
+    /// Whether chars `from..to` hold a question mark or particle (`?`, `吗`, `么`).
+    pub fn asks_within(&self, from: usize, to: usize) -> bool {
+        let at = |i: usize| self.asks_before[i.min(self.asks_before.len() - 1)];
+        from < to && at(to) > at(from)
     }
 
     /// Whether chars `a` and `b` (offsets) lie in one clause.
@@ -137,5 +178,11 @@ mod tests {
         assert_eq!(s.longest_exclamation, 3);
         assert_eq!(s.question_runs, 1);
         assert!(s.has_question_mark);
+        assert_eq!(s.clause_of(3), Some(0));
+        assert_eq!(s.clause_of(7), Some(1));
+        assert_eq!(s.clause_end(0), 7);
+        assert_eq!(s.clause_end(99), 99);
+        assert!(s.asks_within(14, 17));
+        assert!(!s.asks_within(0, 14));
     }
 }

@@ -59,13 +59,14 @@ impl Tally {
             issue_first: [usize::MAX; 10],
             ..Tally::default()
         };
+        let demands = DemandSpans::new(signals);
         for s in signals {
             let score = s.score();
             let at = s.hit.start;
             match s.hit.label {
                 // A question that names a remedy (`怎么退货`) is a demand, neutral between
                 // complaint and inquiry, so it does not count as inquiry evidence too.
-                Label::Intent(Intent::Inquiry) if overlaps_demand(signals, &s.hit) => {}
+                Label::Intent(Intent::Inquiry) if demands.overlap(&s.hit) => {}
                 Label::Intent(i) => t.intent[i.index()] += score,
                 Label::Issue(i) => {
                     t.issue[i.index()] += score;
@@ -86,10 +87,34 @@ impl Tally {
     }
 }
 
-fn overlaps_demand(signals: &[Signal], hit: &Hit) -> bool {
-    signals.iter().any(|o| {
-        matches!(o.hit.label, Label::Demand(_)) && o.hit.start < hit.end && hit.start < o.hit.end
-    })
+/// The demand hits' spans, sorted by start with the furthest end so far, so that "does this
+/// hit overlap a demand" is a binary search rather than a pass over every signal.
+struct DemandSpans {
+    /// (start, furthest end among demands starting at or before it)
+    spans: Vec<(usize, usize)>,
+}
+
+impl DemandSpans {
+    fn new(signals: &[Signal]) -> DemandSpans {
+        let mut spans: Vec<(usize, usize)> = signals
+            .iter()
+            .filter(|s| matches!(s.hit.label, Label::Demand(_)))
+            .map(|s| (s.hit.start, s.hit.end))
+            .collect();
+        spans.sort_unstable();
+        let mut furthest = 0;
+        for span in &mut spans {
+            furthest = furthest.max(span.1);
+            span.1 = furthest;
+        }
+        DemandSpans { spans }
+    }
+
+    /// Whether a demand starts before the hit ends and ends after it starts.
+    fn overlap(&self, hit: &Hit) -> bool {
+        let starting_before_end = self.spans.partition_point(|&(start, _)| start < hit.end);
+        starting_before_end > 0 && self.spans[starting_before_end - 1].1 > hit.start
+    }
 }
 
 impl Tally {

@@ -14,6 +14,7 @@
 //! ```
 
 pub mod clauses;
+pub mod cue_index;
 pub mod data_error;
 pub mod decide;
 pub mod gate;
@@ -26,6 +27,7 @@ pub mod segment;
 
 use crate::domain::{Analysis, Evidence, Priority};
 use clauses::Structure;
+use cue_index::Work;
 pub use data_error::{DataError, DataErrors};
 use lexicon::Lexicon;
 use normalize::Normalized;
@@ -83,6 +85,13 @@ impl Analyzer {
 
     /// Analyses one message (or a burst of messages joined with newlines).
     pub fn analyze(&self, text: &str) -> Analysis {
+        self.analyze_counting(text).0
+    }
+
+    /// [`Analyzer::analyze`], also returning how many steps the rules took (dictionary hits
+    /// plus index probes): linear in the text, which the fuzz target checks per character.
+    pub fn analyze_counting(&self, text: &str) -> (Analysis, u64) {
+        let work = Work::default();
         let normalized = Normalized::new(text);
         let lang = lang::detect(text, &normalized);
         let order = self.order_ids.find(&normalized);
@@ -96,7 +105,7 @@ impl Analyzer {
             .boundaries(&normalized.text, normalized.char_len());
         let structure = Structure::new(&normalized.text);
         let hits = self.lexicon.find(&normalized);
-        let resolved = rules::resolve(hits, &normalized, &boundaries, &structure);
+        let resolved = rules::resolve(hits, &normalized, &boundaries, &structure, &work);
         let decision = decide::decide(&resolved, &structure);
 
         let mut evidence: Vec<Evidence> = decision
@@ -125,7 +134,7 @@ impl Analyzer {
             decision.intensity,
             !decision.threats.is_empty(),
         );
-        Analysis {
+        let analysis = Analysis {
             intent: decision.intent,
             issue_type: decision.issue_type,
             demands: decision.demands,
@@ -136,6 +145,7 @@ impl Analyzer {
             lang,
             priority,
             evidence,
-        }
+        };
+        (analysis, work.steps())
     }
 }

@@ -7,9 +7,11 @@
 //! the terms they modify as strengthened or softened.
 
 use super::clauses::Structure;
+use super::cue_index::{strictly_contained, CueIndex, Work};
 use super::lexicon::{Cue, Hit, Label};
 use super::normalize::{is_han, Normalized};
 use crate::domain::Intent;
+use std::collections::HashSet;
 
 /// How far (in chars) a negation or degree word may stand before the term it modifies.
 const NEGATION_REACH: usize = 3;
@@ -70,40 +72,38 @@ impl Resolved {
     }
 }
 
-/// Applies the rules to the hits of one message.
+/// Applies the rules to the hits of one message (sorted by start, longest first, as
+/// [`super::lexicon::Lexicon::find`] returns them). Every per-hit question is answered from a
+/// [`CueIndex`], so the cost is linear in the number of hits; `work` counts the steps.
 pub fn resolve(
     hits: Vec<Hit>,
     text: &Normalized,
     boundaries: &[bool],
     structure: &Structure,
+    work: &Work,
 ) -> Resolved {
     let hits: Vec<Hit> = hits
         .into_iter()
         .filter(|h| stands_as_word(h, text, boundaries))
         .collect();
+    work.add(hits.len());
     let (cues, labels): (Vec<Hit>, Vec<Hit>) =
         hits.iter().partition(|h| matches!(h.label, Label::Cue(_)));
     let labels = drop_contained(&labels);
     let cues = shield_negations(cues, &hits);
+    let index = CueIndex::new(&cues, structure, work);
 
     let mut resolved = Resolved::default();
     for hit in labels {
         if matches!(hit.label, Label::Demand(_) | Label::Issue(_))
-            && in_clause_with(Cue::Hypothetical, &cues, structure, &hit)
+            && index.in_clause(Cue::Hypothetical, hit.start)
         {
             continue;
         }
-        if matches!(hit.label, Label::Demand(_))
-            && in_clause_with(Cue::Done, &cues, structure, &hit)
-        {
+        if matches!(hit.label, Label::Demand(_)) && index.in_clause(Cue::Done, hit.start) {
             continue;
         }
-        let negation = cues.iter().rev().find(|n| {
-            n.label == Label::Cue(Cue::Negation)
-                && n.end <= hit.start
-                && hit.start - n.end <= NEGATION_REACH
-                && structure.same_clause(n.start, hit.start)
-        });
+        let negation = index.last_before(Cue::Negation, hit.start, NEGATION_REACH);
         let mut flipped_by = None;
         if let Some(negation) = negation {
             if !is_condition(text, structure, negation.end, hit.end)
@@ -126,24 +126,13 @@ pub fn resolve(
         }
         resolved.signals.push(Signal {
             hit,
-            factor: contrast_factor(&cues, structure, hit.start),
-            degree: degree_before(&cues, structure, hit.start),
+            factor: contrast_factor(&index, hit.start),
+            degree: degree_before(&index, hit.start),
             flipped_by,
         });
     }
     resolved.cues = cues;
     resolved
-}
-
-/// Whether a cue of this kind shares the hit's clause.
-///
-/// Hypothetical: `退款一般几天到账`, `支持七天无理由退货吗`, `还没发货的话能改吗` — the remedy
-/// or problem is a topic or a supposition, not something asked for or reported.
-/// Done: `退款已经到账了`, `东西我都寄回去了` — the remedy has happened; what the buyer still
-/// wants is something else.
-fn in_clause_with(cue: Cue, cues: &[Hit], structure: &Structure, hit: &Hit) -> bool {
-    cues.iter()
-        .any(|c| c.label == Label::Cue(cue) && structure.same_clause(c.start, hit.start))
 }
 
 /// One-Han-character terms count only as a word of their own (`差` but not `差不多`); a
@@ -172,26 +161,26 @@ fn stands_as_word(hit: &Hit, text: &Normalized, boundaries: &[bool]) -> bool {
 /// Within one category the longest phrase wins: `不满意` hides `满意`, `退货退款` hides `退款`.
 /// A term and a pattern matching the very same span for the same label count once.
 fn drop_contained(labels: &[Hit]) -> Vec<Hit> {
+    let contained = strictly_contained(labels, |h| h.label.category());
+    let mut seen = HashSet::new();
     labels
         .iter()
-        .enumerate()
-        .filter(|(i, h)| {
-            !labels.iter().enumerate().any(|(j, o)| {
-                o.label.category() == h.label.category()
-                    && (o.strictly_contains(h)
-                        || (j < *i && o.label == h.label && o.start == h.start && o.end == h.end))
-            })
-        })
-        .map(|(_, h)| *h)
+        .zip(contained)
+        .filter(|(h, inside)| !inside && seen.insert((h.start, h.end, h.label)))
+        .map(|(h, _)| *h)
         .collect()
 }
 
 /// A negation word inside a longer term (`不错`, `能不能`, `不然`, `不好用`) negates nothing.
 fn shield_negations(cues: Vec<Hit>, all: &[Hit]) -> Vec<Hit> {
+    let shielded: HashSet<(usize, usize)> = all
+        .iter()
+        .zip(strictly_contained(all, |_| ()))
+        .filter(|(_, inside)| *inside)
+        .map(|(h, _)| (h.start, h.end))
+        .collect();
     cues.into_iter()
-        .filter(|c| {
-            c.label != Label::Cue(Cue::Negation) || !all.iter().any(|o| o.strictly_contains(c))
-        })
+        .filter(|c| c.label != Label::Cue(Cue::Negation) || !shielded.contains(&(c.start, c.end)))
         .filter(|c| c.label != Label::Cue(Cue::PseudoNegation))
         .collect()
 }
@@ -213,31 +202,15 @@ fn is_rhetorical(text: &Normalized, structure: &Structure, negation: &Hit, end: 
     if !matches!(word, "不是" | "不就是" | "难道不是" | "难道不") {
         return false;
     }
-    let mut clause_end = end;
-    while clause_end < text.char_len() && structure.same_clause(end, clause_end) {
-        clause_end += 1;
-    }
-    let rest = text.slice(end, (clause_end + 1).min(text.char_len()));
-    rest.contains('吗') || rest.contains('?') || rest.contains('么')
+    let until = (structure.clause_end(end) + 1).min(text.char_len());
+    structure.asks_within(end, until)
 }
 
 /// Each contrast word earlier in the sentence adds half a weight; a contrast word later in
 /// the sentence discounts the hit by a quarter.
-fn contrast_factor(cues: &[Hit], structure: &Structure, at: usize) -> f32 {
-    let sentence = structure.sentence_of(at);
-    let mut before = 0u8;
-    let mut after = false;
-    for c in cues.iter().filter(|c| c.label == Label::Cue(Cue::Contrast)) {
-        if structure.sentence_of(c.start) != sentence {
-            continue;
-        }
-        if c.end <= at {
-            before = before.saturating_add(1);
-        } else {
-            after = true;
-        }
-    }
-    let base = 1.0 + 0.5 * f32::from(before.min(2));
+fn contrast_factor(index: &CueIndex, at: usize) -> f32 {
+    let (before, after) = index.contrasts_around(at);
+    let base = 1.0 + 0.5 * before.min(2) as f32;
     if after {
         base * 0.75
     } else {
@@ -245,18 +218,16 @@ fn contrast_factor(cues: &[Hit], structure: &Structure, at: usize) -> f32 {
     }
 }
 
-fn degree_before(cues: &[Hit], structure: &Structure, at: usize) -> Degree {
-    let near = |cue: Cue| {
-        cues.iter().any(|d| {
-            d.label == Label::Cue(cue)
-                && d.end <= at
-                && at - d.end <= DEGREE_REACH
-                && structure.same_clause(d.start, at)
-        })
-    };
-    if near(Cue::DegreeStrong) {
+fn degree_before(index: &CueIndex, at: usize) -> Degree {
+    if index
+        .last_before(Cue::DegreeStrong, at, DEGREE_REACH)
+        .is_some()
+    {
         Degree::Strong
-    } else if near(Cue::DegreeMild) {
+    } else if index
+        .last_before(Cue::DegreeMild, at, DEGREE_REACH)
+        .is_some()
+    {
         Degree::Mild
     } else {
         Degree::Plain

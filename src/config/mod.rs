@@ -140,6 +140,8 @@ pub struct LimitsConfig {
     pub webhooks_per_shop_per_minute: u32,
     /// Bot replies per buyer per hour, across conversations; past it tickets still open. 0: no limit.
     pub replies_per_buyer_per_hour: u32,
+    /// The newest characters of a message or conversation the analyzer reads. 0: all.
+    pub max_analysis_chars: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -1,9 +1,13 @@
 //! `POST /v1/analyze`: the analyzer's record for a text, for shops tuning their dictionaries.
+//! Behind the agent token (or the console's session), like the rest of the agent API. The
+//! analysis runs off the async runtime on at most `limits.max_analysis_chars` of the newest
+//! text, so no caller can hold up webhooks or health checks; evidence offsets index the whole
+//! text sent.
 
 use crate::app::AppState;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
@@ -21,14 +25,32 @@ struct Request {
 
 async fn analyze(
     State(state): State<AppState>,
+    headers: HeaderMap,
     body: Result<Json<Request>, JsonRejection>,
 ) -> Response {
-    match body {
-        Ok(Json(req)) => Json(state.analyzer.analyze(&req.text)).into_response(),
-        Err(e) => (
-            StatusCode::BAD_REQUEST,
-            Json(json!({"error": format!("expected {{\"text\": \"...\"}}: {}", e.body_text())})),
-        )
-            .into_response(),
+    if let Err(refused) = super::agent::authorize(&state, &headers) {
+        return refused.into_response();
+    }
+    let req =
+        match body {
+            Ok(Json(req)) => req,
+            Err(e) => return (
+                StatusCode::BAD_REQUEST,
+                Json(
+                    json!({"error": format!("expected {{\"text\": \"...\"}}: {}", e.body_text())}),
+                ),
+            )
+                .into_response(),
+        };
+    match state.analysis.analyze(req.text).await {
+        Ok(record) => Json(record).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "analysis failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(json!({"error": e.to_string()})),
+            )
+                .into_response()
+        }
     }
 }

@@ -1,5 +1,10 @@
-//! `/healthz`: the process answers. `/readyz`: the store is reachable, the worker is alive and
-//! no shop's credentials have been rejected (an expired Rakuten licenseKey shows here).
+//! `/healthz`: the process answers. `/readyz`: this instance can work — the store is
+//! reachable and has room, and the workers are alive.
+//!
+//! Operator alerts (a shop's rejected credentials, a robot refusing anfu, a caught panic) are
+//! listed in the body but do not fail readiness: they concern one shop or sink, and taking
+//! every instance out of the load balancer for them would stop every other shop too. A full
+//! store is the exception: this instance cannot accept work.
 
 use crate::app::AppState;
 use crate::store::now_ms;
@@ -31,7 +36,8 @@ async fn ready(State(state): State<AppState>) -> Response {
         format!("no heartbeat for {} s", beat_age / 1000)
     };
     let alerts = state.health.alerts();
-    let ready = store == "ok" && worker == "ok" && alerts.is_empty();
+    let full = alerts.contains_key(crate::app::STORAGE_ALERT);
+    let ready = store == "ok" && worker == "ok" && !full;
     let status = if ready {
         StatusCode::OK
     } else {

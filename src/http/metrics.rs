@@ -13,7 +13,7 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
-    let gauges: Vec<_> = match state.store.job_counts().await {
+    let mut gauges: Vec<_> = match state.store.job_counts().await {
         Ok(counts) => counts
             .into_iter()
             .map(|(kind, status, n)| {
@@ -29,6 +29,13 @@ async fn metrics(State(state): State<AppState>) -> Response {
             return (StatusCode::SERVICE_UNAVAILABLE, format!("store: {e}\n")).into_response();
         }
     };
+    gauges.extend(
+        state
+            .health
+            .alerts()
+            .into_keys()
+            .map(|key| ("anfu_operator_alerts", vec![("key", key)], 1.0)),
+    );
     (
         [(
             header::CONTENT_TYPE,

@@ -24,20 +24,25 @@ pub enum Step {
 const OUTAGE_PAUSE_MS: i64 = 1_000;
 
 /// Claims one due job and runs it to completion, retry or dead letter. A database outage in
-/// the middle puts the job back as it was and returns the error.
+/// the middle puts the job back as it was and returns the error. A job that panics fails
+/// like any failed job (retried, then dead-lettered with the panic message): the worker
+/// goes on with the next one.
 pub async fn step(state: &AppState) -> Result<Step, StoreError> {
     let lease = state.config.worker.lease.0.as_millis() as i64;
     let Some(job) = state.store.claim_job(lease).await? else {
         return Ok(Step::Idle);
     };
-    let outcome = match job.kind {
-        JobKind::Process => process::run(state, &job).await,
-        JobKind::Reply => deliver::run(state, &job).await,
-        JobKind::Notify => notify::run(state, &job).await,
+    let place = format!("job:{}", job.kind.as_str());
+    let outcome = match crate::panics::catch(run_job(state, &job, &place)).await {
+        Ok(outcome) => outcome,
+        Err(panic) => {
+            crate::panics::record(state, &place, &panic);
+            Err(JobFailed::Panicked(panic))
+        }
     };
     match outcome {
         Ok(()) => state.store_wrote(),
-        Err(e) if e.is_outage() => {
+        Err(JobFailed::Store(e)) if e.is_outage() => {
             // The database failed, not the job: put it back without spending an attempt
             // (a full disk must not dead-letter the queue), and let the loop back off. If
             // even that write fails, the lease runs out and the job is claimed again.
@@ -54,6 +59,25 @@ pub async fn step(state: &AppState) -> Result<Step, StoreError> {
         job: job.id,
         kind: job.kind,
     })
+}
+
+/// Why a job did not finish.
+#[derive(Debug, thiserror::Error)]
+enum JobFailed {
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("panicked: {0}")]
+    Panicked(String),
+}
+
+async fn run_job(state: &AppState, job: &Job, place: &str) -> Result<(), JobFailed> {
+    state.faults.fire(place);
+    let done = match job.kind {
+        JobKind::Process => process::run(state, job).await,
+        JobKind::Reply => deliver::run(state, job).await,
+        JobKind::Notify => notify::run(state, job).await,
+    };
+    Ok(done?)
 }
 
 /// What a send's outcome does to its job: done (clearing `party`'s alert), retried, or
@@ -145,7 +169,20 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
         let woken = state.wake.notified();
         tokio::pin!(woken);
         woken.as_mut().enable();
-        match step(&state).await {
+        // `step` catches a job's panic; this catches one outside any job (claiming, say), so
+        // that no panic ever ends a worker.
+        let stepped = match crate::panics::catch(step(&state)).await {
+            Ok(stepped) => stepped,
+            Err(panic) => {
+                crate::panics::record(&state, "worker", &panic);
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = shutdown.changed() => {}
+                }
+                continue;
+            }
+        };
+        match stepped {
             Ok(Step::Ran { .. }) => continue,
             Ok(Step::Idle) => {
                 let wait = match state.store.next_due().await {

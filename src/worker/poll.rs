@@ -24,10 +24,18 @@ pub enum PollError {
     Unauthorized,
     #[error("store: {0}")]
     Store(#[from] crate::store::StoreError),
+    #[error("the poll panicked (a bug; see the log)")]
+    Panicked,
+}
+
+/// Where a shop's poll runs, for injected faults and panic alerts.
+fn place(shop: &ShopConfig) -> String {
+    format!("poll:{}", shop.id)
 }
 
 /// Polls once: every page from the cursor to now. Returns how many new messages were stored.
 pub async fn poll_once(state: &AppState, shop: &ShopConfig) -> Result<usize, PollError> {
+    state.faults.fire(&place(shop));
     let now = Utc::now();
     let from = match state.store.cursor(&shop.id).await? {
         Some(cursor) => {
@@ -109,7 +117,14 @@ fn parse_cursor(cursor: &str) -> Option<DateTime<Utc>> {
 pub async fn run(state: AppState, shop: ShopConfig, mut shutdown: watch::Receiver<bool>) {
     let every = shop.poll_every();
     loop {
-        match poll_once(&state, &shop).await {
+        let polled = match crate::panics::catch(poll_once(&state, &shop)).await {
+            Ok(polled) => polled,
+            Err(panic) => {
+                crate::panics::record(&state, &place(&shop), &panic);
+                Err(PollError::Panicked)
+            }
+        };
+        match polled {
             Ok(n) => {
                 state.clear_alert(&shop.id);
                 if n > 0 {

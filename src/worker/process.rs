@@ -28,8 +28,10 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
     let processed: Vec<i64> = fresh.iter().map(|m| m.id).collect();
     let outcome = match conversation.open_handoff {
         Some(id) => {
-            let handoff = store.handoff(id).await?;
-            let (card, sla_due_at) = append(state, shop, handoff.card, &fresh, now);
+            let mut card = store.handoff(id).await?.card;
+            let text = append_lines(&mut card, &fresh);
+            let analysis = analyze(state, text).await;
+            let (card, sla_due_at) = merge(state, shop, card, analysis, &fresh, now);
             ProcessOutcome {
                 job_id: job.id,
                 shop: job.shop.clone(),
@@ -51,7 +53,20 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
             let burst = store
                 .messages_since(&job.shop, &job.conversation_id, since)
                 .await?;
-            decide(state, shop, job, conversation, &burst, processed, now)
+            // A flood into one conversation must not make one analysis (or card) without
+            // bound.
+            let burst = &burst[burst.len().saturating_sub(MAX_TRANSCRIPT_LINES)..];
+            let analysis = analyze(state, joined(burst)).await;
+            decide(
+                state,
+                shop,
+                job,
+                conversation,
+                burst,
+                analysis,
+                processed,
+                now,
+            )
         }
     };
     let reply = outcome.reply.clone();
@@ -90,6 +105,15 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Runs the analyzer off the runtime. Should it panic, the panic goes on in this job, which
+/// then fails like any panicking job: retried, then dead-lettered with the message.
+async fn analyze(state: &AppState, text: String) -> Analysis {
+    match state.analysis.analyze(text).await {
+        Ok(analysis) => analysis,
+        Err(e) => std::panic::resume_unwind(Box::new(e.to_string())),
+    }
+}
+
 /// Transcript lines a ticket keeps (and analyses): the newest.
 const MAX_TRANSCRIPT_LINES: usize = 50;
 
@@ -102,20 +126,19 @@ fn joined(messages: &[StoredMessage]) -> String {
 }
 
 /// A conversation nobody has taken over yet: maybe answer, and open a ticket for a complaint.
+#[allow(clippy::too_many_arguments)]
 fn decide(
     state: &AppState,
     shop: &ShopConfig,
     job: &Job,
     conversation: ConversationState,
     burst: &[StoredMessage],
+    analysis: Analysis,
     processed: Vec<i64>,
     now: Millis,
 ) -> ProcessOutcome {
     let rules = &state.config.conversation;
-    // A flood into one conversation must not make one analysis (or card) without bound.
-    let burst = &burst[burst.len().saturating_sub(MAX_TRANSCRIPT_LINES)..];
     let text = joined(burst);
-    let analysis = state.analyzer.analyze(&text);
     count_labels(state, &analysis);
     let since_reply = conversation.last_reply_at.map(|t| now - t);
     let in_burst = since_reply.is_some_and(|d| d < rules.burst_window.0.as_millis() as i64);
@@ -255,27 +278,31 @@ fn routed(state: &AppState, card: &HandoffCard) -> Vec<usize> {
     crate::sink::routed(&state.config.sinks, card)
 }
 
-/// A conversation already handed off: the bot stays quiet; the messages join the ticket,
-/// whose labels are re-read from the whole transcript and whose priority only rises.
-fn append(
-    state: &AppState,
-    shop: &ShopConfig,
-    mut card: HandoffCard,
-    fresh: &[StoredMessage],
-    now: Millis,
-) -> (HandoffCard, Millis) {
+/// A conversation already handed off: the messages join the ticket's transcript. Returns the
+/// transcript's text, which is analysed again.
+fn append_lines(card: &mut HandoffCard, fresh: &[StoredMessage]) -> String {
     card.transcript.extend(fresh.iter().map(line));
     // The newest lines are what an agent reads; all messages stay in the store. Keeps each
     // re-analysis and each card bounded however long the buyer goes on.
     let excess = card.transcript.len().saturating_sub(MAX_TRANSCRIPT_LINES);
     card.transcript.drain(..excess);
-    let text = card
-        .transcript
+    card.transcript
         .iter()
         .map(|l| l.text.as_str())
         .collect::<Vec<_>>()
-        .join("\n");
-    let a = state.analyzer.analyze(&text);
+        .join("\n")
+}
+
+/// The bot stays quiet on a handed-off conversation; the ticket's labels are re-read from
+/// the whole transcript (`a`) and its priority only rises.
+fn merge(
+    state: &AppState,
+    shop: &ShopConfig,
+    mut card: HandoffCard,
+    a: Analysis,
+    fresh: &[StoredMessage],
+    now: Millis,
+) -> (HandoffCard, Millis) {
     if a.issue_type.is_some() {
         card.issue_type = a.issue_type;
     }

@@ -16,6 +16,7 @@ pub struct Marked {
 
 /// One pass: overdue tickets first, then the ones about to breach.
 pub async fn check_once(state: &AppState) -> Result<Marked, StoreError> {
+    state.faults.fire("sla");
     let now = now_ms();
     let mut marked = Marked::default();
     for handoff in state.store.overdue(now).await? {
@@ -55,8 +56,10 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
         .0
         .max(std::time::Duration::from_millis(50));
     loop {
-        if let Err(e) = check_once(&state).await {
-            tracing::error!(error = %e, "SLA check failed; next tick retries");
+        match crate::panics::catch(check_once(&state)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "SLA check failed; next tick retries"),
+            Err(panic) => crate::panics::record(&state, "sla", &panic),
         }
         tokio::select! {
             _ = tokio::time::sleep(every) => {}

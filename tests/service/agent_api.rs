@@ -132,23 +132,60 @@ async fn agents_list_claim_annotate_and_resolve_handoffs() {
 }
 
 #[tokio::test]
-async fn analyze_endpoint_returns_the_analyzer_record() {
+async fn analyze_endpoint_returns_the_analyzer_record_to_agents_only() {
     let app = spawn_app().await;
     let (status, record) = app
-        .post_raw(
-            "/v1/analyze",
-            json!({"text": THREAT}).to_string().into_bytes(),
-            &[],
-        )
+        .agent(Method::POST, "/v1/analyze", Some(json!({"text": THREAT})))
         .await;
     assert_eq!(status, 200);
     assert_eq!(record["intent"], "complaint");
     assert_eq!(record["priority"], "P1");
+    let bearer = format!("Bearer {TOKEN}");
+    let auth = [("authorization", bearer.as_str())];
     let (status, err) = app
-        .post_raw("/v1/analyze", b"{\"txt\": 1}".to_vec(), &[])
+        .post_raw("/v1/analyze", b"{\"txt\": 1}".to_vec(), &auth)
         .await;
     assert_eq!(status, 400);
     assert!(err["error"].as_str().unwrap().contains("text"));
+    let body = json!({"text": THREAT}).to_string().into_bytes();
+    let (status, _) = app.post_raw("/v1/analyze", body.clone(), &[]).await;
+    assert_eq!(status, 401, "analysis costs CPU: agents only");
+    let wrong = [("authorization", "Bearer not-the-token")];
+    assert_eq!(app.post_raw("/v1/analyze", body, &wrong).await.0, 401);
+}
+
+/// One caller's long texts neither starve the service nor run unbounded: the analysis reads
+/// the newest `limits.max_analysis_chars` and its evidence still points into the whole text.
+#[tokio::test]
+async fn analyze_reads_the_newest_text_and_keeps_offsets_in_the_whole() {
+    let app = spawn_app().await;
+    let filler = "今天天气不错".repeat(10_000);
+    let text = format!("{filler}{THREAT}");
+    let (status, record) = app
+        .agent(Method::POST, "/v1/analyze", Some(json!({"text": text})))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(record["intent"], "complaint");
+    let chars: Vec<char> = text.chars().collect();
+    for e in record["evidence"].as_array().unwrap() {
+        let (start, end) = (
+            e["start"].as_u64().unwrap() as usize,
+            e["end"].as_u64().unwrap() as usize,
+        );
+        assert!(start >= 60_000, "{e}");
+        assert_eq!(
+            chars[start..end].iter().collect::<String>(),
+            e["text"].as_str().unwrap()
+        );
+    }
+    let older = format!("{THREAT}{filler}");
+    let (_, record) = app
+        .agent(Method::POST, "/v1/analyze", Some(json!({"text": older})))
+        .await;
+    assert_ne!(
+        record["intent"], "complaint",
+        "a complaint 60 000 chars back is not read"
+    );
 }
 
 #[tokio::test]
@@ -165,4 +202,5 @@ async fn health_and_readiness() {
     assert_eq!(status, 200, "{ready}");
     assert_eq!(ready["store"], "ok");
     assert_eq!(ready["worker"], "ok");
+    assert_eq!(ready["alerts"], json!({}));
 }

@@ -112,7 +112,10 @@ async fn rakuten_replies_fit_the_limits_and_an_expired_license_key_is_loud() {
     assert_eq!(app.rakuten_push(&other).await.0, 200);
     app.settle().await;
     let (ready, body) = app.agent(reqwest::Method::GET, "/readyz", None).await;
-    assert_eq!(ready, 503, "{body}");
+    assert_eq!(
+        ready, 200,
+        "one shop's rejected key names an alert, not an unready instance: {body}"
+    );
     assert!(
         body["alerts"]["rk"]
             .as_str()

@@ -10,6 +10,7 @@ mod hostile;
 mod hours;
 mod metrics;
 mod notify;
+mod panics;
 mod rakuten_poll;
 mod signatures;
 mod sinks;

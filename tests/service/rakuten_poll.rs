@@ -65,18 +65,39 @@ async fn polling_picks_up_inquiries_and_a_restart_neither_misses_nor_repeats() {
 }
 
 #[tokio::test]
-async fn an_expired_license_key_on_poll_shows_in_readyz_and_the_console_alerts() {
+async fn an_expired_license_key_on_poll_is_named_in_readyz_and_the_console_alerts_but_the_instance_stays_ready(
+) {
     let app = spawn_app().await;
     app.standin.fail_polls_with(Some(401));
-    let ready = wait_until(Duration::from_secs(10), || async {
-        let (status, body) = app.agent(reqwest::Method::GET, "/readyz", None).await;
-        status == 503
-            && body["alerts"]["rkpoll"]
-                .as_str()
-                .is_some_and(|a| a.contains("licenseKey"))
+    let named = wait_until(Duration::from_secs(10), || async {
+        let (_, body) = app.agent(reqwest::Method::GET, "/readyz", None).await;
+        body["alerts"]["rkpoll"]
+            .as_str()
+            .is_some_and(|a| a.contains("licenseKey"))
     })
     .await;
-    assert!(ready, "readyz must report the rejected licenseKey");
+    assert!(named, "readyz must name the rejected licenseKey");
+    let (status, body) = app.agent(reqwest::Method::GET, "/readyz", None).await;
+    assert_eq!(
+        status, 200,
+        "one shop's credentials must not take the instance (and every other shop) out of the load balancer: {body}"
+    );
+    let metrics = app.metrics().await;
+    assert!(
+        metrics.contains("anfu_operator_alerts{key=\"rkpoll\"} 1"),
+        "/metrics lists the alert"
+    );
+    let other = envelope("2960000000777", "cnv-other-shop", "东西坏了，要退款", None);
+    let method = anfu::config::TopSignMethod::HmacSha256;
+    assert_eq!(app.taobao_push("tb", &other, method).await.0, 200);
+    assert_eq!(
+        app.standin
+            .wait_delivered(1, Duration::from_secs(10))
+            .await
+            .len(),
+        1,
+        "the other shops are still answered"
+    );
     let (status, body) = app.agent(reqwest::Method::GET, "/v1/alerts", None).await;
     assert_eq!(status, 200);
     assert!(
@@ -95,7 +116,8 @@ async fn an_expired_license_key_on_poll_shows_in_readyz_and_the_console_alerts()
     app.standin.fail_polls_with(None);
     assert!(
         wait_until(Duration::from_secs(10), || async {
-            app.agent(reqwest::Method::GET, "/readyz", None).await.0 == 200
+            let (_, body) = app.agent(reqwest::Method::GET, "/readyz", None).await;
+            body["alerts"] == serde_json::json!({})
         })
         .await,
         "the alert clears once polling works again"

@@ -16,6 +16,8 @@ pub const RK_LICENSE: &str = "SL338276_test";
 
 pub struct TestApp {
     pub base: String,
+    /// The running service's state, for injecting faults (`state.faults`).
+    pub state: anfu::app::AppState,
     pub standin: StandIn,
     pub client: reqwest::Client,
     pub db: PathBuf,
@@ -161,11 +163,13 @@ async fn start(
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(anfu::run(config, listener, async move {
+    let state = anfu::build(config).await.expect("the service builds");
+    let server = tokio::spawn(anfu::serve(state.clone(), listener, async move {
         let _ = stopped.await;
     }));
     let app = TestApp {
         base,
+        state,
         standin,
         client: reqwest::Client::new(),
         db,
@@ -307,6 +311,17 @@ impl TestApp {
         let (code, body) = self.agent(reqwest::Method::GET, "/v1/jobs", None).await;
         assert_eq!(code, 200, "{body}");
         body["jobs"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// The `/metrics` page.
+    pub async fn metrics(&self) -> String {
+        let response = self
+            .client
+            .get(format!("{}/metrics", self.base))
+            .send()
+            .await
+            .expect("metrics");
+        response.text().await.expect("metrics text")
     }
 
     /// Waits until no job is pending or running.
