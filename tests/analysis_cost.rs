@@ -66,3 +66,37 @@ fn a_repeated_phrase_costs_a_bounded_multiple_of_mixed_text() {
         "repeated {repeated:.2} vs mixed {mixed:.2} steps per char"
     );
 }
+
+/// The bound the analyze fuzz target also asserts: with the shipped dictionaries the worst
+/// text seen takes 2.5 steps per character (a run of `不錯`), so 32 leaves room for any
+/// input while a pass per hit (quadratic) exceeds it within a few hundred characters.
+#[test]
+fn no_text_takes_more_than_the_fuzzed_bound_per_character() {
+    let analyzer = analyzer();
+    let mut texts: Vec<String> = mixed().lines().map(str::to_string).collect();
+    for s in [
+        "不",
+        "不不",
+        "不是",
+        "差",
+        "太",
+        "但是",
+        "退款",
+        "吗",
+        "？",
+        "!",
+        "不满意",
+        "不錯",
+    ] {
+        texts.push(s.repeat(500));
+    }
+    for text in &texts {
+        let chars = text.chars().count() as u64;
+        let (_, steps) = analyzer.analyze_counting(text);
+        assert!(
+            steps <= anfu::analysis::cue_index::STEPS_PER_CHAR_BOUND * (chars + 1),
+            "{steps} steps for {chars} chars: {}",
+            text.chars().take(40).collect::<String>()
+        );
+    }
+}

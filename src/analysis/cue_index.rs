@@ -13,6 +13,10 @@ use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
 
+/// Steps per input character (plus one) that no analysis may exceed with the shipped
+/// dictionaries; the analyze fuzz target asserts it. The worst text seen takes 2.5.
+pub const STEPS_PER_CHAR_BOUND: u64 = 32;
+
 /// Steps the rules took: hits and cues visited. Linear analysis keeps this within a constant
 /// times the number of hits, and hits within a constant times the text length.
 #[derive(Debug, Default)]
