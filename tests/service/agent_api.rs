@@ -204,3 +204,55 @@ async fn health_and_readiness() {
     assert_eq!(ready["worker"], "ok");
     assert_eq!(ready["alerts"], json!({}));
 }
+
+/// Analysis runs off the async runtime: with no cap on the text, three long analyses are
+/// still running when `/healthz` and a signed webhook have been answered. (On the runtime,
+/// they held every thread: /healthz waited for them all.)
+#[tokio::test]
+async fn long_analyses_do_not_hold_up_health_checks_or_webhooks() {
+    let app = spawn_app_with(Options {
+        extra: "[limits]\nmax_analysis_chars = 0".into(),
+        ..Options::default()
+    })
+    .await;
+    let text = "质量太差了，我要退货退款，不然就给差评！今天天气不错".repeat(4_000);
+    let running = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(3));
+    let mut analyses = Vec::new();
+    for _ in 0..3 {
+        let (client, base, body, running) = (
+            app.client.clone(),
+            app.base.clone(),
+            json!({"text": text}),
+            running.clone(),
+        );
+        analyses.push(tokio::spawn(async move {
+            let response = client
+                .post(format!("{base}/v1/analyze"))
+                .bearer_auth(TOKEN)
+                .json(&body)
+                .send()
+                .await
+                .expect("analysis answers");
+            running.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+            response.status().as_u16()
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let health = app
+        .client
+        .get(format!("{}/healthz", app.base))
+        .send()
+        .await
+        .expect("healthz");
+    assert_eq!(health.status().as_u16(), 200);
+    let body = envelope("2950000000001", "cnv-busy", THREAT, None);
+    assert_eq!(app.taobao_push("tb", &body, HmacSha256).await.0, 200);
+    let still_running = running.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        still_running > 0,
+        "the analyses finished before the probes were answered: the test proves nothing"
+    );
+    for analysis in analyses {
+        assert_eq!(analysis.await.expect("joined"), 200);
+    }
+}
