@@ -60,4 +60,17 @@ mod tests {
         );
         assert!(d >= Duration::from_secs(5));
     }
+
+    #[test]
+    fn retry_after_is_capped_at_the_maximum() {
+        let cap = Duration::from_secs(600);
+        let years = Duration::from_secs(10 * 365 * 86_400);
+        for asked in [years, Duration::from_secs(u64::MAX), Duration::MAX] {
+            let d = backoff(Duration::from_millis(500), cap, 1, Some(asked));
+            assert!(d <= cap, "asked {asked:?}, waits {d:?}");
+        }
+        // Within the cap it still wins when longer.
+        let d = backoff(Duration::from_millis(100), cap, 1, Some(Duration::from_secs(30)));
+        assert_eq!(d, Duration::from_secs(30));
+    }
 }

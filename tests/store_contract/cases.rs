@@ -1093,32 +1093,116 @@ pub async fn job_counts_by_kind_and_status(db: &Db) {
     );
 }
 
-/// An agent resolves the ticket while a worker is appending the buyer's new messages to it:
-/// the worker's commit must not make the resolved ticket the conversation's open one again
-/// (the bot would stay silent for good and append to a closed ticket).
-pub async fn a_ticket_resolved_during_processing_stays_closed(db: &Db) {
+/// An agent resolves the ticket while a worker is appending the buyer's new messages to it.
+/// The worker's commit must not make the resolved ticket the conversation's open one again
+/// (the bot would stay silent for good), and must not swallow the messages either: appended
+/// to a closed ticket they would get neither a reply nor a ticket anyone looks at. It is
+/// refused whole; processed again, the conversation has no open ticket and is decided afresh.
+pub async fn a_ticket_resolved_during_processing_leaves_the_messages_for_a_fresh_step(db: &Db) {
     let s = &db.store;
     let first = open_ticket(s, "c9", Priority::P2, now_ms() + 3_600_000).await;
+    let resolved_card = s.handoff(first).await.unwrap().card;
     assert!(accept(s, "m9b", "c9").await);
     let job = claim(s).await;
+    let fresh = unprocessed_ids(s, "c9").await;
     // The worker read the conversation (ticket open) before the agent resolved it.
-    let mut outcome = quiet(&job, unprocessed_ids(s, "c9").await);
+    let mut outcome = quiet(&job, fresh.clone());
     outcome.state.open_handoff = Some(first);
+    outcome.notify = vec![0];
     outcome.handoff = HandoffChange::Update {
         id: first,
-        card: Box::new(card("c9", Priority::P2)),
+        card: Box::new(card("c9", Priority::P1)),
         sla_due_at: now_ms() + 3_600_000,
     };
     s.resolve_handoff(first).await.expect("resolve");
-    s.commit_processing(outcome, LEASE)
+    match s.commit_processing(outcome, LEASE).await {
+        Err(StoreError::Conflict(why)) => assert!(why.contains("resolved"), "{why}"),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    // Nothing written: the messages are still new, the closed ticket untouched, no notice.
+    assert_eq!(unprocessed_ids(s, "c9").await, fresh);
+    let closed = s.handoff(first).await.unwrap();
+    assert_eq!((closed.status.as_str(), closed.card), ("resolved", resolved_card));
+    assert!(notices(&s.jobs(None).await.unwrap(), first).is_empty());
+    assert_eq!(job_status(&s.jobs(None).await.unwrap(), job.id), "running");
+    let state = s.conversation(SHOP, "c9").await.unwrap();
+    assert_eq!(state.open_handoff, None, "the resolved ticket stays closed");
+    // Processed again with a fresh view: a new ticket for the new messages.
+    let mut outcome = quiet(&job, fresh);
+    outcome.handoff = open(&job, Priority::P2, now_ms() + 3_600_000);
+    s.commit_processing(outcome, LEASE).await.unwrap();
+    let second = s.conversation(SHOP, "c9").await.unwrap().open_handoff;
+    assert!(second.is_some_and(|id| id != first), "a new ticket: {second:?}");
+    assert!(s.unprocessed(SHOP, "c9").await.unwrap().is_empty());
+}
+
+/// A worker whose lease ran out (it stalled) comes back after another worker claimed the job:
+/// whatever it reports, the job stays with the other worker, who settles it.
+pub async fn a_worker_whose_lease_ran_out_changes_nothing(db: &Db) {
+    let s = &db.store;
+    assert!(accept(s, "m1", "c1").await);
+    let stale = s.claim_job(SHORT).await.unwrap().unwrap();
+    tokio::time::sleep(EXPIRE).await;
+    let current = claim(s).await;
+    assert_eq!((current.id, current.attempts), (stale.id, 2));
+    let running = |jobs: &[Job]| {
+        let j = find(jobs, stale.id).clone();
+        (j.status, j.attempts, j.last_error)
+    };
+    let expected = ("running".to_string(), 2, None);
+    s.complete_job(stale.id).await.unwrap();
+    assert_eq!(running(&s.jobs(None).await.unwrap()), expected, "complete");
+    s.retry_job(stale.id, now_ms() - 1, "stale retry").await.unwrap();
+    assert_eq!(running(&s.jobs(None).await.unwrap()), expected, "retry");
+    s.bury_job(stale.id, "stale bury").await.unwrap();
+    assert_eq!(running(&s.jobs(None).await.unwrap()), expected, "bury");
+    s.defer_job(stale.id, now_ms() - 1).await.unwrap();
+    assert_eq!(running(&s.jobs(None).await.unwrap()), expected, "defer");
+    nothing_to_claim(s).await;
+    // The current worker's own update still lands.
+    s.complete_job(current.id).await.unwrap();
+    assert_eq!(find(&s.jobs(None).await.unwrap(), stale.id).status, "done");
+}
+
+/// A processing job that fails (or is put back) after a new message queued its conversation
+/// again merges with the waiting job: one pending job, due at the earlier of the two times,
+/// no error and no job left running.
+pub async fn retrying_or_deferring_a_processing_job_merges_with_the_waiting_one(db: &Db) {
+    let s = &db.store;
+    // A retry due later than the waiting job: the waiting job keeps its time and takes over
+    // the attempt count and the error.
+    assert!(accept(s, "m1", "c1").await);
+    let first = claim(s).await;
+    assert!(accept(s, "m2", "c1").await);
+    let waiting = s.jobs(Some("pending")).await.unwrap()[0].clone();
+    s.retry_job(first.id, now_ms() + 60_000, "boom")
         .await
-        .expect("commit_processing");
-    assert_eq!(
-        s.conversation(SHOP, "c9").await.unwrap().open_handoff,
-        None,
-        "the resolved ticket stays closed"
-    );
-    assert_eq!(s.handoff(first).await.unwrap().status, "resolved");
-    let second = open_ticket(s, "c9", Priority::P2, now_ms() + 3_600_000).await;
-    assert_ne!(second, first, "the next complaint opens a new ticket");
+        .expect("a retry merges, it does not collide");
+    let jobs = s.jobs(None).await.unwrap();
+    assert_eq!(job_status(&jobs, first.id), "done");
+    assert!(s.jobs(Some("running")).await.unwrap().is_empty());
+    let pending = s.jobs(Some("pending")).await.unwrap();
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert_eq!(pending[0].id, waiting.id);
+    assert_eq!(pending[0].attempts, 1, "the failed attempt still counts");
+    assert_eq!(pending[0].last_error.as_deref(), Some("boom"));
+    let next = claim(s).await;
+    assert_eq!(next.id, waiting.id, "due as before, not a minute later");
+    assert_eq!(next.attempts, 2);
+    assert_eq!(unprocessed_ids(s, "c1").await.len(), 2);
+
+    // A deferral due earlier than the waiting job: the waiting job moves up, and the
+    // deferred attempt is not counted.
+    assert!(accept(s, "m3", "c1").await);
+    let third = s.jobs(Some("pending")).await.unwrap()[0].clone();
+    let earlier = now_ms() - 10_000;
+    s.defer_job(next.id, earlier)
+        .await
+        .expect("a deferral merges, it does not collide");
+    assert_eq!(job_status(&s.jobs(None).await.unwrap(), next.id), "done");
+    assert!(s.jobs(Some("running")).await.unwrap().is_empty());
+    assert_eq!(s.next_due().await.unwrap(), Some(earlier));
+    let last = claim(s).await;
+    assert_eq!((last.id, last.attempts), (third.id, 2));
+    nothing_to_claim(s).await;
 }
