@@ -130,7 +130,7 @@ pub(crate) async fn fail(
     tracing::warn!(job = job.id, kind = job.kind.as_str(), shop = %job.shop, error, delay_ms = delay.as_millis() as u64, "job will be retried");
     state
         .store
-        .retry_job(job.id, now_ms() + delay.as_millis() as i64, error)
+        .retry_job(job.id, retry::due_at(now_ms(), delay), error)
         .await
 }
 

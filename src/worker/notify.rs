@@ -16,7 +16,7 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
         return super::bury(state, job, &why).await;
     };
     if let Some(wait) = state.sinks_rate.next_slot_for(sink, Instant::now()) {
-        let run_at = now_ms() + wait.as_millis() as i64 + 1;
+        let run_at = super::retry::due_at(now_ms(), wait).saturating_add(1);
         return state.store.defer_job(job.id, run_at).await;
     }
     let handoff = state.store.handoff(payload.handoff_id).await?;

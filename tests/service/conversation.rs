@@ -184,14 +184,31 @@ async fn a_message_meeting_a_ticket_resolved_meanwhile_gets_a_reply_and_a_new_ti
     assert_eq!(app.taobao_push("tb", &second, HmacSha256).await.0, 200);
     let delivered = app.standin.wait_delivered(2, Duration::from_secs(10)).await;
     app.settle().await;
-    assert_eq!(delivered.len(), 2, "the new message is answered: {delivered:?}");
+    assert_eq!(
+        delivered.len(),
+        2,
+        "the new message is answered: {delivered:?}"
+    );
     let handoffs = app.handoffs().await;
     assert_eq!(handoffs.len(), 2, "{handoffs:?}");
-    let old = handoffs.iter().find(|h| h["id"] == ticket).expect("the old ticket");
+    let old = handoffs
+        .iter()
+        .find(|h| h["id"] == ticket)
+        .expect("the old ticket");
     assert_eq!(old["status"], "resolved");
-    assert_eq!(old["card"]["transcript"].as_array().unwrap().len(), 1, "left alone");
-    let new = handoffs.iter().find(|h| h["id"] != ticket).expect("a new ticket");
+    assert_eq!(
+        old["card"]["transcript"].as_array().unwrap().len(),
+        1,
+        "left alone"
+    );
+    let new = handoffs
+        .iter()
+        .find(|h| h["id"] != ticket)
+        .expect("a new ticket");
     assert_eq!(new["status"], "open");
     let lines = new["card"]["transcript"].to_string();
-    assert!(lines.contains("12315"), "the new ticket holds the new message: {lines}");
+    assert!(
+        lines.contains("12315"),
+        "the new ticket holds the new message: {lines}"
+    );
 }

@@ -226,7 +226,11 @@ async fn a_retry_after_of_years_waits_no_more_than_retry_max() {
     .into_bytes();
     assert_eq!(app.generic_push(&body, "wh-years").await.0, 204);
     let delivered = app.standin.wait_delivered(1, Duration::from_secs(10)).await;
-    assert_eq!(delivered.len(), 1, "delivered within retry_max of each refusal");
+    assert_eq!(
+        delivered.len(),
+        1,
+        "delivered within retry_max of each refusal"
+    );
     let calls = app.standin.calls();
     assert_eq!(calls.len(), 3, "two refusals, then the reply");
     for pair in calls.windows(2) {

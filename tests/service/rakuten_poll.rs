@@ -124,5 +124,8 @@ async fn of_two_instances_only_one_polls_a_shop_and_the_other_takes_over() {
         second.standin.polls() >= before + 3
     })
     .await;
-    assert!(took_over, "the second instance polls once the first is gone");
+    assert!(
+        took_over,
+        "the second instance polls once the first is gone"
+    );
 }

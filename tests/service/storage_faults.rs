@@ -199,7 +199,11 @@ async fn a_store_outage_right_after_the_inline_reply_spends_no_attempt() {
     assert_eq!(sent.len(), 1);
     // Marking it done keeps failing for a while: the reply waits, it does not die.
     tokio::time::sleep(Duration::from_millis(1_500)).await;
-    assert!(app.jobs("dead").await.is_empty(), "{:?}", app.jobs("dead").await);
+    assert!(
+        app.jobs("dead").await.is_empty(),
+        "{:?}",
+        app.jobs("dead").await
+    );
     sqlx::raw_sql("DELETE FROM fault")
         .execute(&mut db)
         .await

@@ -1122,7 +1122,10 @@ pub async fn a_ticket_resolved_during_processing_leaves_the_messages_for_a_fresh
     // Nothing written: the messages are still new, the closed ticket untouched, no notice.
     assert_eq!(unprocessed_ids(s, "c9").await, fresh);
     let closed = s.handoff(first).await.unwrap();
-    assert_eq!((closed.status.as_str(), closed.card), ("resolved", resolved_card));
+    assert_eq!(
+        (closed.status.as_str(), closed.card),
+        ("resolved", resolved_card)
+    );
     assert!(notices(&s.jobs(None).await.unwrap(), first).is_empty());
     assert_eq!(job_status(&s.jobs(None).await.unwrap(), job.id), "running");
     let state = s.conversation(SHOP, "c9").await.unwrap();
@@ -1132,7 +1135,10 @@ pub async fn a_ticket_resolved_during_processing_leaves_the_messages_for_a_fresh
     outcome.handoff = open(&job, Priority::P2, now_ms() + 3_600_000);
     s.commit_processing(outcome, LEASE).await.unwrap();
     let second = s.conversation(SHOP, "c9").await.unwrap().open_handoff;
-    assert!(second.is_some_and(|id| id != first), "a new ticket: {second:?}");
+    assert!(
+        second.is_some_and(|id| id != first),
+        "a new ticket: {second:?}"
+    );
     assert!(s.unprocessed(SHOP, "c9").await.unwrap().is_empty());
 }
 
@@ -1152,7 +1158,9 @@ pub async fn a_worker_whose_lease_ran_out_changes_nothing(db: &Db) {
     let expected = ("running".to_string(), 2, None);
     s.complete_job(stale.id).await.unwrap();
     assert_eq!(running(&s.jobs(None).await.unwrap()), expected, "complete");
-    s.retry_job(stale.id, now_ms() - 1, "stale retry").await.unwrap();
+    s.retry_job(stale.id, now_ms() - 1, "stale retry")
+        .await
+        .unwrap();
     assert_eq!(running(&s.jobs(None).await.unwrap()), expected, "retry");
     s.bury_job(stale.id, "stale bury").await.unwrap();
     assert_eq!(running(&s.jobs(None).await.unwrap()), expected, "bury");
