@@ -49,6 +49,8 @@ contract!(
     a_ticket_resolved_during_processing_leaves_the_messages_for_a_fresh_step,
     a_worker_whose_lease_ran_out_changes_nothing,
     retrying_or_deferring_a_processing_job_merges_with_the_waiting_one,
+    one_instance_holds_a_shops_poll_lease,
+    sinks_named_by_position_are_renamed_once,
     handoff_claim_resolve_notes_and_filters,
     overdue_and_breach_recorded_once,
     sla_warning_once_and_breach_implies_it,
