@@ -368,3 +368,28 @@ min_priority = "P1"
     );
     assert!(names.iter().any(|n| n == "everyone"), "{names:?}");
 }
+
+#[tokio::test]
+async fn a_robot_refusing_anfus_credentials_is_named_in_the_alert() {
+    let app = spawn_app_with(Options {
+        sinks: r#"
+[[sinks]]
+name = "supervisors"
+kind = "webhook"
+url = "{base}/robot/refusing"
+secret = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
+"#,
+        ..Options::default()
+    })
+    .await;
+    app.standin.fail_robots_with(Some(401));
+    let body = envelope("2974000000001", "cnv-refused", COMPLAINT, None);
+    assert_eq!(app.taobao_push("tb", &body, HmacSha256).await.0, 200);
+    let alerted = wait_until(Duration::from_secs(10), || async {
+        let (_, body) = app.agent(reqwest::Method::GET, "/v1/alerts", None).await;
+        body["alerts"]["sink supervisors"].is_string()
+    })
+    .await;
+    let (_, body) = app.agent(reqwest::Method::GET, "/v1/alerts", None).await;
+    assert!(alerted, "the alert names the sink: {body}");
+}
