@@ -62,6 +62,14 @@ pub async fn build(config: Config) -> Result<AppState, AppError> {
         }
         StorageBackend::Postgres => Arc::new(PgStore::open(url).await?),
     };
+    let sinks: Vec<String> = config.sinks.iter().map(|s| s.name.clone()).collect();
+    let renamed = store.adopt_sink_names(&sinks).await?;
+    if renamed > 0 {
+        tracing::info!(
+            renamed,
+            "notices and sink references named by position now name their sink (by today's [[sinks]])"
+        );
+    }
     Ok(AppState {
         outbound: Outbound::new(config.http_client.timeout.0),
         config: Arc::new(config),

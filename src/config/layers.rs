@@ -73,7 +73,9 @@ fn apply_env(table: &mut Table, var: &str, value: String) -> Result<(), ConfigEr
             .filter_map(Value::as_table_mut)
             .enumerate()
             .find(|(i, t)| {
+                // Shops by `id`, sinks by `name` (or by position when unnamed).
                 t.get("id")
+                    .or_else(|| t.get("name"))
                     .and_then(Value::as_str)
                     .map_or(i.to_string() == *id, |s| s.eq_ignore_ascii_case(id))
             })

@@ -4,10 +4,12 @@
 
 mod duration;
 mod layers;
+mod sinks;
 
 pub use duration::HumanDuration;
+pub use sinks::SinkConfig;
 
-use crate::domain::{BusinessHours, IssueType, Lang, Priority, UtcOffset};
+use crate::domain::{BusinessHours, Lang, Priority, UtcOffset};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -269,48 +271,6 @@ impl ShopConfig {
     }
 }
 
-/// Where handoff cards go (`crate::sink`). `kind`: dingtalk | wecom | feishu | slack |
-/// chatwoot | webhook. Routing keys (all optional, all must match): `shops`, `min_priority`,
-/// `issue_types`, `threats_only` (e.g. a supervisors' group that only sees threats).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SinkConfig {
-    pub kind: String,
-    /// The robot's webhook URL; for chatwoot the Chatwoot base URL.
-    pub url: String,
-    /// dingtalk / feishu signing secret; webhook: the `whsec_…` secret.
-    pub secret: Option<String>,
-    /// chatwoot: the `api_access_token`.
-    pub token: Option<String>,
-    /// chatwoot: the account id.
-    #[serde(default, deserialize_with = "text_or_number")]
-    pub account_id: Option<String>,
-    /// chatwoot: the API-channel inbox where marketplace tickets get a conversation each.
-    #[serde(default, deserialize_with = "text_or_number")]
-    pub inbox_id: Option<String>,
-    #[serde(default)]
-    pub shops: Vec<String>,
-    pub min_priority: Option<Priority>,
-    #[serde(default)]
-    pub issue_types: Vec<IssueType>,
-    #[serde(default)]
-    pub threats_only: bool,
-}
-
-/// Ids people write either way: `account_id = 3` or `account_id = "3"`.
-fn text_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Id {
-        Text(String),
-        Number(i64),
-    }
-    Ok(Option::<Id>::deserialize(d)?.map(|id| match id {
-        Id::Text(t) => t,
-        Id::Number(n) => n.to_string(),
-    }))
-}
-
 /// A configuration problem, naming the key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("config: {0}")]
@@ -340,7 +300,8 @@ impl Config {
     ) -> Result<Config, ConfigError> {
         let mut table = layers::merged(text, file, env)?;
         layers::read_secret_files(&mut table, "")?;
-        let config = layers::typed(table)?;
+        let mut config = layers::typed(table)?;
+        sinks::name_all(&mut config.sinks);
         config.validate()?;
         Ok(config)
     }
@@ -412,44 +373,7 @@ impl Config {
                 }
             }
         }
-        for (i, sink) in self.sinks.iter().enumerate() {
-            let at = format!("sinks[{i}] (kind `{}`)", sink.kind);
-            let Some(kind) = crate::sink::SinkKind::parse(&sink.kind) else {
-                problems.push(format!(
-                    "{at}.kind must be dingtalk, wecom, feishu, slack, chatwoot or webhook"
-                ));
-                continue;
-            };
-            if !(sink.url.starts_with("http://") || sink.url.starts_with("https://")) {
-                problems.push(format!("{at}.url must be an http(s) URL"));
-            }
-            let missing = |v: &Option<String>| v.as_deref().is_none_or(|v| v.trim().is_empty());
-            match kind {
-                crate::sink::SinkKind::Webhook
-                    if sink
-                        .secret
-                        .as_deref()
-                        .and_then(crate::platform::signing::decode_whsec)
-                        .is_none() =>
-                {
-                    problems.push(format!("{at}.secret must be whsec_ followed by base64"));
-                }
-                crate::sink::SinkKind::Chatwoot => {
-                    for (key, value) in [
-                        ("token", &sink.token),
-                        ("account_id", &sink.account_id),
-                        // No conversation of this build's platforms lives in Chatwoot: each
-                        // ticket opens one in this inbox.
-                        ("inbox_id", &sink.inbox_id),
-                    ] {
-                        if missing(value) {
-                            problems.push(format!("{at}.{key} is missing (required for chatwoot)"));
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
+        problems.extend(sinks::problems(&self.sinks));
         if problems.is_empty() {
             Ok(())
         } else {

@@ -252,3 +252,68 @@ fn secrets_can_come_from_files() {
     let err = load(&both, &[]).expect_err("ambiguous").to_string();
     assert!(err.contains("both set"), "{err}");
 }
+
+#[test]
+fn sinks_are_named_kind_at_host_unless_named() {
+    let text = format!(
+        "{SHOPS}
+[[sinks]]
+kind = \"dingtalk\"
+url = \"https://oapi.dingtalk.com/robot/send?access_token=a\"
+[[sinks]]
+kind = \"lark\"
+url = \"https://open.feishu.cn/open-apis/bot/v2/hook/x\"
+[[sinks]]
+name = \"supervisors\"
+kind = \"dingtalk\"
+url = \"https://oapi.dingtalk.com/robot/send?access_token=b\"
+threats_only = true
+"
+    );
+    let c = load(
+        &text,
+        &[("ANFU_SINKS__SUPERVISORS__URL", "https://x.example/r")],
+    )
+    .unwrap();
+    let names: Vec<&str> = c.sinks.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "dingtalk@oapi.dingtalk.com",
+            "feishu@open.feishu.cn",
+            "supervisors"
+        ]
+    );
+    assert_eq!(c.sinks[2].url, "https://x.example/r", "addressed by name");
+}
+
+#[test]
+fn two_sinks_of_one_name_are_refused_naming_both() {
+    let robot = |token: &str| {
+        format!("[[sinks]]\nkind = \"dingtalk\"\nurl = \"https://oapi.dingtalk.com/robot/send?access_token={token}\"\n")
+    };
+    let text = format!("{SHOPS}\n{}{}{}", robot("a"), robot("b"), robot("c"));
+    let e = load(&text, &[]).unwrap_err().to_string();
+    assert!(
+        e.contains("sinks[0] (kind `dingtalk`) and sinks[1] (kind `dingtalk`) are both named `dingtalk@oapi.dingtalk.com`"),
+        "{e}"
+    );
+    assert!(e.contains("and sinks[2]"), "{e}");
+    // Named apart, they are fine; names that look like positions are not.
+    let text = format!(
+        "{SHOPS}\n{}name = \"team\"\n{}name = \"7\"\n",
+        robot("a"),
+        robot("b")
+    );
+    let e = load(&text, &[]).unwrap_err().to_string();
+    assert!(
+        e.contains("sinks[1] (kind `dingtalk`).name `7` must not be only digits"),
+        "{e}"
+    );
+    let text = format!(
+        "{SHOPS}\n{}name = \"team\"\n{}name = \"boss\"\n",
+        robot("a"),
+        robot("b")
+    );
+    assert!(load(&text, &[]).is_ok());
+}

@@ -98,15 +98,12 @@ pub fn routes(sink: &SinkConfig, card: &HandoffCard) -> bool {
     shop && priority && issue && threats && platform
 }
 
-/// Sends one event to one sink. Does not consult the rate limiter (the caller does, so it
-/// can reschedule instead of waiting).
-/// Indexes of the configured sinks whose routing rules take this card.
-pub fn routed(sinks: &[SinkConfig], card: &HandoffCard) -> Vec<usize> {
+/// Names of the configured sinks whose routing rules take this card.
+pub fn routed(sinks: &[SinkConfig], card: &HandoffCard) -> Vec<String> {
     sinks
         .iter()
-        .enumerate()
-        .filter(|(_, sink)| routes(sink, card))
-        .map(|(i, _)| i)
+        .filter(|sink| routes(sink, card))
+        .map(|sink| sink.name.clone())
         .collect()
 }
 
@@ -128,6 +125,8 @@ pub async fn prepare(
     }
 }
 
+/// Sends one event to one sink. Does not consult the rate limiter (the caller does, so it
+/// can reschedule instead of waiting).
 pub async fn deliver(
     client: &reqwest::Client,
     sink: &SinkConfig,

@@ -1,127 +1,22 @@
 //! Durable state, organised by use case. The database guarantees idempotency (unique message
 //! keys, one pending processing job per conversation); caches in front only speed it up.
 
+mod error;
 mod postgres;
+mod queue;
 mod rows;
 mod sqlite;
 
+pub use error::StoreError;
 pub use postgres::PgStore;
+pub use queue::{JobLease, Settled};
 pub use sqlite::SqliteStore;
+
+use queue::Settle;
 
 use crate::domain::{BuyerMessage, HandoffCard, Priority};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("database: {0}")]
-    Db(#[from] sqlx::Error),
-    #[error("stored data is corrupt: {0}")]
-    Corrupt(String),
-    #[error("{0} not found")]
-    NotFound(String),
-    #[error("{0}")]
-    Conflict(String),
-    #[error("database unavailable: {0}")]
-    Unavailable(String),
-    #[error("database full: {0}")]
-    Full(String),
-}
-
-impl StoreError {
-    /// The disk (or SQLite's `storage.max_size`) is full: SQLite's SQLITE_FULL, which it also
-    /// reports for ENOSPC, or PostgreSQL's class 53 (disk_full, out of memory…).
-    pub fn is_full(&self) -> bool {
-        match self {
-            StoreError::Full(_) => true,
-            StoreError::Db(sqlx::Error::Database(e)) => e.code().is_some_and(|c| full_code(&c)),
-            _ => false,
-        }
-    }
-
-    /// The database failed (unreachable, locked, full), not the data or the request: the same
-    /// work will succeed later unchanged, so it must not use up a job's attempts.
-    pub fn is_outage(&self) -> bool {
-        match self {
-            StoreError::Unavailable(_) | StoreError::Full(_) => true,
-            StoreError::Db(e) => match e {
-                sqlx::Error::Io(_)
-                | sqlx::Error::PoolTimedOut
-                | sqlx::Error::PoolClosed
-                | sqlx::Error::WorkerCrashed => true,
-                sqlx::Error::Database(e) => e.code().is_some_and(|c| outage_code(&c)),
-                _ => false,
-            },
-            StoreError::Corrupt(_) | StoreError::NotFound(_) | StoreError::Conflict(_) => false,
-        }
-    }
-}
-
-/// SQLite reports (extended) result codes as numbers of at most four digits (the largest is
-/// 8458); PostgreSQL SQLSTATEs are always five characters, some all digits (53100).
-fn sqlite_primary(code: &str) -> Option<i64> {
-    if code.len() >= 5 {
-        return None;
-    }
-    code.parse::<i64>().ok().map(|c| c & 0xff)
-}
-
-fn full_code(code: &str) -> bool {
-    sqlite_primary(code).map_or(code.starts_with("53"), |c| c == 13)
-}
-
-fn outage_code(code: &str) -> bool {
-    // SQLite: BUSY 5, LOCKED 6, READONLY 8 (a disk remounted read-only), IOERR 10, FULL 13,
-    // CANTOPEN 14. PostgreSQL: 08 connection exceptions, 53 insufficient resources, 57P0x
-    // the server shutting down or starting, 55000 a database not accepting connections.
-    match sqlite_primary(code) {
-        Some(c) => matches!(c, 5 | 6 | 8 | 10 | 13 | 14),
-        None => {
-            code.starts_with("08")
-                || code.starts_with("53")
-                || code.starts_with("57P0")
-                || code == "55000"
-        }
-    }
-}
-
-#[cfg(test)]
-mod error_tests {
-    use super::*;
-
-    #[test]
-    fn result_codes_name_outages_and_full_disks() {
-        let cases = [
-            // (code, outage, full)
-            ("5", true, false),      // SQLITE_BUSY
-            ("773", true, false),    // SQLITE_BUSY_TIMEOUT (extended)
-            ("13", true, true),      // SQLITE_FULL
-            ("266", true, false),    // SQLITE_IOERR_READ (extended)
-            ("19", false, false),    // SQLITE_CONSTRAINT: the data, not the database
-            ("2067", false, false),  // SQLITE_CONSTRAINT_UNIQUE
-            ("53100", true, true),   // disk_full
-            ("08006", true, false),  // connection_failure
-            ("57P01", true, false),  // admin_shutdown
-            ("55000", true, false),  // database not accepting connections
-            ("23505", false, false), // unique_violation
-            ("42P01", false, false), // undefined_table: a bug, retrying will not help
-        ];
-        for (code, outage, full) in cases {
-            assert_eq!(outage_code(code), outage, "outage: {code}");
-            assert_eq!(full_code(code), full, "full: {code}");
-        }
-    }
-
-    #[test]
-    fn errors_without_a_code_are_classified_by_kind() {
-        assert!(StoreError::Db(sqlx::Error::PoolTimedOut).is_outage());
-        assert!(StoreError::Unavailable("committer stopped".into()).is_outage());
-        assert!(StoreError::Full("x".into()).is_full());
-        assert!(!StoreError::Corrupt("bad json".into()).is_outage());
-        assert!(!StoreError::NotFound("handoff 9".into()).is_outage());
-        assert!(!StoreError::Db(sqlx::Error::RowNotFound).is_outage());
-    }
-}
 
 /// Milliseconds since the Unix epoch: every time in the store.
 pub type Millis = i64;
@@ -163,11 +58,27 @@ pub struct ReplyPayload {
 /// What a notify job tells a sink (the card is read from the ticket when it runs).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NotifyPayload {
-    /// Index into the configured `[[sinks]]`.
-    pub sink: usize,
+    /// The sink's `name`. Notices queued before sinks had names hold their position in
+    /// `[[sinks]]`, read here as its digits (a name never is); starting renames them once
+    /// (`Store::adopt_sink_names`).
+    #[serde(deserialize_with = "name_or_position")]
+    pub sink: String,
     pub handoff_id: i64,
     /// `created` or `updated`.
     pub event: String,
+}
+
+fn name_or_position<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Sink {
+        Name(String),
+        Position(u64),
+    }
+    Ok(match Sink::deserialize(d)? {
+        Sink::Name(name) => name,
+        Sink::Position(p) => p.to_string(),
+    })
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -181,6 +92,19 @@ pub struct Job {
     /// Attempts started so far, this one included.
     pub attempts: u32,
     pub last_error: Option<String>,
+    /// Which claim of the job this is (see [`JobLease`]).
+    #[serde(skip)]
+    pub claim: i64,
+}
+
+impl Job {
+    /// The claim this worker holds: what its updates of the job are fenced with.
+    pub fn lease(&self) -> JobLease {
+        JobLease {
+            id: self.id,
+            claim: self.claim,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -202,15 +126,16 @@ pub struct ConversationState {
 /// Everything one processing step decided, written in one transaction.
 #[derive(Debug, Clone)]
 pub struct ProcessOutcome {
-    pub job_id: i64,
+    /// The processing job, committed done under this claim only.
+    pub job: JobLease,
     pub shop: String,
     pub conversation_id: String,
     pub processed: Vec<i64>,
     pub state: ConversationState,
     pub reply: Option<ReplyPayload>,
     pub handoff: HandoffChange,
-    /// Sinks (indexes into `[[sinks]]`) to tell about the ticket opened or updated.
-    pub notify: Vec<usize>,
+    /// Sinks (by name) to tell about the ticket opened or updated.
+    pub notify: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -272,11 +197,38 @@ pub trait Store: Send + Sync + 'static {
     /// Claims the next due job (or one whose worker's lease ran out). Jobs of a conversation
     /// being processed wait, so one conversation is never processed twice at once.
     async fn claim_job(&self, lease_ms: Millis) -> Result<Option<Job>, StoreError>;
-    async fn complete_job(&self, id: i64) -> Result<(), StoreError>;
-    async fn retry_job(&self, id: i64, run_at: Millis, error: &str) -> Result<(), StoreError>;
-    async fn bury_job(&self, id: i64, error: &str) -> Result<(), StoreError>;
-    /// Puts a claimed job back without counting the attempt (a rate limit said "later").
-    async fn defer_job(&self, id: i64, run_at: Millis) -> Result<(), StoreError>;
+
+    /// The SQL runner of the use cases written once for both backends (`queue.rs`): each
+    /// backend returns itself. Not for use outside the store.
+    #[doc(hidden)]
+    fn sql(&self) -> &dyn queue::Sql;
+
+    // Settling a claimed job. Each is fenced with the claim: under a claim that is no longer
+    // the job's current one (the lease ran out and another worker took the job), nothing
+    // changes, the answer is `Settled::LeaseLost` and it is logged. A processing job sent
+    // back (retry, defer) while its conversation has a waiting processing job merges into
+    // that one (`Settled::Merged`).
+
+    async fn complete_job(&self, job: JobLease) -> Result<Settled, StoreError> {
+        queue::settle(self.sql(), job, Settle::Done).await
+    }
+    /// Again at `run_at`, the attempt counted.
+    async fn retry_job(
+        &self,
+        job: JobLease,
+        run_at: Millis,
+        error: &str,
+    ) -> Result<Settled, StoreError> {
+        queue::settle(self.sql(), job, Settle::Retry { run_at, error }).await
+    }
+    async fn bury_job(&self, job: JobLease, error: &str) -> Result<Settled, StoreError> {
+        queue::settle(self.sql(), job, Settle::Bury { error }).await
+    }
+    /// Puts a claimed job back without counting the attempt (a rate limit said "later", the
+    /// database failed).
+    async fn defer_job(&self, job: JobLease, run_at: Millis) -> Result<Settled, StoreError> {
+        queue::settle(self.sql(), job, Settle::Defer { run_at }).await
+    }
     async fn jobs(&self, status: Option<&str>) -> Result<Vec<Job>, StoreError>;
     /// The earliest run_at of a pending job, to sleep until then.
     async fn next_due(&self) -> Result<Option<Millis>, StoreError>;
@@ -300,12 +252,16 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<ConversationState, StoreError>;
     /// Writes a processing step's decisions and completes its job, all or nothing. The reply
     /// job, if any, is stored already claimed (leased) by the caller, who delivers it at once;
-    /// its id is returned. Should the caller die, the lease runs out and any worker retries.
+    /// its claim is returned. Should the caller die, the lease runs out and any worker retries.
+    /// Refused whole with `LeaseLost` when `outcome.job` is no longer the job's current claim,
+    /// and with `Conflict` when the step's view of the conversation went stale: a second
+    /// ticket to open, or the ticket to update resolved meanwhile (processing again decides
+    /// afresh).
     async fn commit_processing(
         &self,
         outcome: ProcessOutcome,
         lease_ms: Millis,
-    ) -> Result<Option<i64>, StoreError>;
+    ) -> Result<Option<JobLease>, StoreError>;
 
     async fn handoffs(&self, filter: &HandoffFilter) -> Result<Vec<Handoff>, StoreError>;
     async fn handoff(&self, id: i64) -> Result<Handoff, StoreError>;
@@ -317,7 +273,7 @@ pub trait Store: Send + Sync + 'static {
     /// Open or claimed tickets past their SLA due time, not yet marked breached.
     async fn overdue(&self, now: Millis) -> Result<Vec<Handoff>, StoreError>;
     /// Marks a ticket breached and queues the notices, once; false if it already was.
-    async fn record_breach(&self, id: i64, notify: &[usize]) -> Result<bool, StoreError>;
+    async fn record_breach(&self, id: i64, notify: &[String]) -> Result<bool, StoreError>;
     /// Open or claimed tickets of `priority` due after `now` and at or before `until`, not yet
     /// warned.
     async fn due_soon(
@@ -328,21 +284,40 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<Handoff>, StoreError>;
     /// Marks a ticket as about to breach and queues the notices, once; false if it already
     /// was warned or breached.
-    async fn record_warning(&self, id: i64, notify: &[usize]) -> Result<bool, StoreError>;
+    async fn record_warning(&self, id: i64, notify: &[String]) -> Result<bool, StoreError>;
 
-    /// What sink `sink` (index into `[[sinks]]`) made for the ticket, e.g. a Chatwoot
-    /// conversation id.
-    async fn sink_ref(&self, handoff: i64, sink: usize) -> Result<Option<String>, StoreError>;
+    /// What the sink named `sink` made for the ticket, e.g. a Chatwoot conversation id.
+    async fn sink_ref(&self, handoff: i64, sink: &str) -> Result<Option<String>, StoreError>;
     /// Remembers it; the first one stays if two race.
     async fn set_sink_ref(
         &self,
         handoff: i64,
-        sink: usize,
+        sink: &str,
         external_ref: &str,
     ) -> Result<(), StoreError>;
+    /// Renames sinks still named by their position in `[[sinks]]` (queued notices and sink
+    /// references from before names) to `names[position]`, today's configuration: once,
+    /// at start. How many rows changed.
+    async fn adopt_sink_names(&self, names: &[String]) -> Result<usize, StoreError> {
+        queue::adopt_sink_names(self.sql(), names).await
+    }
 
     async fn cursor(&self, shop: &str) -> Result<Option<String>, StoreError>;
     async fn set_cursor(&self, shop: &str, position: &str) -> Result<(), StoreError>;
+    /// Takes the shop's poll lease for `ttl_ms`, or renews it when `holder` has it: true if
+    /// `holder` may poll now. Atomic: of several instances asking, one gets it.
+    async fn take_poll_lease(
+        &self,
+        shop: &str,
+        holder: &str,
+        ttl_ms: Millis,
+    ) -> Result<bool, StoreError> {
+        queue::take_poll_lease(self.sql(), shop, holder, ttl_ms).await
+    }
+    /// Gives the lease up (if `holder` has it), so another instance polls at once.
+    async fn release_poll_lease(&self, shop: &str, holder: &str) -> Result<(), StoreError> {
+        queue::release_poll_lease(self.sql(), shop, holder).await
+    }
 
     /// How many jobs there are by kind and status (queue depth for /metrics).
     async fn job_counts(&self) -> Result<Vec<(String, String, i64)>, StoreError>;

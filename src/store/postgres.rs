@@ -4,6 +4,7 @@
 //! processing job per conversation safe, claims lock their job with `FOR UPDATE SKIP LOCKED`
 //! so two instances never take the same one, and migrations run under an advisory lock.
 
+use super::queue::{Arg, Sql, Statement};
 use super::rows::*;
 use super::*;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -27,6 +28,18 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         4,
         include_str!("../../migrations/postgres/0004_one_open_handoff.sql"),
+    ),
+    (
+        5,
+        include_str!("../../migrations/postgres/0005_job_claims.sql"),
+    ),
+    (
+        6,
+        include_str!("../../migrations/postgres/0006_sink_names.sql"),
+    ),
+    (
+        7,
+        include_str!("../../migrations/postgres/0007_poll_leases.sql"),
     ),
 ];
 
@@ -124,7 +137,12 @@ impl PgStore {
     /// Sets the mark and queues one notice per sink in one transaction; false if the ticket
     /// already had it. A breach implies the warning. Two instances' timers may both find the
     /// ticket: the second update waits for the first, then matches nothing.
-    async fn mark_sla(&self, id: i64, mark: SlaMark, notify: &[usize]) -> Result<bool, StoreError> {
+    async fn mark_sla(
+        &self,
+        id: i64,
+        mark: SlaMark,
+        notify: &[String],
+    ) -> Result<bool, StoreError> {
         let (update, event) = match mark {
             SlaMark::Warned => (
                 "UPDATE handoffs SET sla_warned = TRUE, updated_at = $1 WHERE id = $2 AND NOT sla_warned AND NOT sla_breached",
@@ -146,7 +164,7 @@ impl PgStore {
         if changed == 1 {
             for sink in notify {
                 let payload = NotifyPayload {
-                    sink: *sink,
+                    sink: sink.clone(),
                     handoff_id: id,
                     event: event.into(),
                 };
@@ -279,7 +297,7 @@ impl Store for PgStore {
         // SKIP LOCKED: a job another instance is claiming right now is passed over, never
         // claimed twice. Jobs of a conversation being processed wait.
         let sql = format!(
-            "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_until = $1, updated_at = $2
+            "UPDATE jobs SET status = 'running', attempts = attempts + 1, claims = claims + 1, lease_until = $1, updated_at = $2
              WHERE id = (
                SELECT j.id FROM jobs j
                WHERE j.status = 'pending' AND j.run_at <= $2
@@ -298,52 +316,8 @@ impl Store for PgStore {
         row.as_ref().map(job_from).transpose()
     }
 
-    async fn complete_job(&self, id: i64) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE jobs SET status = 'done', lease_until = NULL, updated_at = $1 WHERE id = $2",
-        )
-        .bind(now_ms())
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    async fn retry_job(&self, id: i64, run_at: Millis, error: &str) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE jobs SET status = 'pending', run_at = $1, last_error = $2, lease_until = NULL, updated_at = $3 WHERE id = $4",
-        )
-        .bind(run_at)
-        .bind(t(error))
-        .bind(now_ms())
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    async fn bury_job(&self, id: i64, error: &str) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE jobs SET status = 'dead', last_error = $1, lease_until = NULL, updated_at = $2 WHERE id = $3",
-        )
-        .bind(t(error))
-        .bind(now_ms())
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    async fn defer_job(&self, id: i64, run_at: Millis) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE jobs SET status = 'pending', run_at = $1, attempts = GREATEST(attempts - 1, 0), lease_until = NULL, updated_at = $2 WHERE id = $3",
-        )
-        .bind(run_at)
-        .bind(now_ms())
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+    fn sql(&self) -> &dyn Sql {
+        self
     }
 
     async fn jobs(&self, status: Option<&str>) -> Result<Vec<Job>, StoreError> {
@@ -427,10 +401,24 @@ impl Store for PgStore {
         &self,
         o: ProcessOutcome,
         lease_ms: Millis,
-    ) -> Result<Option<i64>, StoreError> {
+    ) -> Result<Option<JobLease>, StoreError> {
         let now = now_ms();
         let (shop, conversation) = (t(&o.shop), t(&o.conversation_id));
         let mut tx = self.pool.begin().await?;
+        // First, so the job stays locked (a take-back of expired jobs skips it) until commit.
+        let owned = sqlx::query(
+            "UPDATE jobs SET status = 'done', lease_until = NULL, updated_at = $1
+             WHERE id = $2 AND claims = $3 AND status = 'running'",
+        )
+        .bind(now)
+        .bind(o.job.id)
+        .bind(o.job.claim)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if owned == 0 {
+            return Err(lease_lost(o.job));
+        }
         sqlx::query("UPDATE messages SET processed = TRUE WHERE id = ANY($1)")
             .bind(&o.processed[..])
             .execute(&mut *tx)
@@ -438,8 +426,8 @@ impl Store for PgStore {
         let reply_job = match &o.reply {
             Some(reply) => Some(
                 sqlx::query_scalar::<_, i64>(
-                    "INSERT INTO jobs (kind, shop, conversation_id, payload, status, attempts, lease_until, run_at, created_at, updated_at)
-                     VALUES ('reply', $1, $2, $3, 'running', 1, $4, $5, $5, $5) RETURNING id",
+                    "INSERT INTO jobs (kind, shop, conversation_id, payload, status, attempts, claims, lease_until, run_at, created_at, updated_at)
+                     VALUES ('reply', $1, $2, $3, 'running', 1, 1, $4, $5, $5, $5) RETURNING id",
                 )
                 .bind(&shop)
                 .bind(&conversation)
@@ -477,14 +465,14 @@ impl Store for PgStore {
                 sla_due_at,
             } => {
                 // Locked so an agent's resolve waits for this step or goes first: a ticket
-                // resolved meanwhile must not become the conversation's open one again.
+                // resolved meanwhile refuses the step whole, and processing decides afresh.
                 let status: String =
                     sqlx::query_scalar("SELECT status FROM handoffs WHERE id = $1 FOR UPDATE")
                         .bind(id)
                         .fetch_one(&mut *tx)
                         .await?;
                 if status == "resolved" {
-                    state.open_handoff = None;
+                    return Err(resolved_meanwhile(*id));
                 }
                 sqlx::query(
                     "UPDATE handoffs SET priority = $1, sla_due_at = $2, card = $3, updated_at = $4 WHERE id = $5",
@@ -506,7 +494,7 @@ impl Store for PgStore {
         if let Some(handoff_id) = handoff_id {
             for sink in &o.notify {
                 let payload = NotifyPayload {
-                    sink: *sink,
+                    sink: sink.clone(),
                     handoff_id,
                     event: event.to_string(),
                 };
@@ -537,15 +525,8 @@ impl Store for PgStore {
         .bind(state.open_handoff)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
-            "UPDATE jobs SET status = 'done', lease_until = NULL, updated_at = $1 WHERE id = $2",
-        )
-        .bind(now)
-        .bind(o.job_id)
-        .execute(&mut *tx)
-        .await?;
         tx.commit().await?;
-        Ok(reply_job)
+        Ok(reply_job.map(|id| JobLease { id, claim: 1 }))
     }
 
     async fn handoffs(&self, f: &HandoffFilter) -> Result<Vec<Handoff>, StoreError> {
@@ -653,20 +634,20 @@ impl Store for PgStore {
         rows.iter().map(|r| handoff_from(r, Vec::new())).collect()
     }
 
-    async fn record_breach(&self, id: i64, notify: &[usize]) -> Result<bool, StoreError> {
+    async fn record_breach(&self, id: i64, notify: &[String]) -> Result<bool, StoreError> {
         self.mark_sla(id, SlaMark::Breached, notify).await
     }
 
-    async fn record_warning(&self, id: i64, notify: &[usize]) -> Result<bool, StoreError> {
+    async fn record_warning(&self, id: i64, notify: &[String]) -> Result<bool, StoreError> {
         self.mark_sla(id, SlaMark::Warned, notify).await
     }
 
-    async fn sink_ref(&self, handoff: i64, sink: usize) -> Result<Option<String>, StoreError> {
+    async fn sink_ref(&self, handoff: i64, sink: &str) -> Result<Option<String>, StoreError> {
         Ok(sqlx::query_scalar(
             "SELECT external_ref FROM sink_refs WHERE handoff_id = $1 AND sink = $2",
         )
         .bind(handoff)
-        .bind(sink as i64)
+        .bind(t(sink))
         .fetch_optional(&self.pool)
         .await?)
     }
@@ -674,7 +655,7 @@ impl Store for PgStore {
     async fn set_sink_ref(
         &self,
         handoff: i64,
-        sink: usize,
+        sink: &str,
         external_ref: &str,
     ) -> Result<(), StoreError> {
         sqlx::query(
@@ -682,7 +663,7 @@ impl Store for PgStore {
              ON CONFLICT (handoff_id, sink) DO NOTHING",
         )
         .bind(handoff)
-        .bind(sink as i64)
+        .bind(t(sink))
         .bind(t(external_ref))
         .bind(now_ms())
         .execute(&self.pool)
@@ -724,5 +705,30 @@ impl Store for PgStore {
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+}
+
+#[async_trait]
+impl Sql for PgStore {
+    async fn write(&self, statements: &[Statement<'_>]) -> Result<Vec<u64>, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let mut changed = Vec::with_capacity(statements.len());
+        for statement in statements {
+            let mut query = sqlx::query(statement.sql);
+            for arg in &statement.args {
+                query = match *arg {
+                    Arg::Int(v) => query.bind(v),
+                    Arg::Text(v) => query.bind(t(v)),
+                    Arg::OptText(v) => query.bind(v.map(t)),
+                };
+            }
+            changed.push(query.execute(&mut *tx).await?.rows_affected());
+        }
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    async fn pairs(&self, sql: &'static str) -> Result<Vec<(i64, String)>, sqlx::Error> {
+        sqlx::query_as(sql).fetch_all(&self.pool).await
     }
 }

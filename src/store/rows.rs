@@ -7,7 +7,7 @@ use crate::domain::{HandoffCard, Priority};
 use std::str::FromStr;
 
 pub(super) const JOB_COLUMNS: &str =
-    "id, kind, shop, conversation_id, payload, status, attempts, last_error";
+    "id, kind, shop, conversation_id, payload, status, attempts, last_error, claims";
 /// A handoff with the delivery status of its auto-reply; callers add WHERE / ORDER BY.
 pub(super) const HANDOFF_SELECT: &str = "SELECT h.id, h.status, h.priority, h.claimed_by, h.card, h.created_at, h.updated_at, h.sla_breached, h.sla_warned, j.status AS reply_status
      FROM handoffs h LEFT JOIN jobs j ON j.id = h.reply_job";
@@ -76,6 +76,7 @@ pub(super) fn job_from(row: &impl Fields) -> Result<Job, StoreError> {
         status: row.text("status")?,
         attempts: row.int("attempts")? as u32,
         last_error: row.opt_text("last_error")?,
+        claim: row.int("claims")?,
     })
 }
 
@@ -150,4 +151,19 @@ pub(super) fn open_failed(e: sqlx::Error, shop: &str, conversation: &str) -> Sto
     } else {
         StoreError::Db(e)
     }
+}
+
+/// The final update of a processing step matched no job: `job` is no longer its current claim.
+pub(super) fn lease_lost(job: JobLease) -> StoreError {
+    StoreError::LeaseLost(format!(
+        "job {} is no longer under claim {} (its lease ran out)",
+        job.id, job.claim
+    ))
+}
+
+/// The ticket a processing step would update was resolved meanwhile.
+pub(super) fn resolved_meanwhile(handoff: i64) -> StoreError {
+    StoreError::Conflict(format!(
+        "handoff {handoff} was resolved while its conversation was processed"
+    ))
 }

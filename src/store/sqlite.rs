@@ -2,6 +2,7 @@
 //! message survives a crash or power loss. All writes go through one connection (SQLite
 //! serialises writers anyway, and this avoids lock-upgrade failures); reads use a pool.
 
+use super::queue::{Arg, Sql, Statement};
 use super::rows::*;
 use super::*;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -35,6 +36,18 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         7,
         include_str!("../../migrations/sqlite/0007_one_open_handoff.sql"),
+    ),
+    (
+        8,
+        include_str!("../../migrations/sqlite/0008_job_claims.sql"),
+    ),
+    (
+        9,
+        include_str!("../../migrations/sqlite/0009_sink_names.sql"),
+    ),
+    (
+        10,
+        include_str!("../../migrations/sqlite/0010_poll_leases.sql"),
     ),
 ];
 
@@ -275,7 +288,12 @@ enum SlaMark {
 impl SqliteStore {
     /// Sets the mark and queues one notice per sink in one transaction; false if the ticket
     /// already had it. A breach implies the warning.
-    async fn mark_sla(&self, id: i64, mark: SlaMark, notify: &[usize]) -> Result<bool, StoreError> {
+    async fn mark_sla(
+        &self,
+        id: i64,
+        mark: SlaMark,
+        notify: &[String],
+    ) -> Result<bool, StoreError> {
         let (update, event) = match mark {
             SlaMark::Warned => (
                 "UPDATE handoffs SET sla_warned = 1, updated_at = ? WHERE id = ? AND sla_warned = 0 AND sla_breached = 0",
@@ -297,7 +315,7 @@ impl SqliteStore {
         if changed == 1 {
             for sink in notify {
                 let payload = NotifyPayload {
-                    sink: *sink,
+                    sink: sink.clone(),
                     handoff_id: id,
                     event: event.into(),
                 };
@@ -368,7 +386,7 @@ impl Store for SqliteStore {
             .await?;
         }
         let sql = format!(
-            "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_until = ?1, updated_at = ?2
+            "UPDATE jobs SET status = 'running', attempts = attempts + 1, claims = claims + 1, lease_until = ?1, updated_at = ?2
              WHERE id = (
                SELECT j.id FROM jobs j
                WHERE j.status = 'pending' AND j.run_at <= ?2
@@ -386,52 +404,8 @@ impl Store for SqliteStore {
         row.as_ref().map(job_from).transpose()
     }
 
-    async fn complete_job(&self, id: i64) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE jobs SET status = 'done', lease_until = NULL, updated_at = ? WHERE id = ?",
-        )
-        .bind(now_ms())
-        .bind(id)
-        .execute(&self.writer)
-        .await?;
-        Ok(())
-    }
-
-    async fn retry_job(&self, id: i64, run_at: Millis, error: &str) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE jobs SET status = 'pending', run_at = ?, last_error = ?, lease_until = NULL, updated_at = ? WHERE id = ?",
-        )
-        .bind(run_at)
-        .bind(error)
-        .bind(now_ms())
-        .bind(id)
-        .execute(&self.writer)
-        .await?;
-        Ok(())
-    }
-
-    async fn bury_job(&self, id: i64, error: &str) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE jobs SET status = 'dead', last_error = ?, lease_until = NULL, updated_at = ? WHERE id = ?",
-        )
-        .bind(error)
-        .bind(now_ms())
-        .bind(id)
-        .execute(&self.writer)
-        .await?;
-        Ok(())
-    }
-
-    async fn defer_job(&self, id: i64, run_at: Millis) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE jobs SET status = 'pending', run_at = ?, attempts = MAX(attempts - 1, 0), lease_until = NULL, updated_at = ? WHERE id = ?",
-        )
-        .bind(run_at)
-        .bind(now_ms())
-        .bind(id)
-        .execute(&self.writer)
-        .await?;
-        Ok(())
+    fn sql(&self) -> &dyn Sql {
+        self
     }
 
     async fn jobs(&self, status: Option<&str>) -> Result<Vec<Job>, StoreError> {
@@ -515,9 +489,22 @@ impl Store for SqliteStore {
         &self,
         o: ProcessOutcome,
         lease_ms: Millis,
-    ) -> Result<Option<i64>, StoreError> {
+    ) -> Result<Option<JobLease>, StoreError> {
         let now = now_ms();
         let mut tx = self.writer.begin().await?;
+        let owned = sqlx::query(
+            "UPDATE jobs SET status = 'done', lease_until = NULL, updated_at = ?
+             WHERE id = ? AND claims = ? AND status = 'running'",
+        )
+        .bind(now)
+        .bind(o.job.id)
+        .bind(o.job.claim)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if owned == 0 {
+            return Err(lease_lost(o.job));
+        }
         for id in &o.processed {
             sqlx::query("UPDATE messages SET processed = 1 WHERE id = ?")
                 .bind(id)
@@ -527,8 +514,8 @@ impl Store for SqliteStore {
         let reply_job = match &o.reply {
             Some(reply) => Some(
                 sqlx::query(
-                    "INSERT INTO jobs (kind, shop, conversation_id, payload, status, attempts, lease_until, run_at, created_at, updated_at)
-                     VALUES ('reply', ?, ?, ?, 'running', 1, ?, ?, ?, ?) RETURNING id",
+                    "INSERT INTO jobs (kind, shop, conversation_id, payload, status, attempts, claims, lease_until, run_at, created_at, updated_at)
+                     VALUES ('reply', ?, ?, ?, 'running', 1, 1, ?, ?, ?, ?) RETURNING id",
                 )
                 .bind(&o.shop)
                 .bind(&o.conversation_id)
@@ -569,14 +556,14 @@ impl Store for SqliteStore {
                 card,
                 sla_due_at,
             } => {
-                // An agent may have resolved the ticket while this step ran: then it must not
-                // become the conversation's open one again (one writer: this read is current).
+                // An agent may have resolved the ticket while this step ran: refused whole, so
+                // the messages are decided afresh (one writer: this read is current).
                 let status: String = sqlx::query_scalar("SELECT status FROM handoffs WHERE id = ?")
                     .bind(id)
                     .fetch_one(&mut *tx)
                     .await?;
                 if status == "resolved" {
-                    state.open_handoff = None;
+                    return Err(resolved_meanwhile(*id));
                 }
                 sqlx::query(
                     "UPDATE handoffs SET priority = ?, sla_due_at = ?, card = ?, updated_at = ? WHERE id = ?",
@@ -598,7 +585,7 @@ impl Store for SqliteStore {
         if let Some(handoff_id) = handoff_id {
             for sink in &o.notify {
                 let payload = NotifyPayload {
-                    sink: *sink,
+                    sink: sink.clone(),
                     handoff_id,
                     event: event.to_string(),
                 };
@@ -631,15 +618,8 @@ impl Store for SqliteStore {
         .bind(state.open_handoff)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
-            "UPDATE jobs SET status = 'done', lease_until = NULL, updated_at = ? WHERE id = ?",
-        )
-        .bind(now)
-        .bind(o.job_id)
-        .execute(&mut *tx)
-        .await?;
         tx.commit().await?;
-        Ok(reply_job)
+        Ok(reply_job.map(|id| JobLease { id, claim: 1 }))
     }
 
     async fn handoffs(&self, f: &HandoffFilter) -> Result<Vec<Handoff>, StoreError> {
@@ -746,20 +726,20 @@ impl Store for SqliteStore {
         rows.iter().map(|r| handoff_from(r, Vec::new())).collect()
     }
 
-    async fn record_breach(&self, id: i64, notify: &[usize]) -> Result<bool, StoreError> {
+    async fn record_breach(&self, id: i64, notify: &[String]) -> Result<bool, StoreError> {
         self.mark_sla(id, SlaMark::Breached, notify).await
     }
 
-    async fn record_warning(&self, id: i64, notify: &[usize]) -> Result<bool, StoreError> {
+    async fn record_warning(&self, id: i64, notify: &[String]) -> Result<bool, StoreError> {
         self.mark_sla(id, SlaMark::Warned, notify).await
     }
 
-    async fn sink_ref(&self, handoff: i64, sink: usize) -> Result<Option<String>, StoreError> {
+    async fn sink_ref(&self, handoff: i64, sink: &str) -> Result<Option<String>, StoreError> {
         Ok(sqlx::query_scalar(
             "SELECT external_ref FROM sink_refs WHERE handoff_id = ? AND sink = ?",
         )
         .bind(handoff)
-        .bind(sink as i64)
+        .bind(sink)
         .fetch_optional(&self.reader)
         .await?)
     }
@@ -767,7 +747,7 @@ impl Store for SqliteStore {
     async fn set_sink_ref(
         &self,
         handoff: i64,
-        sink: usize,
+        sink: &str,
         external_ref: &str,
     ) -> Result<(), StoreError> {
         sqlx::query(
@@ -775,7 +755,7 @@ impl Store for SqliteStore {
              ON CONFLICT (handoff_id, sink) DO NOTHING",
         )
         .bind(handoff)
-        .bind(sink as i64)
+        .bind(sink)
         .bind(external_ref)
         .bind(now_ms())
         .execute(&self.writer)
@@ -817,5 +797,30 @@ impl Store for SqliteStore {
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.reader).await?;
         Ok(())
+    }
+}
+
+#[async_trait]
+impl Sql for SqliteStore {
+    async fn write(&self, statements: &[Statement<'_>]) -> Result<Vec<u64>, sqlx::Error> {
+        let mut tx = self.writer.begin().await?;
+        let mut changed = Vec::with_capacity(statements.len());
+        for statement in statements {
+            let mut query = sqlx::query(statement.sql);
+            for arg in &statement.args {
+                query = match *arg {
+                    Arg::Int(v) => query.bind(v),
+                    Arg::Text(v) => query.bind(v),
+                    Arg::OptText(v) => query.bind(v),
+                };
+            }
+            changed.push(query.execute(&mut *tx).await?.rows_affected());
+        }
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    async fn pairs(&self, sql: &'static str) -> Result<Vec<(i64, String)>, sqlx::Error> {
+        sqlx::query_as(sql).fetch_all(&self.writer).await
     }
 }

@@ -9,7 +9,7 @@ pub mod retry;
 pub mod sla;
 
 use crate::app::AppState;
-use crate::store::{now_ms, Job, JobKind, StoreError};
+use crate::store::{now_ms, Job, JobKind, Settled, StoreError};
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -49,7 +49,7 @@ pub async fn step(state: &AppState) -> Result<Step, StoreError> {
             state.store_failed(&e);
             let _ = state
                 .store
-                .defer_job(job.id, now_ms() + OUTAGE_PAUSE_MS)
+                .defer_job(job.lease(), now_ms() + OUTAGE_PAUSE_MS)
                 .await;
             return Err(e);
         }
@@ -93,7 +93,7 @@ pub(crate) async fn settle(
     match sent {
         Ok(()) => {
             state.clear_alert(party);
-            state.store.complete_job(job.id).await
+            state.store.complete_job(job.lease()).await.map(drop)
         }
         Err(SendError::Retryable {
             reason,
@@ -110,12 +110,15 @@ pub(crate) async fn settle(
     }
 }
 
-/// Gives up on a job: a dead letter, visible in /v1/jobs?status=dead and counted.
+/// Gives up on a job: a dead letter, visible in /v1/jobs?status=dead and counted (unless this
+/// worker's claim on it is over: then it is the current holder's).
 pub(crate) async fn bury(state: &AppState, job: &Job, error: &str) -> Result<(), StoreError> {
+    if state.store.bury_job(job.lease(), error).await? == Settled::LeaseLost {
+        return Ok(());
+    }
     state
         .metrics
         .inc("anfu_dead_letters_total", &[("kind", job.kind.as_str())]);
-    state.store.bury_job(job.id, error).await?;
     state.announce("dead_letter", None);
     Ok(())
 }
@@ -152,10 +155,9 @@ pub(crate) async fn fail(
         .inc("anfu_job_retries_total", &[("kind", job.kind.as_str())]);
     let delay = retry::backoff(w.retry_base.0, w.retry_max.0, job.attempts, retry_after);
     tracing::warn!(job = job.id, kind = job.kind.as_str(), shop = %job.shop, error, delay_ms = delay.as_millis() as u64, "job will be retried");
-    state
-        .store
-        .retry_job(job.id, now_ms() + delay.as_millis() as i64, error)
-        .await
+    let run_at = retry::due_at(now_ms(), delay);
+    state.store.retry_job(job.lease(), run_at, error).await?;
+    Ok(())
 }
 
 /// Runs jobs until `shutdown` turns true; sleeps until woken or the next job is due.

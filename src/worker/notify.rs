@@ -11,17 +11,17 @@ use std::time::Instant;
 pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
     let payload: NotifyPayload = serde_json::from_value(job.payload.clone())
         .map_err(|e| StoreError::Corrupt(format!("notify job {}: {e}", job.id)))?;
-    let Some(sink) = state.config.sinks.get(payload.sink) else {
-        let why = format!("sink #{} is no longer configured", payload.sink);
+    let Some(sink) = state.config.sinks.iter().find(|s| s.name == payload.sink) else {
+        let why = format!("sink `{}` is no longer configured", payload.sink);
         return super::bury(state, job, &why).await;
     };
     if let Some(wait) = state.sinks_rate.next_slot_for(sink, Instant::now()) {
-        let run_at = now_ms() + wait.as_millis() as i64 + 1;
-        return state.store.defer_job(job.id, run_at).await;
+        let run_at = super::retry::due_at(now_ms(), wait).saturating_add(1);
+        return state.store.defer_job(job.lease(), run_at).await.map(drop);
     }
     let handoff = state.store.handoff(payload.handoff_id).await?;
     let mut event = HandoffEvent {
-        external_ref: state.store.sink_ref(handoff.id, payload.sink).await?,
+        external_ref: state.store.sink_ref(handoff.id, &sink.name).await?,
         ticket_id: handoff.id,
         kind: match payload.event.as_str() {
             "created" => EventKind::Created,
@@ -34,7 +34,7 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
         idempotency_key: format!("anfu-notify-{}", job.id),
     };
     let started = std::time::Instant::now();
-    let sent = prepare_and_deliver(state, payload.sink, sink, &mut event).await;
+    let sent = prepare_and_deliver(state, sink, &mut event).await;
     state.metrics.observe(
         "anfu_sink_send_seconds",
         &[
@@ -50,7 +50,7 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
         state,
         job,
         sent,
-        &sink_key(payload.sink, sink),
+        &sink_key(sink),
         "the robot rejected anfu's credentials",
     )
     .await
@@ -60,7 +60,6 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
 /// retry reuses it, then delivers.
 async fn prepare_and_deliver(
     state: &AppState,
-    index: usize,
     sink: &crate::config::SinkConfig,
     event: &mut HandoffEvent,
 ) -> Result<(), SendError> {
@@ -68,7 +67,7 @@ async fn prepare_and_deliver(
     if let Some(made) = sink::prepare(client, sink, event).await? {
         state
             .store
-            .set_sink_ref(event.ticket_id, index, &made)
+            .set_sink_ref(event.ticket_id, &sink.name, &made)
             .await
             .map_err(|e| SendError::Retryable {
                 reason: format!("storing the sink's reference: {e}"),
@@ -79,7 +78,7 @@ async fn prepare_and_deliver(
     sink::deliver(client, sink, event).await
 }
 
-/// How a sink is named in alerts: its place in `[[sinks]]` and its kind.
-fn sink_key(index: usize, sink: &crate::config::SinkConfig) -> String {
-    format!("sink #{index} ({})", sink.kind)
+/// How a sink is named in alerts: by its name.
+fn sink_key(sink: &crate::config::SinkConfig) -> String {
+    format!("sink {}", sink.name)
 }

@@ -112,41 +112,67 @@ fn parse_cursor(cursor: &str) -> Option<DateTime<Utc>> {
         })
 }
 
-/// Polls a shop every `poll_interval` until shutdown; failures are logged and retried at
-/// the next tick, a rejected licenseKey raises an alert.
+/// How long a poll lease lasts, in poll intervals: a stopped holder is replaced within that
+/// (sooner when it stops cleanly and gives the lease up).
+const LEASE_INTERVALS: u32 = 3;
+
+/// Polls a shop every `poll_interval` until shutdown, while this instance holds the shop's
+/// poll lease (several instances share one database: one of them polls, and another takes
+/// over when its lease runs out); failures are logged and retried at the next tick, a
+/// rejected licenseKey raises an alert.
 pub async fn run(state: AppState, shop: ShopConfig, mut shutdown: watch::Receiver<bool>) {
-    let every = shop.poll_every();
+    let every = shop.poll_every().max(Duration::from_millis(100));
+    let lease_ms = i64::try_from((every * LEASE_INTERVALS).as_millis()).unwrap_or(i64::MAX);
+    let holder = format!("{}-{:016x}", std::process::id(), fastrand::u64(..));
     loop {
-        let polled = match crate::panics::catch(poll_once(&state, &shop)).await {
-            Ok(polled) => polled,
-            Err(panic) => {
-                crate::panics::record(&state, &place(&shop), &panic);
-                Err(PollError::Panicked)
-            }
-        };
-        match polled {
-            Ok(n) => {
-                state.clear_alert(&shop.id);
-                if n > 0 {
-                    tracing::info!(shop = %shop.id, new = n, "polled inquiries");
-                }
-            }
-            Err(PollError::Unauthorized) => {
-                state.raise_alert(&shop.id, PollError::Unauthorized.to_string())
-            }
+        match state
+            .store
+            .take_poll_lease(&shop.id, &holder, lease_ms)
+            .await
+        {
+            Ok(true) => poll_and_report(&state, &shop).await,
+            Ok(false) => tracing::debug!(shop = %shop.id, "another instance polls this shop"),
             Err(e) => {
-                if let PollError::Store(e) = &e {
-                    state.store_failed(e);
-                }
-                tracing::warn!(shop = %shop.id, error = %e, "poll failed; next tick retries")
+                state.store_failed(&e);
+                tracing::warn!(shop = %shop.id, error = %e, "poll lease unavailable; next tick retries")
             }
         }
         tokio::select! {
-            _ = tokio::time::sleep(every.max(Duration::from_millis(100))) => {}
+            _ = tokio::time::sleep(every) => {}
             _ = shutdown.changed() => {}
         }
         if *shutdown.borrow() {
             break;
+        }
+    }
+    if let Err(e) = state.store.release_poll_lease(&shop.id, &holder).await {
+        tracing::warn!(shop = %shop.id, error = %e, "giving up the poll lease failed; it runs out");
+    }
+}
+
+async fn poll_and_report(state: &AppState, shop: &ShopConfig) {
+    let polled = match crate::panics::catch(poll_once(state, shop)).await {
+        Ok(polled) => polled,
+        Err(panic) => {
+            crate::panics::record(state, &place(shop), &panic);
+            Err(PollError::Panicked)
+        }
+    };
+    match polled {
+        Ok(n) => {
+            state.clear_alert(&shop.id);
+            if n > 0 {
+                tracing::info!(shop = %shop.id, new = n, "polled inquiries");
+            }
+        }
+        Err(PollError::Unauthorized) => {
+            state.raise_alert(&shop.id, PollError::Unauthorized.to_string())
+        }
+        Err(e) => {
+            if let PollError::Store(e) = &e {
+                state.store_failed(e);
+            }
+            tracing::warn!(shop = %shop.id, error = %e, "poll failed; next tick retries")
         }
     }
 }

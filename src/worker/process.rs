@@ -9,31 +9,95 @@ use crate::domain::hours::handoff_eta;
 use crate::domain::{Analysis, HandoffCard, Intent, Lang, TranscriptLine};
 use crate::reply::Slots;
 use crate::store::{
-    now_ms, ConversationState, HandoffChange, Job, JobKind, Millis, ProcessOutcome, ReplyPayload,
-    StoreError, StoredMessage,
+    now_ms, ConversationState, HandoffChange, Job, JobKind, JobLease, Millis, ProcessOutcome,
+    ReplyPayload, StoreError, StoredMessage,
 };
 
+/// How often a step whose view of the conversation went stale (a ticket opened by another
+/// worker, or resolved by an agent meanwhile) is done again at once with a fresh read.
+const STALE_RETRIES: usize = 2;
+
 pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
-    let store = &state.store;
     let Some(shop) = state.config.shop(&job.shop) else {
         let why = format!("shop `{}` is no longer configured", job.shop);
         return super::bury(state, job, &why).await;
     };
+    let mut stale = 0;
+    let reply = loop {
+        match commit_step(state, shop, job).await {
+            Err(StoreError::Conflict(why)) if stale < STALE_RETRIES => {
+                stale += 1;
+                tracing::info!(job = job.id, shop = %job.shop, conversation = %job.conversation_id, %why, "conversation changed under its processing: processing again");
+            }
+            Err(StoreError::LeaseLost(why)) => {
+                tracing::warn!(job = job.id, shop = %job.shop, %why, "processing dropped: another worker has taken the job over");
+                return Ok(());
+            }
+            done => break done?,
+        }
+    };
+    // Deliver at once rather than queueing behind other work: the buyer is waiting.
+    let Some((lease, reply)) = reply else {
+        return Ok(());
+    };
+    let job = Job {
+        id: lease.id,
+        kind: JobKind::Reply,
+        shop: job.shop.clone(),
+        conversation_id: job.conversation_id.clone(),
+        payload: serde_json::to_value(reply).expect("payload serialises"),
+        status: "running".into(),
+        attempts: 1,
+        last_error: None,
+        claim: lease.claim,
+    };
+    match super::deliver::run(state, &job).await {
+        Ok(()) => Ok(()),
+        // The store failed (most likely recording the send), not the job: put it back
+        // without spending the attempt; a resend carries the same idempotency key.
+        Err(e) if e.is_outage() => {
+            state.store_failed(&e);
+            tracing::warn!(job = job.id, error = %e, "store unavailable after the reply: put back");
+            let run_at = now_ms() + super::OUTAGE_PAUSE_MS;
+            state.store.defer_job(lease, run_at).await.map(drop)
+        }
+        Err(e) => super::fail(state, &job, &e.to_string(), None).await,
+    }
+}
+
+/// Reads the conversation, decides, and commits it all: the reply to deliver now, if any.
+async fn commit_step(
+    state: &AppState,
+    shop: &ShopConfig,
+    job: &Job,
+) -> Result<Option<(JobLease, ReplyPayload)>, StoreError> {
+    let store = &state.store;
     let fresh = store.unprocessed(&job.shop, &job.conversation_id).await?;
     if fresh.is_empty() {
-        return store.complete_job(job.id).await;
+        store.complete_job(job.lease()).await?;
+        return Ok(None);
     }
-    let conversation = store.conversation(&job.shop, &job.conversation_id).await?;
+    let mut conversation = store.conversation(&job.shop, &job.conversation_id).await?;
+    let ticket = match conversation.open_handoff {
+        Some(id) => Some(store.handoff(id).await?),
+        None => None,
+    };
+    // Resolved after the conversation was read: the conversation has no ticket any more,
+    // and these messages are decided afresh (a reply, a new ticket).
+    let ticket = ticket.filter(|h| h.status != "resolved");
+    if ticket.is_none() {
+        conversation.open_handoff = None;
+    }
     let now = now_ms();
     let processed: Vec<i64> = fresh.iter().map(|m| m.id).collect();
-    let outcome = match conversation.open_handoff {
-        Some(id) => {
-            let mut card = store.handoff(id).await?.card;
+    let outcome = match ticket {
+        Some(handoff) => {
+            let mut card = handoff.card;
             let text = append_lines(&mut card, &fresh);
             let analysis = analyze(state, text).await;
             let (card, sla_due_at) = merge(state, shop, card, analysis, &fresh, now);
             ProcessOutcome {
-                job_id: job.id,
+                job: job.lease(),
                 shop: job.shop.clone(),
                 conversation_id: job.conversation_id.clone(),
                 processed,
@@ -41,7 +105,7 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
                 reply: None,
                 notify: routed(state, &card),
                 handoff: HandoffChange::Update {
-                    id,
+                    id: handoff.id,
                     card: Box::new(card),
                     sla_due_at,
                 },
@@ -86,23 +150,7 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
             &[("priority", priority.as_str())],
         );
     }
-    // Deliver at once rather than queueing behind other work: the buyer is waiting.
-    if let (Some(id), Some(reply)) = (reply_job, reply) {
-        let job = Job {
-            id,
-            kind: JobKind::Reply,
-            shop: job.shop.clone(),
-            conversation_id: job.conversation_id.clone(),
-            payload: serde_json::to_value(reply).expect("payload serialises"),
-            status: "running".into(),
-            attempts: 1,
-            last_error: None,
-        };
-        if let Err(e) = super::deliver::run(state, &job).await {
-            super::fail(state, &job, &e.to_string(), None).await?;
-        }
-    }
-    Ok(())
+    Ok(reply_job.zip(reply))
 }
 
 /// Runs the analyzer off the runtime. Should it panic, the panic goes on in this job, which
@@ -226,7 +274,7 @@ fn decide(
         HandoffChange::None
     };
     ProcessOutcome {
-        job_id: job.id,
+        job: job.lease(),
         shop: job.shop.clone(),
         conversation_id: job.conversation_id.clone(),
         processed,
@@ -274,7 +322,7 @@ fn count_labels(state: &AppState, a: &Analysis) {
 }
 
 /// The configured sinks whose routing rules take this card.
-fn routed(state: &AppState, card: &HandoffCard) -> Vec<usize> {
+fn routed(state: &AppState, card: &HandoffCard) -> Vec<String> {
     crate::sink::routed(&state.config.sinks, card)
 }
 

@@ -1,10 +1,12 @@
 //! When to try a failed job again: exponential backoff with jitter, and the platform's
 //! `Retry-After` when it asks for longer.
 
+use crate::store::Millis;
 use std::time::Duration;
 
 /// Delay before attempt `attempts + 1`: base · 2^(attempts−1), capped, then jittered into
-/// [½, 1] of itself so that many failed jobs do not retry in lockstep.
+/// [½, 1] of itself so that many failed jobs do not retry in lockstep. A longer `Retry-After`
+/// wins, up to the cap: a platform asking for years must not park a job for years.
 pub fn backoff(
     base: Duration,
     cap: Duration,
@@ -15,9 +17,14 @@ pub fn backoff(
     let capped = exp.min(cap);
     let jittered = capped.mul_f64(0.5 + fastrand::f64() * 0.5);
     match retry_after {
-        Some(asked) if asked > jittered => asked,
+        Some(asked) if asked > jittered => asked.min(cap),
         _ => jittered,
     }
+}
+
+/// When a job waiting `delay` from `now` is due; saturates instead of overflowing.
+pub fn due_at(now: Millis, delay: Duration) -> Millis {
+    now.saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX))
 }
 
 #[cfg(test)]
@@ -47,7 +54,7 @@ mod tests {
     fn retry_after_wins_when_longer() {
         let d = backoff(
             Duration::from_millis(100),
-            Duration::from_secs(1),
+            Duration::from_secs(10),
             1,
             Some(Duration::from_secs(3)),
         );
@@ -59,5 +66,30 @@ mod tests {
             Some(Duration::from_secs(1)),
         );
         assert!(d >= Duration::from_secs(5));
+    }
+
+    #[test]
+    fn retry_after_is_capped_at_the_maximum() {
+        let cap = Duration::from_secs(600);
+        let years = Duration::from_secs(10 * 365 * 86_400);
+        for asked in [years, Duration::from_secs(u64::MAX), Duration::MAX] {
+            let d = backoff(Duration::from_millis(500), cap, 1, Some(asked));
+            assert!(d <= cap, "asked {asked:?}, waits {d:?}");
+        }
+        // Within the cap it still wins when longer.
+        let d = backoff(
+            Duration::from_millis(100),
+            cap,
+            1,
+            Some(Duration::from_secs(30)),
+        );
+        assert_eq!(d, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn due_times_saturate() {
+        assert_eq!(due_at(1_000, Duration::from_millis(500)), 1_500);
+        assert_eq!(due_at(1_000, Duration::MAX), i64::MAX);
+        assert_eq!(due_at(i64::MAX - 1, Duration::from_secs(1)), i64::MAX);
     }
 }

@@ -151,3 +151,64 @@ async fn a_ticket_keeps_the_newest_fifty_lines_however_long_the_buyer_goes_on() 
         "the newest kept"
     );
 }
+
+/// An agent resolves the ticket while the worker takes in the buyer's next message: the
+/// worker has read that the conversation has a ticket, then finds it resolved (the database
+/// is put into that state directly: the ticket resolved, the conversation still pointing at
+/// it). The buyer is answered and gets a new ticket; the message must not vanish into the
+/// closed one.
+#[tokio::test]
+async fn a_message_meeting_a_ticket_resolved_meanwhile_gets_a_reply_and_a_new_ticket() {
+    use sqlx::Connection;
+    let app = spawn_app_with(Options {
+        conversation: "burst_window = \"50ms\"\ncooldown = \"50ms\"",
+        ..Options::default()
+    })
+    .await;
+    let first = envelope("2910000000101", "cnv-race", COMPLAINT, None);
+    assert_eq!(app.taobao_push("tb", &first, HmacSha256).await.0, 200);
+    app.standin.wait_delivered(1, Duration::from_secs(10)).await;
+    app.settle().await;
+    let ticket = app.handoffs().await[0]["id"].as_i64().expect("a ticket");
+    let mut db = sqlx::SqliteConnection::connect(&format!("sqlite://{}", app.db.display()))
+        .await
+        .expect("the test database");
+    sqlx::query("UPDATE handoffs SET status = 'resolved' WHERE id = ?")
+        .bind(ticket)
+        .execute(&mut db)
+        .await
+        .expect("resolve behind the worker's back");
+    tokio::time::sleep(Duration::from_millis(150)).await;
+
+    let second = envelope("2910000000102", "cnv-race", THREAT, None);
+    assert_eq!(app.taobao_push("tb", &second, HmacSha256).await.0, 200);
+    let delivered = app.standin.wait_delivered(2, Duration::from_secs(10)).await;
+    app.settle().await;
+    assert_eq!(
+        delivered.len(),
+        2,
+        "the new message is answered: {delivered:?}"
+    );
+    let handoffs = app.handoffs().await;
+    assert_eq!(handoffs.len(), 2, "{handoffs:?}");
+    let old = handoffs
+        .iter()
+        .find(|h| h["id"] == ticket)
+        .expect("the old ticket");
+    assert_eq!(old["status"], "resolved");
+    assert_eq!(
+        old["card"]["transcript"].as_array().unwrap().len(),
+        1,
+        "left alone"
+    );
+    let new = handoffs
+        .iter()
+        .find(|h| h["id"] != ticket)
+        .expect("a new ticket");
+    assert_eq!(new["status"], "open");
+    let lines = new["card"]["transcript"].to_string();
+    assert!(
+        lines.contains("12315"),
+        "the new ticket holds the new message: {lines}"
+    );
+}

@@ -213,3 +213,35 @@ async fn rakuten_answers_409_to_the_retry_after_a_cut_answer_and_that_counts_as_
     assert!(app.jobs("dead").await.is_empty());
     assert!(app.jobs("pending").await.is_empty());
 }
+
+#[tokio::test]
+async fn a_retry_after_of_years_waits_no_more_than_retry_max() {
+    // worker.retry_max is 2 s here. Ten years would park the reply for ten years; the second
+    // (i64::MAX ms in seconds) used to overflow computing the retry time.
+    let app = spawn_app().await;
+    app.standin.script([
+        Scripted::retry_after(429, 10 * 365 * 86_400),
+        Scripted::retry_after(429, i64::MAX as u64 / 1000),
+    ]);
+    let body = json!({"message_id": "m-years", "conversation_id": "c-years", "buyer": {"id": "u", "nick": "Lin"},
+                      "text": COMPLAINT, "order_id": null, "sent_at": null})
+    .to_string()
+    .into_bytes();
+    assert_eq!(app.generic_push(&body, "wh-years").await.0, 204);
+    let delivered = app.standin.wait_delivered(1, Duration::from_secs(10)).await;
+    assert_eq!(
+        delivered.len(),
+        1,
+        "delivered within retry_max of each refusal"
+    );
+    let calls = app.standin.calls();
+    assert_eq!(calls.len(), 3, "two refusals, then the reply");
+    for pair in calls.windows(2) {
+        let waited = pair[1].at - pair[0].at;
+        assert!(
+            waited <= Duration::from_millis(2_500),
+            "waited {waited:?}, retry_max is 2 s"
+        );
+    }
+    assert!(app.jobs("dead").await.is_empty());
+}

@@ -306,3 +306,90 @@ secret = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
     );
     assert!(app.jobs("dead").await.is_empty(), "nothing dropped");
 }
+
+/// A notice queued for one sink reaches that sink after the `[[sinks]]` are reordered and the
+/// service restarted, not whichever sink now stands at its old place.
+#[tokio::test]
+async fn a_queued_notice_follows_its_sink_when_the_sinks_are_reordered() {
+    const EVERYONE: &str = r#"
+[[sinks]]
+kind = "webhook"
+url = "{base}/robot/everyone"
+secret = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
+"#;
+    const URGENT_ONLY: &str = r#"
+[[sinks]]
+kind = "dingtalk"
+url = "{base}/robot/urgent?access_token=t"
+min_priority = "P1"
+"#;
+    let before: &'static str = Box::leak(format!("{EVERYONE}{URGENT_ONLY}").into_boxed_str());
+    let after: &'static str = Box::leak(format!("{URGENT_ONLY}{EVERYONE}").into_boxed_str());
+    let app = spawn_app_with(Options {
+        sinks: before,
+        worker: "notify_max_attempts = 200",
+        ..Options::default()
+    })
+    .await;
+    app.standin.fail_robots_with(Some(503));
+    let body = envelope("2973000000001", "cnv-reorder", COMPLAINT, None);
+    assert_eq!(app.taobao_push("tb", &body, HmacSha256).await.0, 200);
+    let queued = wait_until(Duration::from_secs(10), || async {
+        app.all_jobs()
+            .await
+            .iter()
+            .any(|j| j["kind"] == "notify" && j["attempts"].as_u64().unwrap_or(0) >= 1)
+    })
+    .await;
+    assert!(queued, "the P2 ticket's notice waits for the robot");
+    app.standin.fail_robots_with(None);
+    let app = app
+        .restart_with(Options {
+            sinks: after,
+            worker: "notify_max_attempts = 200",
+            ..Options::default()
+        })
+        .await;
+    let arrived = wait_until(Duration::from_secs(10), || async {
+        !app.standin.robot_calls().is_empty()
+    })
+    .await;
+    assert!(arrived);
+    app.settle().await;
+    let names: Vec<String> = app
+        .standin
+        .robot_calls()
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    assert!(
+        !names.iter().any(|n| n == "urgent"),
+        "the P1-only group got the P2 ticket: {names:?}"
+    );
+    assert!(names.iter().any(|n| n == "everyone"), "{names:?}");
+}
+
+#[tokio::test]
+async fn a_robot_refusing_anfus_credentials_is_named_in_the_alert() {
+    let app = spawn_app_with(Options {
+        sinks: r#"
+[[sinks]]
+name = "supervisors"
+kind = "webhook"
+url = "{base}/robot/refusing"
+secret = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
+"#,
+        ..Options::default()
+    })
+    .await;
+    app.standin.fail_robots_with(Some(401));
+    let body = envelope("2974000000001", "cnv-refused", COMPLAINT, None);
+    assert_eq!(app.taobao_push("tb", &body, HmacSha256).await.0, 200);
+    let alerted = wait_until(Duration::from_secs(10), || async {
+        let (_, body) = app.agent(reqwest::Method::GET, "/v1/alerts", None).await;
+        body["alerts"]["sink supervisors"].is_string()
+    })
+    .await;
+    let (_, body) = app.agent(reqwest::Method::GET, "/v1/alerts", None).await;
+    assert!(alerted, "the alert names the sink: {body}");
+}

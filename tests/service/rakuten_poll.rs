@@ -125,3 +125,29 @@ async fn an_expired_license_key_on_poll_is_named_in_readyz_and_the_console_alert
     let (_, body) = app.agent(reqwest::Method::GET, "/v1/alerts", None).await;
     assert_eq!(body["alerts"], serde_json::json!({}));
 }
+
+/// Two instances on one database: only the one holding the shop's poll lease polls; when it
+/// stops, the other takes over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn of_two_instances_only_one_polls_a_shop_and_the_other_takes_over() {
+    let mut first = spawn_app().await;
+    let second = first.another_instance().await;
+    // rkpoll polls every 200 ms: one instance polls about 15 times in 3 s, two about 30.
+    let before = first.standin.polls();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let polled = first.standin.polls() - before;
+    assert!(
+        (5..=20).contains(&polled),
+        "{polled} polls in 3 s: more than one instance polls"
+    );
+    first.shutdown().await;
+    let before = second.standin.polls();
+    let took_over = wait_until(Duration::from_secs(5), || async {
+        second.standin.polls() >= before + 3
+    })
+    .await;
+    assert!(
+        took_over,
+        "the second instance polls once the first is gone"
+    );
+}

@@ -169,3 +169,54 @@ async fn a_full_database_refuses_webhooks_with_503_and_an_alert_then_catches_up_
     assert!(app.jobs("dead").await.is_empty());
     assert_eq!(ready(&app).await.0, 200);
 }
+
+/// The reply is sent at once after processing. The store failing right after that send (here
+/// the disk fills up as the reply job is marked done) must put the reply back without
+/// counting the attempt: with `max_attempts = 1`, a counted attempt dead-letters the reply.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_outage_right_after_the_inline_reply_spends_no_attempt() {
+    let app = spawn_app_with(Options {
+        storage: "max_size = 8388608".into(),
+        max_attempts: 1,
+        ..Options::default()
+    })
+    .await;
+    let mut db = open(&app).await;
+    sqlx::raw_sql(
+        "CREATE TABLE fault (on_ INTEGER);
+         INSERT INTO fault VALUES (1);
+         CREATE TABLE filler (b BLOB);
+         CREATE TRIGGER full_when_a_reply_is_done BEFORE UPDATE OF status ON jobs
+         WHEN NEW.kind = 'reply' AND NEW.status = 'done' AND EXISTS (SELECT 1 FROM fault)
+         BEGIN INSERT INTO filler VALUES (zeroblob(16000000)); END;",
+    )
+    .execute(&mut db)
+    .await
+    .expect("the fault");
+    let body = envelope("2920000000401", "cnv-inline-full", COMPLAINT, None);
+    assert_eq!(app.taobao_push("tb", &body, HmacSha256).await.0, 200);
+    let sent = app.standin.wait_delivered(1, Duration::from_secs(10)).await;
+    assert_eq!(sent.len(), 1);
+    // Marking it done keeps failing for a while: the reply waits, it does not die.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert!(
+        app.jobs("dead").await.is_empty(),
+        "{:?}",
+        app.jobs("dead").await
+    );
+    sqlx::raw_sql("DELETE FROM fault")
+        .execute(&mut db)
+        .await
+        .expect("lift the fault");
+    app.settle().await;
+    let replies: Vec<Value> = app
+        .all_jobs()
+        .await
+        .into_iter()
+        .filter(|j| j["kind"] == "reply")
+        .collect();
+    assert_eq!(replies.len(), 1);
+    assert_eq!(replies[0]["status"], "done", "{replies:?}");
+    assert_eq!(replies[0]["attempts"], 1, "the outage spent no attempt");
+    assert_eq!(app.standin.delivered().len(), 1, "shown to the buyer once");
+}

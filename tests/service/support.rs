@@ -46,6 +46,8 @@ pub struct Options {
     pub extra: String,
     /// Extra keys of `[worker]`.
     pub worker: &'static str,
+    /// `worker.max_attempts` (3).
+    pub max_attempts: u32,
     /// Extra keys of `[storage]`.
     pub storage: String,
 }
@@ -61,6 +63,7 @@ impl Default for Options {
             server: String::new(),
             extra: String::new(),
             worker: "",
+            max_attempts: 3,
             storage: String::new(),
         }
     }
@@ -86,7 +89,7 @@ replies = "{replies}"
 {sla}
 [worker]
 concurrency = 2
-max_attempts = 3
+max_attempts = {max_attempts}
 retry_base = "50ms"
 retry_max = "2s"
 lease = "30s"
@@ -135,6 +138,7 @@ secret = "{GEN_SECRET}"
         server = o.server,
         extra = o.extra,
         worker = o.worker,
+        max_attempts = o.max_attempts,
         storage = o.storage,
     )
 }
@@ -199,6 +203,13 @@ impl TestApp {
         self.shutdown().await;
         let (standin, dir, db) = (self.standin.clone(), self.dir.clone(), self.db.clone());
         start(standin, dir, db, &o).await
+    }
+
+    /// A second instance of the service on the same database and stand-in (as several
+    /// instances share one PostgreSQL), with the default settings.
+    pub async fn another_instance(&self) -> TestApp {
+        let (standin, dir, db) = (self.standin.clone(), self.dir.clone(), self.db.clone());
+        start(standin, dir, db, &Options::default()).await
     }
 
     pub async fn shutdown(&mut self) {

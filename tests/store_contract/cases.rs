@@ -10,7 +10,7 @@ use crate::db::Db;
 use anfu::domain::{BuyerMessage, HandoffCard, Lang, Mood, Priority};
 use anfu::store::{
     now_ms, ConversationState, HandoffChange, HandoffFilter, Job, JobKind, Millis, NotifyPayload,
-    ProcessOutcome, ReplyPayload, Store, StoreError,
+    ProcessOutcome, ReplyPayload, Settled, Store, StoreError,
 };
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -57,7 +57,7 @@ pub fn card(conversation: &str, priority: Priority) -> HandoffCard {
 /// Processing `job` decided nothing but to mark `processed`.
 pub fn quiet(job: &Job, processed: Vec<i64>) -> ProcessOutcome {
     ProcessOutcome {
-        job_id: job.id,
+        job: job.lease(),
         shop: job.shop.clone(),
         conversation_id: job.conversation_id.clone(),
         processed,
@@ -120,10 +120,10 @@ async fn ticket(
         if job.kind == JobKind::Process && job.conversation_id == conversation {
             break job;
         }
-        others.push(job.id);
+        others.push(job.lease());
     };
-    for id in others {
-        store.defer_job(id, now_ms()).await.expect("defer_job");
+    for lease in others {
+        store.defer_job(lease, now_ms()).await.expect("defer_job");
     }
     let mut outcome = quiet(&job, unprocessed_ids(store, conversation).await);
     outcome.handoff = handoff(&job);
@@ -156,16 +156,21 @@ fn notices(jobs: &[Job], handoff: i64) -> Vec<NotifyPayload> {
         .map(|j| serde_json::from_value::<NotifyPayload>(j.payload.clone()).expect("a notice"))
         .filter(|n| n.handoff_id == handoff)
         .collect();
-    notices.sort_by_key(|n| n.sink);
+    notices.sort_by(|a, b| a.sink.cmp(&b.sink));
     notices
 }
 
-fn notice(sink: usize, handoff_id: i64, event: &str) -> NotifyPayload {
+fn notice(sink: &str, handoff_id: i64, event: &str) -> NotifyPayload {
     NotifyPayload {
-        sink,
+        sink: sink.into(),
         handoff_id,
         event: event.into(),
     }
+}
+
+/// Sink names.
+fn sinks(names: &[&str]) -> Vec<String> {
+    names.iter().map(|n| n.to_string()).collect()
 }
 
 fn find(jobs: &[Job], id: i64) -> &Job {
@@ -270,7 +275,9 @@ pub async fn nul_characters_are_accepted(db: &Db) {
     assert_eq!(back(&stored[0].message.text), "坏了\0吗");
     assert_eq!(back(&stored[0].message.message_key), "nul\0key");
     assert_eq!(back(&job.conversation_id), "c\0nul");
-    s.retry_job(job.id, now_ms(), "bad\0byte").await.unwrap();
+    s.retry_job(job.lease(), now_ms(), "bad\0byte")
+        .await
+        .unwrap();
     let listed = s.jobs(Some("pending")).await.unwrap();
     assert_eq!(back(listed[0].last_error.as_deref().unwrap()), "bad\0byte");
     s.set_cursor("rk\0", "pos\0").await.unwrap();
@@ -321,7 +328,9 @@ pub async fn claims_follow_run_at_then_id(db: &Db) {
     assert_eq!(a.payload, serde_json::json!({}));
     assert_eq!(a.shop, SHOP);
     let later = now_ms() + 60_000;
-    s.retry_job(a.id, later, "platform busy").await.unwrap();
+    s.retry_job(a.lease(), later, "platform busy")
+        .await
+        .unwrap();
     let b = claim(s).await;
     let c = claim(s).await;
     assert_eq!(
@@ -333,8 +342,12 @@ pub async fn claims_follow_run_at_then_id(db: &Db) {
 
     // Earlier run_at first, whatever the id.
     let now = now_ms();
-    s.retry_job(b.id, now - 10_000, "b failed").await.unwrap();
-    s.retry_job(c.id, now - 20_000, "c failed").await.unwrap();
+    s.retry_job(b.lease(), now - 10_000, "b failed")
+        .await
+        .unwrap();
+    s.retry_job(c.lease(), now - 20_000, "c failed")
+        .await
+        .unwrap();
     assert_eq!(s.next_due().await.unwrap(), Some(now - 20_000));
     let first = claim(s).await;
     let second = claim(s).await;
@@ -386,7 +399,7 @@ pub async fn expired_lease_is_claimable_again(db: &Db) {
     let retried = claim(s).await;
     assert_eq!(
         (retried.id, retried.kind, retried.attempts),
-        (reply, JobKind::Reply, 2)
+        (reply.id, JobKind::Reply, 2)
     );
     nothing_to_claim(s).await;
 }
@@ -420,7 +433,7 @@ pub async fn conversation_being_processed_waits(db: &Db) {
     // Notices and replies of a conversation being processed do not wait.
     let mut outcome = quiet(&q, unprocessed_ids(s, "c2").await);
     outcome.handoff = open(&q, Priority::P2, now_ms() + 3_600_000);
-    outcome.notify = vec![0];
+    outcome.notify = sinks(&["a"]);
     s.commit_processing(outcome, LEASE).await.unwrap();
     assert!(accept(s, "m4", "c2").await);
     let notify = claim(s).await;
@@ -432,15 +445,15 @@ pub async fn conversation_being_processed_waits(db: &Db) {
     );
     nothing_to_claim(s).await;
 
-    s.complete_job(p1.id).await.unwrap();
+    s.complete_job(p1.lease()).await.unwrap();
     let p2 = claim(s).await;
     assert_eq!(
         (p2.conversation_id.as_str(), p2.kind),
         ("c1", JobKind::Process)
     );
     assert_ne!(p2.id, p1.id);
-    for id in [p2.id, p2_c2.id, notify.id] {
-        s.complete_job(id).await.unwrap();
+    for job in [&p2, &p2_c2, &notify] {
+        s.complete_job(job.lease()).await.unwrap();
     }
     nothing_to_claim(s).await;
     assert!(s
@@ -455,24 +468,38 @@ pub async fn retry_bury_and_defer(db: &Db) {
     let s = &db.store;
     assert!(accept(s, "m1", "c1").await);
     let job = claim(s).await;
-    s.retry_job(job.id, now_ms() - 1, "boom").await.unwrap();
+    s.retry_job(job.lease(), now_ms() - 1, "boom")
+        .await
+        .unwrap();
     let listed = s.jobs(Some("pending")).await.unwrap();
     assert_eq!(listed[0].last_error.as_deref(), Some("boom"));
     assert_eq!(listed[0].attempts, 1, "a retry keeps the attempt count");
-    assert_eq!(claim(s).await.attempts, 2);
+    let job = claim(s).await;
+    assert_eq!(job.attempts, 2);
 
     // A deferral does not count the attempt.
-    s.defer_job(job.id, now_ms() + 60_000).await.unwrap();
+    assert_eq!(
+        s.defer_job(job.lease(), now_ms() + 300).await.unwrap(),
+        Settled::Applied
+    );
     let listed = s.jobs(Some("pending")).await.unwrap();
     assert_eq!(
         (listed[0].attempts, listed[0].last_error.as_deref()),
         (1, Some("boom"))
     );
     nothing_to_claim(s).await;
-    s.retry_job(job.id, now_ms() - 1, "boom").await.unwrap();
-    assert_eq!(claim(s).await.attempts, 2);
+    // A job waiting again is nobody's to settle: its last claim changes nothing.
+    assert_eq!(
+        s.retry_job(job.lease(), now_ms() - 1, "late")
+            .await
+            .unwrap(),
+        Settled::LeaseLost
+    );
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    let job = claim(s).await;
+    assert_eq!(job.attempts, 2);
 
-    s.bury_job(job.id, "gave up").await.unwrap();
+    s.bury_job(job.lease(), "gave up").await.unwrap();
     let dead = s.jobs(Some("dead")).await.unwrap();
     assert_eq!(dead.len(), 1);
     assert_eq!((dead[0].id, dead[0].status.as_str()), (job.id, "dead"));
@@ -502,7 +529,7 @@ pub async fn commit_processing_writes_everything(db: &Db) {
     };
     let the_card = card("c1", Priority::P2);
     let outcome = ProcessOutcome {
-        job_id: job.id,
+        job: job.lease(),
         shop: SHOP.into(),
         conversation_id: "c1".into(),
         processed: ids,
@@ -517,7 +544,7 @@ pub async fn commit_processing_writes_everything(db: &Db) {
             card: Box::new(the_card.clone()),
             sla_due_at: now + 3_600_000,
         },
-        notify: vec![2, 0],
+        notify: sinks(&["c", "a"]),
     };
     let reply_id = s
         .commit_processing(outcome, LEASE)
@@ -539,7 +566,7 @@ pub async fn commit_processing_writes_everything(db: &Db) {
     );
     let jobs = s.jobs(None).await.unwrap();
     assert_eq!(job_status(&jobs, job.id), "done");
-    let r = find(&jobs, reply_id);
+    let r = find(&jobs, reply_id.id);
     assert_eq!(
         (r.kind, r.status.as_str(), r.attempts),
         (JobKind::Reply, "running", 1)
@@ -549,8 +576,8 @@ pub async fn commit_processing_writes_everything(db: &Db) {
     assert_eq!(
         notices(&jobs, handoff_id),
         [
-            notice(0, handoff_id, "created"),
-            notice(2, handoff_id, "created")
+            notice("a", handoff_id, "created"),
+            notice("c", handoff_id, "created")
         ]
     );
 
@@ -578,7 +605,7 @@ pub async fn commit_processing_writes_everything(db: &Db) {
     let job = claim(s).await;
     let mut outcome = quiet(&job, unprocessed_ids(s, "c1").await);
     outcome.state = state.clone();
-    outcome.notify = vec![0];
+    outcome.notify = sinks(&["a"]);
     assert_eq!(s.commit_processing(outcome, LEASE).await.unwrap(), None);
     let after = s.jobs(None).await.unwrap();
     assert_eq!(after.len(), jobs.len() + 1);
@@ -605,7 +632,7 @@ pub async fn second_open_ticket_is_refused_whole(db: &Db) {
         idempotency_key: "k2".into(),
         received_at: None,
     });
-    outcome.notify = vec![0];
+    outcome.notify = sinks(&["a"]);
     match s.commit_processing(outcome, LEASE).await {
         Err(StoreError::Conflict(why)) => assert!(why.contains("c1"), "{why}"),
         other => panic!("expected a conflict, got {other:?}"),
@@ -693,10 +720,10 @@ pub async fn update_and_reopen_after_resolve(db: &Db) {
         card: Box::new(card("c1", Priority::P1)),
         sla_due_at: due,
     };
-    outcome.notify = vec![1];
+    outcome.notify = sinks(&["b"]);
     assert_eq!(s.commit_processing(outcome, LEASE).await.unwrap(), None);
     let jobs = s.jobs(None).await.unwrap();
-    assert_eq!(notices(&jobs, first), [notice(1, first, "updated")]);
+    assert_eq!(notices(&jobs, first), [notice("b", first, "updated")]);
     let h = s.handoff(first).await.unwrap();
     assert_eq!((h.priority, h.card.priority), (Priority::P1, Priority::P1));
     assert_eq!(h.reply_status, None);
@@ -794,13 +821,16 @@ pub async fn overdue_and_breach_recorded_once(db: &Db) {
     let ids = |hs: Vec<anfu::store::Handoff>| hs.iter().map(|h| h.id).collect::<Vec<_>>();
     assert_eq!(ids(s.overdue(now).await.unwrap()), [late]);
 
-    assert!(s.record_breach(late, &[0, 1]).await.unwrap());
-    assert!(!s.record_breach(late, &[0, 1]).await.unwrap());
-    assert!(!other.record_breach(late, &[0]).await.unwrap());
+    assert!(s.record_breach(late, &sinks(&["a", "b"])).await.unwrap());
+    assert!(!s.record_breach(late, &sinks(&["a", "b"])).await.unwrap());
+    assert!(!other.record_breach(late, &sinks(&["a"])).await.unwrap());
     let jobs = s.jobs(None).await.unwrap();
     assert_eq!(
         notices(&jobs, late),
-        [notice(0, late, "sla_breach"), notice(1, late, "sla_breach")]
+        [
+            notice("a", late, "sla_breach"),
+            notice("b", late, "sla_breach")
+        ]
     );
     let breach_job = jobs
         .iter()
@@ -820,13 +850,11 @@ pub async fn overdue_and_breach_recorded_once(db: &Db) {
     s.claim_handoff(later, "amy").await.unwrap();
     let future = now + 7_200_000;
     assert_eq!(ids(s.overdue(future).await.unwrap()), [later]);
-    let (x, y) = tokio::join!(
-        s.record_breach(later, &[3]),
-        other.record_breach(later, &[3])
-    );
+    let d = sinks(&["d"]);
+    let (x, y) = tokio::join!(s.record_breach(later, &d), other.record_breach(later, &d));
     assert_eq!([x.unwrap(), y.unwrap()].iter().filter(|b| **b).count(), 1);
     let jobs = s.jobs(None).await.unwrap();
-    assert_eq!(notices(&jobs, later), [notice(3, later, "sla_breach")]);
+    assert_eq!(notices(&jobs, later), [notice("d", later, "sla_breach")]);
     assert!(s.overdue(future).await.unwrap().is_empty());
     // A breach without sinks is recorded all the same.
     let quiet_one = open_ticket(s, "quiet", Priority::P3, now - 1).await;
@@ -871,7 +899,7 @@ pub async fn concurrent_claims_never_share_a_job(db: &Db) {
             tasks.push(tokio::spawn(async move {
                 let mut mine = Vec::new();
                 while let Some(job) = store.claim_job(LEASE).await.unwrap() {
-                    store.complete_job(job.id).await.unwrap();
+                    store.complete_job(job.lease()).await.unwrap();
                     mine.push(job.id);
                 }
                 mine
@@ -983,15 +1011,15 @@ pub async fn sla_warning_once_and_breach_implies_it(db: &Db) {
         .unwrap()
         .is_empty());
 
-    assert!(s.record_warning(soon, &[0, 2]).await.unwrap());
-    assert!(!s.record_warning(soon, &[0, 2]).await.unwrap());
-    assert!(!other.record_warning(soon, &[0]).await.unwrap());
+    assert!(s.record_warning(soon, &sinks(&["a", "c"])).await.unwrap());
+    assert!(!s.record_warning(soon, &sinks(&["a", "c"])).await.unwrap());
+    assert!(!other.record_warning(soon, &sinks(&["a"])).await.unwrap());
     let jobs = s.jobs(None).await.unwrap();
     assert_eq!(
         notices(&jobs, soon),
         [
-            notice(0, soon, "sla_warning"),
-            notice(2, soon, "sla_warning")
+            notice("a", soon, "sla_warning"),
+            notice("c", soon, "sla_warning")
         ]
     );
     let h = s.handoff(soon).await.unwrap();
@@ -1010,18 +1038,19 @@ pub async fn sla_warning_once_and_breach_implies_it(db: &Db) {
     let h = s.handoff(soon).await.unwrap();
     assert!(h.sla_breached && !h.sla_warning);
     assert!(s.record_breach(late, &[]).await.unwrap());
-    assert!(!s.record_warning(late, &[0]).await.unwrap());
+    assert!(!s.record_warning(late, &sinks(&["a"])).await.unwrap());
     let jobs = s.jobs(None).await.unwrap();
     assert!(notices(&jobs, late).is_empty());
 
     // Two instances' timers warn once; claimed tickets count, resolved ones do not.
+    let b = sinks(&["b"]);
     let (x, y) = tokio::join!(
-        s.record_warning(urgent, &[1]),
-        other.record_warning(urgent, &[1])
+        s.record_warning(urgent, &b),
+        other.record_warning(urgent, &b)
     );
     assert_eq!([x.unwrap(), y.unwrap()].iter().filter(|b| **b).count(), 1);
     let jobs = s.jobs(None).await.unwrap();
-    assert_eq!(notices(&jobs, urgent), [notice(1, urgent, "sla_warning")]);
+    assert_eq!(notices(&jobs, urgent), [notice("b", urgent, "sla_warning")]);
     s.claim_handoff(far, "amy").await.unwrap();
     let later = now + 36_000_000;
     assert_eq!(
@@ -1034,7 +1063,7 @@ pub async fn sla_warning_once_and_breach_implies_it(db: &Db) {
         .await
         .unwrap()
         .is_empty());
-    assert!(!s.record_warning(999_999, &[0]).await.unwrap());
+    assert!(!s.record_warning(999_999, &sinks(&["a"])).await.unwrap());
 
     // Soonest first.
     let second = open_ticket(s, "p3-b", Priority::P3, now + 900_000).await;
@@ -1048,22 +1077,25 @@ pub async fn sla_warning_once_and_breach_implies_it(db: &Db) {
 pub async fn sink_refs_keep_the_first(db: &Db) {
     let (s, other) = (&db.store, db.another().await);
     let h = open_ticket(s, "c1", Priority::P2, now_ms() + 3_600_000).await;
-    assert_eq!(s.sink_ref(h, 0).await.unwrap(), None);
-    s.set_sink_ref(h, 0, "cw-101").await.unwrap();
-    s.set_sink_ref(h, 0, "cw-102").await.unwrap();
-    assert_eq!(s.sink_ref(h, 0).await.unwrap().as_deref(), Some("cw-101"));
-    assert_eq!(s.sink_ref(h, 1).await.unwrap(), None);
-    s.set_sink_ref(h, 1, "cw-7").await.unwrap();
-    assert_eq!(other.sink_ref(h, 1).await.unwrap().as_deref(), Some("cw-7"));
+    assert_eq!(s.sink_ref(h, "a").await.unwrap(), None);
+    s.set_sink_ref(h, "a", "cw-101").await.unwrap();
+    s.set_sink_ref(h, "a", "cw-102").await.unwrap();
+    assert_eq!(s.sink_ref(h, "a").await.unwrap().as_deref(), Some("cw-101"));
+    assert_eq!(s.sink_ref(h, "b").await.unwrap(), None);
+    s.set_sink_ref(h, "b", "cw-7").await.unwrap();
+    assert_eq!(
+        other.sink_ref(h, "b").await.unwrap().as_deref(),
+        Some("cw-7")
+    );
 
     let g = open_ticket(s, "c2", Priority::P2, now_ms() + 3_600_000).await;
-    let (x, y) = tokio::join!(s.set_sink_ref(g, 0, "a"), other.set_sink_ref(g, 0, "b"));
+    let (x, y) = tokio::join!(s.set_sink_ref(g, "a", "a"), other.set_sink_ref(g, "a", "b"));
     x.unwrap();
     y.unwrap();
-    let kept = s.sink_ref(g, 0).await.unwrap().unwrap();
+    let kept = s.sink_ref(g, "a").await.unwrap().unwrap();
     assert!(kept == "a" || kept == "b", "{kept}");
-    assert_eq!(other.sink_ref(g, 0).await.unwrap(), Some(kept));
-    assert_eq!(s.sink_ref(h, 0).await.unwrap().as_deref(), Some("cw-101"));
+    assert_eq!(other.sink_ref(g, "a").await.unwrap(), Some(kept));
+    assert_eq!(s.sink_ref(h, "a").await.unwrap().as_deref(), Some("cw-101"));
 }
 
 pub async fn job_counts_by_kind_and_status(db: &Db) {
@@ -1084,8 +1116,8 @@ pub async fn job_counts_by_kind_and_status(db: &Db) {
         counts().await,
         [row("process", "pending", 1), row("process", "running", 2)]
     );
-    s.complete_job(a.id).await.unwrap();
-    s.bury_job(b.id, "no").await.unwrap();
+    s.complete_job(a.lease()).await.unwrap();
+    s.bury_job(b.lease(), "no").await.unwrap();
     // Done jobs are not counted.
     assert_eq!(
         counts().await,
@@ -1093,32 +1125,238 @@ pub async fn job_counts_by_kind_and_status(db: &Db) {
     );
 }
 
-/// An agent resolves the ticket while a worker is appending the buyer's new messages to it:
-/// the worker's commit must not make the resolved ticket the conversation's open one again
-/// (the bot would stay silent for good and append to a closed ticket).
-pub async fn a_ticket_resolved_during_processing_stays_closed(db: &Db) {
+/// An agent resolves the ticket while a worker is appending the buyer's new messages to it.
+/// The worker's commit must not make the resolved ticket the conversation's open one again
+/// (the bot would stay silent for good), and must not swallow the messages either: appended
+/// to a closed ticket they would get neither a reply nor a ticket anyone looks at. It is
+/// refused whole; processed again, the conversation has no open ticket and is decided afresh.
+pub async fn a_ticket_resolved_during_processing_leaves_the_messages_for_a_fresh_step(db: &Db) {
     let s = &db.store;
     let first = open_ticket(s, "c9", Priority::P2, now_ms() + 3_600_000).await;
+    let resolved_card = s.handoff(first).await.unwrap().card;
     assert!(accept(s, "m9b", "c9").await);
     let job = claim(s).await;
+    let fresh = unprocessed_ids(s, "c9").await;
     // The worker read the conversation (ticket open) before the agent resolved it.
-    let mut outcome = quiet(&job, unprocessed_ids(s, "c9").await);
+    let mut outcome = quiet(&job, fresh.clone());
     outcome.state.open_handoff = Some(first);
+    outcome.notify = sinks(&["a"]);
     outcome.handoff = HandoffChange::Update {
         id: first,
-        card: Box::new(card("c9", Priority::P2)),
+        card: Box::new(card("c9", Priority::P1)),
         sla_due_at: now_ms() + 3_600_000,
     };
     s.resolve_handoff(first).await.expect("resolve");
-    s.commit_processing(outcome, LEASE)
-        .await
-        .expect("commit_processing");
+    match s.commit_processing(outcome, LEASE).await {
+        Err(StoreError::Conflict(why)) => assert!(why.contains("resolved"), "{why}"),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    // Nothing written: the messages are still new, the closed ticket untouched, no notice.
+    assert_eq!(unprocessed_ids(s, "c9").await, fresh);
+    let closed = s.handoff(first).await.unwrap();
     assert_eq!(
-        s.conversation(SHOP, "c9").await.unwrap().open_handoff,
-        None,
-        "the resolved ticket stays closed"
+        (closed.status.as_str(), closed.card),
+        ("resolved", resolved_card)
     );
-    assert_eq!(s.handoff(first).await.unwrap().status, "resolved");
-    let second = open_ticket(s, "c9", Priority::P2, now_ms() + 3_600_000).await;
-    assert_ne!(second, first, "the next complaint opens a new ticket");
+    assert!(notices(&s.jobs(None).await.unwrap(), first).is_empty());
+    assert_eq!(job_status(&s.jobs(None).await.unwrap(), job.id), "running");
+    let state = s.conversation(SHOP, "c9").await.unwrap();
+    assert_eq!(state.open_handoff, None, "the resolved ticket stays closed");
+    // Processed again with a fresh view: a new ticket for the new messages.
+    let mut outcome = quiet(&job, fresh);
+    outcome.handoff = open(&job, Priority::P2, now_ms() + 3_600_000);
+    s.commit_processing(outcome, LEASE).await.unwrap();
+    let second = s.conversation(SHOP, "c9").await.unwrap().open_handoff;
+    assert!(
+        second.is_some_and(|id| id != first),
+        "a new ticket: {second:?}"
+    );
+    assert!(s.unprocessed(SHOP, "c9").await.unwrap().is_empty());
+}
+
+/// A worker whose lease ran out (it stalled) comes back after another worker claimed the job:
+/// whatever it reports, the job stays with the other worker, who settles it.
+pub async fn a_worker_whose_lease_ran_out_changes_nothing(db: &Db) {
+    let s = &db.store;
+    assert!(accept(s, "m1", "c1").await);
+    let stale = s.claim_job(SHORT).await.unwrap().unwrap();
+    tokio::time::sleep(EXPIRE).await;
+    let current = claim(s).await;
+    assert_eq!((current.id, current.attempts), (stale.id, 2));
+    let running = |jobs: &[Job]| {
+        let j = find(jobs, stale.id).clone();
+        (j.status, j.attempts, j.last_error)
+    };
+    let expected = ("running".to_string(), 2, None);
+    let lost = Settled::LeaseLost;
+    assert_eq!(s.complete_job(stale.lease()).await.unwrap(), lost);
+    assert_eq!(running(&s.jobs(None).await.unwrap()), expected, "complete");
+    let retried = s.retry_job(stale.lease(), now_ms() - 1, "stale retry");
+    assert_eq!(retried.await.unwrap(), lost);
+    assert_eq!(running(&s.jobs(None).await.unwrap()), expected, "retry");
+    assert_eq!(s.bury_job(stale.lease(), "stale bury").await.unwrap(), lost);
+    assert_eq!(running(&s.jobs(None).await.unwrap()), expected, "bury");
+    assert_eq!(
+        s.defer_job(stale.lease(), now_ms() - 1).await.unwrap(),
+        lost
+    );
+    assert_eq!(running(&s.jobs(None).await.unwrap()), expected, "defer");
+    // Nor does its processing step land, reply and all.
+    let mut outcome = quiet(&stale, unprocessed_ids(s, "c1").await);
+    outcome.reply = Some(ReplyPayload {
+        to_buyer: None,
+        text: "抱歉".into(),
+        idempotency_key: "stale".into(),
+        received_at: None,
+    });
+    match s.commit_processing(outcome, LEASE).await {
+        Err(StoreError::LeaseLost(_)) => {}
+        other => panic!("expected the lease lost, got {other:?}"),
+    }
+    assert_eq!(running(&s.jobs(None).await.unwrap()), expected, "commit");
+    assert_eq!(unprocessed_ids(s, "c1").await.len(), 1);
+    assert_eq!(s.jobs(None).await.unwrap().len(), 1, "no reply job");
+    nothing_to_claim(s).await;
+    // The current worker's own update lands.
+    let ids = unprocessed_ids(s, "c1").await;
+    assert_eq!(
+        s.commit_processing(quiet(&current, ids), LEASE)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(find(&s.jobs(None).await.unwrap(), stale.id).status, "done");
+    assert_eq!(s.complete_job(current.lease()).await.unwrap(), lost, "once");
+}
+
+/// A processing job that fails (or is put back) after a new message queued its conversation
+/// again merges with the waiting job: one pending job, due at the earlier of the two times,
+/// no error and no job left running.
+pub async fn retrying_or_deferring_a_processing_job_merges_with_the_waiting_one(db: &Db) {
+    let s = &db.store;
+    // A retry due later than the waiting job: the waiting job keeps its time and takes over
+    // the attempt count and the error.
+    assert!(accept(s, "m1", "c1").await);
+    let first = claim(s).await;
+    assert!(accept(s, "m2", "c1").await);
+    let waiting = s.jobs(Some("pending")).await.unwrap()[0].clone();
+    let retried = s.retry_job(first.lease(), now_ms() + 60_000, "boom").await;
+    assert_eq!(
+        retried.expect("a retry merges, it does not collide"),
+        Settled::Merged
+    );
+    let jobs = s.jobs(None).await.unwrap();
+    assert_eq!(job_status(&jobs, first.id), "done");
+    assert!(s.jobs(Some("running")).await.unwrap().is_empty());
+    let pending = s.jobs(Some("pending")).await.unwrap();
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert_eq!(pending[0].id, waiting.id);
+    assert_eq!(pending[0].attempts, 1, "the failed attempt still counts");
+    assert_eq!(pending[0].last_error.as_deref(), Some("boom"));
+    let next = claim(s).await;
+    assert_eq!(next.id, waiting.id, "due as before, not a minute later");
+    assert_eq!(next.attempts, 2);
+    assert_eq!(unprocessed_ids(s, "c1").await.len(), 2);
+
+    // A deferral due earlier than the waiting job: the waiting job moves up, and the
+    // deferred attempt is not counted.
+    assert!(accept(s, "m3", "c1").await);
+    let third = s.jobs(Some("pending")).await.unwrap()[0].clone();
+    let earlier = now_ms() - 10_000;
+    let deferred = s.defer_job(next.lease(), earlier).await;
+    assert_eq!(
+        deferred.expect("a deferral merges, it does not collide"),
+        Settled::Merged
+    );
+    assert_eq!(job_status(&s.jobs(None).await.unwrap(), next.id), "done");
+    assert!(s.jobs(Some("running")).await.unwrap().is_empty());
+    assert_eq!(s.next_due().await.unwrap(), Some(earlier));
+    let last = claim(s).await;
+    assert_eq!((last.id, last.attempts), (third.id, 2));
+    nothing_to_claim(s).await;
+}
+
+/// Of several instances, one polls a shop: the holder of its lease, which it renews; another
+/// takes it once it has run out, or at once when the holder gives it up.
+pub async fn one_instance_holds_a_shops_poll_lease(db: &Db) {
+    let (a, b) = (db.store.clone(), db.another().await);
+    assert!(a.take_poll_lease("rk", "a", 500).await.unwrap());
+    assert!(!b.take_poll_lease("rk", "b", 500).await.unwrap());
+    assert!(a.take_poll_lease("rk", "a", 500).await.unwrap(), "renewed");
+    assert!(
+        b.take_poll_lease("other", "b", 500).await.unwrap(),
+        "per shop"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(a.take_poll_lease("rk", "a", 500).await.unwrap());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !b.take_poll_lease("rk", "b", 500).await.unwrap(),
+        "the renewal counts from the renewal"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(b.take_poll_lease("rk", "b", 500).await.unwrap(), "ran out");
+    assert!(!a.take_poll_lease("rk", "a", 500).await.unwrap());
+    // Giving it up: only the holder can, and then anyone takes it at once.
+    a.release_poll_lease("rk", "a").await.unwrap();
+    assert!(!a.take_poll_lease("rk", "a", 500).await.unwrap());
+    b.release_poll_lease("rk", "b").await.unwrap();
+    assert!(a.take_poll_lease("rk", "a", 60_000).await.unwrap());
+    // Many asking at once: one yes.
+    let mut asking = Vec::new();
+    for i in 0..8 {
+        let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+        asking.push(tokio::spawn(async move {
+            store
+                .take_poll_lease("fresh", &format!("h{i}"), 60_000)
+                .await
+        }));
+    }
+    let mut granted = 0;
+    for ask in asking {
+        granted += usize::from(ask.await.unwrap().unwrap());
+    }
+    assert_eq!(granted, 1);
+}
+
+/// Notices queued, and sink references kept, before sinks had names hold positions in
+/// `[[sinks]]`: starting with today's sinks renames them once, by today's position.
+pub async fn sinks_named_by_position_are_renamed_once(db: &Db) {
+    let s = &db.store;
+    let h = open_ticket(s, "c1", Priority::P2, now_ms() + 3_600_000).await;
+    // As an older version left them (the migration kept the positions, as text).
+    let now = now_ms();
+    db.raw(&format!(
+        "INSERT INTO jobs (kind, shop, conversation_id, payload, status, run_at, created_at, updated_at) VALUES
+           ('notify', '{SHOP}', 'c1', '{{\"sink\":1,\"handoff_id\":{h},\"event\":\"created\"}}', 'pending', {now}, {now}, {now}),
+           ('notify', '{SHOP}', 'c1', '{{\"sink\":7,\"handoff_id\":{h},\"event\":\"updated\"}}', 'pending', {now}, {now}, {now});
+         INSERT INTO sink_refs (handoff_id, sink, external_ref, created_at) VALUES ({h}, '1', 'cw-9', {now})"
+    ))
+    .await;
+    let names = sinks(&["team", "cw"]);
+    assert_eq!(s.adopt_sink_names(&names).await.unwrap(), 2);
+    let payloads: Vec<NotifyPayload> = s
+        .jobs(Some("pending"))
+        .await
+        .unwrap()
+        .iter()
+        .filter(|j| j.kind == JobKind::Notify)
+        .map(|j| serde_json::from_value(j.payload.clone()).unwrap())
+        .collect();
+    let mut named: Vec<&str> = payloads.iter().map(|p| p.sink.as_str()).collect();
+    named.sort();
+    assert_eq!(
+        named,
+        ["7", "cw"],
+        "no sink at position 7 today: left as it was"
+    );
+    assert_eq!(s.sink_ref(h, "cw").await.unwrap().as_deref(), Some("cw-9"));
+    assert_eq!(s.sink_ref(h, "1").await.unwrap(), None);
+    // Once: the same names (or the sinks reordered) change nothing more.
+    assert_eq!(s.adopt_sink_names(&names).await.unwrap(), 0);
+    assert_eq!(
+        s.adopt_sink_names(&sinks(&["cw", "team"])).await.unwrap(),
+        0
+    );
+    assert_eq!(s.sink_ref(h, "cw").await.unwrap().as_deref(), Some("cw-9"));
 }

@@ -42,6 +42,22 @@ impl Db {
         open(&self.place).await
     }
 
+    /// Runs `sql` on the database directly (what an older version left behind).
+    pub async fn raw(&self, sql: &str) {
+        match &self.place {
+            Place::Sqlite { url, .. } => {
+                let pool = sqlx::SqlitePool::connect(url).await.expect("SQLite");
+                sqlx::raw_sql(sql).execute(&pool).await.expect("raw SQL");
+                pool.close().await;
+            }
+            Place::Postgres(db) => {
+                let pool = sqlx::PgPool::connect(&db.url).await.expect("PostgreSQL");
+                sqlx::raw_sql(sql).execute(&pool).await.expect("raw SQL");
+                pool.close().await;
+            }
+        }
+    }
+
     pub fn url(&self) -> &str {
         match &self.place {
             Place::Sqlite { url, .. } => url,

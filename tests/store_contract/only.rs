@@ -77,6 +77,41 @@ mod postgres {
         pool.close().await;
     }
 
+    /// A database of the version before sink names: its references and queued notices name
+    /// sinks by position; the upgrade keeps them, and the first start renames them.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn upgrade_keeps_sinks_named_by_position_until_they_are_renamed() {
+        let db = crate::pg::TestDb::create().await;
+        let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+        sqlx::raw_sql(
+            "CREATE TABLE anfu_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        let scripts = [
+            include_str!("../../migrations/postgres/0001_init.sql"),
+            include_str!("../../migrations/postgres/0002_sla_warning.sql"),
+            include_str!("../../migrations/postgres/0003_sink_refs.sql"),
+            include_str!("../../migrations/postgres/0004_one_open_handoff.sql"),
+        ];
+        for (i, script) in scripts.iter().enumerate() {
+            sqlx::raw_sql(script).execute(&pool).await.unwrap();
+            sqlx::query("INSERT INTO anfu_migrations VALUES ($1, 0)")
+                .bind(i as i64 + 1)
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+        sqlx::raw_sql(crate::only::OLD_SINK_ROWS)
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        let store: Arc<dyn Store> = Arc::new(PgStore::open(&db.url).await.unwrap());
+        crate::only::renamed_by_position(&store).await;
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn storage_url_selects_postgres() {
         let db = crate::pg::TestDb::create().await;
@@ -106,6 +141,48 @@ mod sqlite {
         let url = format!("sqlite://{}", dir.path().join("a.db").display());
         let state = anfu::build(crate::only::config(&url)).await.unwrap();
         state.store.ping().await.unwrap();
+    }
+
+    /// A database of the version before sink names: its references and queued notices name
+    /// sinks by position; the upgrade keeps them, and the first start renames them.
+    #[tokio::test]
+    async fn upgrade_keeps_sinks_named_by_position_until_they_are_renamed() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("old.db").display());
+        let options: sqlx::sqlite::SqliteConnectOptions = url
+            .parse::<sqlx::sqlite::SqliteConnectOptions>()
+            .unwrap()
+            .create_if_missing(true);
+        let old = sqlx::SqlitePool::connect_with(options).await.unwrap();
+        sqlx::raw_sql("CREATE TABLE anfu_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")
+            .execute(&old)
+            .await
+            .unwrap();
+        let scripts = [
+            include_str!("../../migrations/sqlite/0001_init.sql"),
+            include_str!("../../migrations/sqlite/0002_job_indexes.sql"),
+            include_str!("../../migrations/sqlite/0003_enqueue_trigger.sql"),
+            include_str!("../../migrations/sqlite/0004_sla_breach.sql"),
+            include_str!("../../migrations/sqlite/0005_sla_warning.sql"),
+            include_str!("../../migrations/sqlite/0006_sink_refs.sql"),
+            include_str!("../../migrations/sqlite/0007_one_open_handoff.sql"),
+        ];
+        for (i, script) in scripts.iter().enumerate() {
+            sqlx::raw_sql(script).execute(&old).await.unwrap();
+            sqlx::query("INSERT INTO anfu_migrations VALUES (?, 0)")
+                .bind(i as i64 + 1)
+                .execute(&old)
+                .await
+                .unwrap();
+        }
+        sqlx::raw_sql(crate::only::OLD_SINK_ROWS)
+            .execute(&old)
+            .await
+            .unwrap();
+        old.close().await;
+        let store: std::sync::Arc<dyn Store> =
+            std::sync::Arc::new(SqliteStore::open(&url).await.unwrap());
+        crate::only::renamed_by_position(&store).await;
     }
 
     /// Before migration 7 a lease race could leave two unresolved tickets for one
@@ -189,4 +266,38 @@ pub fn config(storage_url: &str) -> anfu::config::Config {
          [data]\nintents = \"{root}/intents\"\nreplies = \"{root}/replies\"\n"
     );
     anfu::config::Config::from_layers(Some(&text), None, Vec::new()).expect("a valid config")
+}
+
+/// A ticket (the first: id 1), what sink 1 made for it, and notices queued for sinks 0 and 1,
+/// as the version before sink names wrote them (the card is not read here).
+pub const OLD_SINK_ROWS: &str = r#"
+INSERT INTO handoffs (shop, conversation_id, status, priority, sla_due_at, card, created_at, updated_at)
+  VALUES ('s', 'c', 'open', 'P2', 0, '{}', 0, 0);
+INSERT INTO sink_refs (handoff_id, sink, external_ref, created_at) VALUES (1, 1, 'cw-9', 0);
+INSERT INTO jobs (kind, shop, conversation_id, payload, status, run_at, created_at, updated_at)
+  VALUES ('notify', 's', 'c', '{"sink":0,"handoff_id":1,"event":"created"}', 'pending', 0, 0, 0),
+         ('notify', 's', 'c', '{"sink":1,"handoff_id":1,"event":"updated"}', 'dead', 0, 0, 0);
+"#;
+
+/// Starting with sinks `team` and `cw` renamed what [`OLD_SINK_ROWS`] named by position.
+#[allow(clippy::unwrap_used)] // a test body, shared by both backends' tests
+pub async fn renamed_by_position(store: &std::sync::Arc<dyn anfu::store::Store>) {
+    let names = ["team".to_string(), "cw".to_string()];
+    assert_eq!(
+        store.sink_ref(1, "1").await.unwrap().as_deref(),
+        Some("cw-9")
+    );
+    assert_eq!(store.adopt_sink_names(&names).await.unwrap(), 2);
+    assert_eq!(
+        store.sink_ref(1, "cw").await.unwrap().as_deref(),
+        Some("cw-9")
+    );
+    let jobs = store.jobs(None).await.unwrap();
+    let sink = |status: &str| {
+        let job = jobs.iter().find(|j| j.status == status).unwrap();
+        job.payload["sink"].clone()
+    };
+    assert_eq!(sink("pending"), "team");
+    assert_eq!(sink("dead"), 1, "dead letters are left as they were");
+    assert_eq!(store.adopt_sink_names(&names).await.unwrap(), 0, "once");
 }

@@ -1,0 +1,5 @@
+-- SQLite 0008. Every claim of a job counts one up; a worker settles the job (done, retry,
+-- dead letter, back to the queue) only while its claim is the current one. A worker whose
+-- lease ran out while another took the job over then changes nothing. Jobs from before count
+-- from 0. (Upgrade all instances together: an older one settles by job id alone.)
+ALTER TABLE jobs ADD COLUMN claims BIGINT NOT NULL DEFAULT 0;
