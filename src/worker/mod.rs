@@ -7,6 +7,7 @@ pub mod poll;
 mod process;
 pub mod retry;
 pub mod sla;
+mod ticket_update;
 
 use crate::app::AppState;
 use crate::store::{now_ms, Job, JobKind, Settled, StoreError};
