@@ -407,7 +407,8 @@ async fn the_agent_console_in_a_real_browser() {
     assert_eq!(app.taobao_push("tb", &refused, HmacSha256).await.0, 200);
     b.wait(
         "the dead letter in the console",
-        Locator::XPath("//details[@id='dead']/summary[contains(., '死信')]"),
+        // The summary is there (hidden, "…: 0") before any dead letter: wait until it shows.
+        Locator::XPath("//details[@id='dead' and not(@hidden)]/summary[contains(., '死信')]"),
     )
     .await;
     let dead = app.jobs("dead").await;
