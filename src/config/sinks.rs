@@ -13,7 +13,8 @@ use serde::Deserialize;
 #[serde(deny_unknown_fields)]
 pub struct SinkConfig {
     /// How the store, queued notices and alerts name this sink; unique. Default (filled in
-    /// at load): `kind@host` of `url`, e.g. `dingtalk@oapi.dingtalk.com`.
+    /// at load): `kind@host/` and 8 hex digits of the URL's SHA-256, e.g.
+    /// `dingtalk@oapi.dingtalk.com/3fa1c2d9`.
     #[serde(default)]
     pub name: String,
     pub kind: String,
@@ -39,12 +40,17 @@ pub struct SinkConfig {
 }
 
 impl SinkConfig {
-    /// `kind@host`: the kind as anfu spells it (`lark` is `feishu`) and the URL's host.
+    /// `kind@host/digest`: the kind as anfu spells it (`lark` is `feishu`), the URL's host,
+    /// and the first 8 hex digits of the whole URL's SHA-256. The digest tells two robots on
+    /// one host apart (two DingTalk groups differ only in their access token) without
+    /// showing the token, and it does not change when other sinks are added or reordered.
     pub fn default_name(&self) -> String {
+        use sha2::Digest;
         let kind = SinkKind::parse(&self.kind).map_or(self.kind.as_str(), |k| k.as_str());
         let url = reqwest::Url::parse(&self.url).ok();
         let host = url.as_ref().and_then(|u| u.host_str()).unwrap_or("");
-        format!("{kind}@{host}")
+        let digest = sha2::Sha256::digest(self.url.trim().as_bytes());
+        format!("{kind}@{host}/{}", hex::encode(&digest[..4]))
     }
 }
 

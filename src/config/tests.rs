@@ -254,7 +254,7 @@ fn secrets_can_come_from_files() {
 }
 
 #[test]
-fn sinks_are_named_kind_at_host_unless_named() {
+fn sinks_are_named_kind_at_host_and_url_digest_unless_named() {
     let text = format!(
         "{SHOPS}
 [[sinks]]
@@ -279,8 +279,8 @@ threats_only = true
     assert_eq!(
         names,
         [
-            "dingtalk@oapi.dingtalk.com",
-            "feishu@open.feishu.cn",
+            "dingtalk@oapi.dingtalk.com/5f3affdf",
+            "feishu@open.feishu.cn/a336b205",
             "supervisors"
         ]
     );
@@ -292,10 +292,14 @@ fn two_sinks_of_one_name_are_refused_naming_both() {
     let robot = |token: &str| {
         format!("[[sinks]]\nkind = \"dingtalk\"\nurl = \"https://oapi.dingtalk.com/robot/send?access_token={token}\"\n")
     };
-    let text = format!("{SHOPS}\n{}{}{}", robot("a"), robot("b"), robot("c"));
+    // Two groups on one host are told apart by their URLs without a `name`.
+    let text = format!("{SHOPS}\n{}{}", robot("a"), robot("b"));
+    assert!(load(&text, &[]).is_ok());
+    // The same robot twice is a mistake.
+    let text = format!("{SHOPS}\n{}{}{}", robot("a"), robot("a"), robot("a"));
     let e = load(&text, &[]).unwrap_err().to_string();
     assert!(
-        e.contains("sinks[0] (kind `dingtalk`) and sinks[1] (kind `dingtalk`) are both named `dingtalk@oapi.dingtalk.com`"),
+        e.contains("sinks[0] (kind `dingtalk`) and sinks[1] (kind `dingtalk`) are both named `dingtalk@oapi.dingtalk.com/5f3affdf`"),
         "{e}"
     );
     assert!(e.contains("and sinks[2]"), "{e}");
