@@ -28,12 +28,9 @@ pub struct AnalysisPool {
 }
 
 impl AnalysisPool {
-    /// `max_chars` 0 reads the whole text; `concurrency` 0 means one per core.
-    pub fn new(analyzer: Analyzer, max_chars: usize, concurrency: usize) -> AnalysisPool {
-        let concurrency = match concurrency {
-            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-            n => n,
-        };
+    /// At most one analysis per core at once; `max_chars` 0 reads the whole text.
+    pub fn new(analyzer: Analyzer, max_chars: usize) -> AnalysisPool {
+        let concurrency = std::thread::available_parallelism().map_or(1, |n| n.get());
         AnalysisPool {
             analyzer: Arc::new(analyzer),
             permits: Arc::new(Semaphore::new(concurrency)),

@@ -74,7 +74,7 @@ pub async fn build(config: Config) -> Result<AppState, AppError> {
         outbound: Outbound::new(config.http_client.timeout.0),
         config: Arc::new(config),
         store,
-        analysis: analysis_pool::AnalysisPool::new(analyzer, config_limits.max_analysis_chars, 0),
+        analysis: analysis_pool::AnalysisPool::new(analyzer, config_limits.max_analysis_chars),
         faults: Arc::new(panics::Faults::default()),
         replies: Arc::new(replies),
         health: Arc::new(Health::default()),
