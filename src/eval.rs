@@ -6,7 +6,7 @@
 //! - review-polarity sets (`label` 1 = positive, 0 = negative): negative-detection
 //!   precision / recall / F1, where negative = intent complaint or a mood other than calm.
 
-use crate::analysis::Analyzer;
+use crate::analysis::{Analyzer, Turn};
 use crate::domain::{Analysis, Demand, Intent, IssueType, Lang, Mood, Priority, Threat};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -45,6 +45,25 @@ pub struct Labelled {
     pub threats: Vec<Threat>,
     pub order_id: Option<String>,
     pub lang: Lang,
+    /// Earlier turns of the conversation (corpus conversations: every turn but the last).
+    #[serde(default)]
+    pub context: Vec<Turn>,
+    /// Who wrote the line (the training corpus), for cross-validation by writer.
+    #[serde(default)]
+    pub writer: Option<String>,
+}
+
+/// Reads one labelled line; a corpus conversation (`turns`) becomes its last turn's text
+/// with the earlier turns as context.
+pub fn parse_labelled(line: &str) -> Result<Labelled, serde_json::Error> {
+    let mut value: serde_json::Value = serde_json::from_str(line)?;
+    if let Some(turns) = value.as_object_mut().and_then(|o| o.remove("turns")) {
+        let mut turns: Vec<Turn> = serde_json::from_value(turns)?;
+        let last = turns.pop().map(|t| t.text).unwrap_or_default();
+        value["text"] = serde_json::Value::String(last);
+        value["context"] = serde_json::to_value(turns)?;
+    }
+    serde_json::from_value(value)
 }
 
 /// A review with a polarity label.
@@ -101,7 +120,7 @@ pub fn load(path: &Path) -> Result<EvalSet, EvalError> {
     } else {
         let rows = lines
             .iter()
-            .map(|(n, l)| serde_json::from_str::<Labelled>(l).map_err(|e| bad(*n, e)))
+            .map(|(n, l)| parse_labelled(l).map_err(|e| bad(*n, e)))
             .collect::<Result<_, _>>()?;
         Ok(EvalSet::Labelled(rows))
     }
@@ -249,6 +268,16 @@ fn set_counts<T: PartialEq>(gold: &[T], predicted: &[T]) -> (usize, usize, usize
 }
 
 fn evaluate_labelled(analyzer: &Analyzer, rows: &[Labelled]) -> LabelledReport {
+    evaluate_labelled_with(rows, |row| {
+        analyzer.analyze_in_context(&row.text, &row.context)
+    })
+}
+
+/// Scores `predict` on labelled rows (cross-validation predicts each with its own model).
+pub fn evaluate_labelled_with(
+    rows: &[Labelled],
+    predict: impl Fn(&Labelled) -> Analysis,
+) -> LabelledReport {
     let n = rows.len().max(1) as f64;
     let mut intent_confusion = Confusion::new();
     let mut issue_type_confusion = Confusion::new();
@@ -258,7 +287,7 @@ fn evaluate_labelled(analyzer: &Analyzer, rows: &[Labelled]) -> LabelledReport {
     let mut errors = Vec::new();
 
     for (i, row) in rows.iter().enumerate() {
-        let p = analyzer.analyze(&row.text);
+        let p = predict(row);
         let gold_priority = Priority::derive(row.intent, row.intensity, !row.threats.is_empty());
         let mut wrong = Vec::new();
         let mut check = |field: &'static str, ok: bool, wrong: &mut Vec<String>| {

@@ -19,6 +19,7 @@ pub mod reply;
 pub mod sink;
 pub mod standin;
 pub mod store;
+pub mod training;
 pub mod worker;
 
 use analysis::{Analyzer, DataErrors};

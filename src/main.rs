@@ -49,6 +49,26 @@ enum Command {
         #[arg(long, default_value = "intents", env = "ANFU_INTENTS")]
         intents: PathBuf,
     },
+    /// Train the model on the corpus and write `<intents>/model.tsv` (deterministic: the same
+    /// lines and seed give the same file).
+    Train {
+        #[arg(long, default_value = "intents", env = "ANFU_INTENTS")]
+        intents: PathBuf,
+        /// The labelled corpus: every .jsonl file in this folder.
+        #[arg(long, default_value = "fixtures/corpus/settled")]
+        corpus: PathBuf,
+        /// A shop's own labelled lines (same schema), added to the corpus; repeatable.
+        #[arg(long)]
+        extra: Vec<PathBuf>,
+        /// Write the weights here instead of `<intents>/model.tsv`.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Also cross-validate, leaving one writer out at a time, and print the table.
+        #[arg(long)]
+        cv: bool,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Validate the data folders and report every problem with file and line.
     Check {
         #[arg(long, default_value = "intents", env = "ANFU_INTENTS")]
@@ -167,6 +187,44 @@ fn run(cli: Cli) -> Result<ExitCode, ExitCode> {
                     out(format_args!("{}", anfu::eval::render(&report, errors)));
                 }
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Train {
+            intents,
+            corpus,
+            extra,
+            out: path,
+            cv,
+            seed,
+        } => {
+            let started = Instant::now();
+            let fail = |e: &dyn std::fmt::Display| {
+                eprintln!("anfu: {e}");
+                ExitCode::from(2)
+            };
+            let analyzer = Analyzer::rules_only(&intents).map_err(|e| fail(&e))?;
+            let lines = anfu::training::load_corpus(&corpus, &extra).map_err(|e| fail(&e))?;
+            let options = anfu::analysis::model::train::TrainOptions {
+                seed,
+                ..Default::default()
+            };
+            if cv {
+                let report = anfu::training::cross_validate(&analyzer, &lines, &options);
+                out(format_args!(
+                    "leave-one-writer-out\n{}",
+                    anfu::training::render(&report)
+                ));
+            }
+            let model = anfu::training::train_model(&analyzer, &lines, &options);
+            let path = path.unwrap_or_else(|| intents.join(anfu::analysis::model::MODEL_FILE));
+            anfu::training::write_model(&model, &path).map_err(|e| fail(&e))?;
+            out(format_args!(
+                "{}: {} features from {} lines in {:.1} s\n",
+                path.display(),
+                model.features(),
+                lines.len(),
+                started.elapsed().as_secs_f64()
+            ));
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { intents, replies } => {

@@ -170,6 +170,7 @@ mod tests {
             end,
             label,
             weight: 1,
+            fresh: false,
         }
     }
 

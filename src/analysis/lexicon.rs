@@ -170,6 +170,8 @@ pub struct Source {
 pub struct Entry {
     pub label: Label,
     pub weight: u8,
+    /// Added to `intents/` after the model was trained: outranks the model.
+    pub fresh: bool,
 }
 
 /// A match in a message: char offsets into the (original and normalised) text.
@@ -179,6 +181,8 @@ pub struct Hit {
     pub end: usize,
     pub label: Label,
     pub weight: u8,
+    /// From a term added after the model was trained (see [`Entry::fresh`]).
+    pub fresh: bool,
 }
 
 impl Hit {
@@ -301,6 +305,34 @@ impl Lexicon {
         self.len() == 0
     }
 
+    /// A hash per `(label, term)` and `(label, pattern)`, which the model records at training.
+    pub fn entry_keys(&self) -> Vec<u64> {
+        let terms = self.terms.iter().zip(&self.entries).flat_map(|(term, entries)| {
+            entries.iter().map(move |e| entry_key(e.label, term))
+        });
+        let patterns = self
+            .regexes
+            .iter()
+            .map(|(regex, e)| entry_key(e.label, &format!("/{}/", regex.as_str())));
+        terms.chain(patterns).collect()
+    }
+
+    /// Marks every entry whose key is not in `trained` as fresh; returns how many.
+    pub fn mark_fresh(&mut self, trained: &std::collections::HashSet<u64>) -> usize {
+        let mut fresh = 0;
+        for (term, entries) in self.terms.iter().zip(&mut self.entries) {
+            for e in entries {
+                e.fresh = !trained.contains(&entry_key(e.label, term));
+                fresh += usize::from(e.fresh);
+            }
+        }
+        for (regex, e) in &mut self.regexes {
+            e.fresh = !trained.contains(&entry_key(e.label, &format!("/{}/", regex.as_str())));
+            fresh += usize::from(e.fresh);
+        }
+        fresh
+    }
+
     /// All dictionary and pattern hits in a normalised message, overlapping ones included.
     pub fn find(&self, text: &Normalized) -> Vec<Hit> {
         let mut hits = Vec::new();
@@ -313,6 +345,7 @@ impl Lexicon {
                     end,
                     label: entry.label,
                     weight: entry.weight,
+                    fresh: entry.fresh,
                 });
             }
         }
@@ -324,12 +357,18 @@ impl Lexicon {
                     end: text.char_at_byte(m.end()),
                     label: entry.label,
                     weight: entry.weight,
+                    fresh: entry.fresh,
                 });
             }
         }
         hits.sort_by_key(|h| (h.start, std::cmp::Reverse(h.end)));
         hits
     }
+}
+
+/// The hash of one dictionary entry: its label and its normalised term or `/pattern/`.
+fn entry_key(label: Label, term: &str) -> u64 {
+    crate::analysis::model::features::hash_name(&format!("{}\t{term}", label.evidence_name()))
 }
 
 /// Which patterns could match a text: every literal set a pattern requires goes into one
@@ -513,7 +552,11 @@ impl Loader {
             }
             // Patterns see normalised text, so they are normalised too (`訂單` → `订单`).
             match Regex::new(&ascii_digits(&normalize_term(pattern.get_ref()))) {
-                Ok(regex) => self.regexes.push((regex, Entry { label, weight: 2 })),
+                Ok(regex) => self.regexes.push((regex, Entry {
+                        label,
+                        weight: 2,
+                        fresh: false,
+                    })),
                 Err(e) => errors.push(DataError::new(
                     file,
                     Some(line),
@@ -576,6 +619,7 @@ impl Loader {
                     None => meanings.push(Entry {
                         label: d.label,
                         weight: d.weight,
+                        fresh: false,
                     }),
                 }
             }

@@ -3,8 +3,12 @@
 //! Pure and synchronous, no I/O after loading. The pipeline:
 //! normalise ([`normalize`]) → segment ([`segment`], jieba with every dictionary term added)
 //! → dictionary and pattern hits ([`lexicon`]) → rules ([`rules`]: segmentation check,
-//! containment, negation, contrast, degree) → decision ([`decide`]) → record, with the order
-//! number ([`order_id`]) and script ([`lang`]) alongside.
+//! containment, negation, contrast, degree) → the rules' decision ([`decide`]) → the learned
+//! model's features and probabilities ([`model`], over the message and its conversation
+//! [`context`]) → one combination ([`model::combine`]) → record with evidence, the order
+//! number ([`order_id`]) and script ([`lang`]) alongside ([`pipeline`]).
+//!
+//! Without `intents/model.tsv` the rules decide alone (and `anfu check` says so).
 //!
 //! ```no_run
 //! use anfu::analysis::Analyzer;
@@ -14,41 +18,75 @@
 //! ```
 
 pub mod clauses;
+pub mod context;
 pub mod cue_index;
 pub mod data_error;
 pub mod decide;
 pub mod gate;
 pub mod lang;
 pub mod lexicon;
+pub mod model;
 pub mod normalize;
 pub mod order_id;
+pub mod pipeline;
 pub mod rules;
 pub mod segment;
 
-use crate::domain::{Analysis, Evidence, Priority};
-use clauses::Structure;
-use cue_index::Work;
+use crate::domain::Analysis;
+pub use context::Turn;
 pub use data_error::{DataError, DataErrors};
 use lexicon::Lexicon;
-use normalize::Normalized;
+use model::features::Features;
+use model::Model;
 use order_id::OrderIdRules;
 use segment::Segmenter;
 use std::path::Path;
 
-/// Dictionaries, order-number rules and the segmenter, loaded once and shared.
+/// Dictionaries, order-number rules, the segmenter and the model, loaded once and shared.
 #[derive(Debug)]
 pub struct Analyzer {
     lexicon: Lexicon,
     order_ids: OrderIdRules,
     segmenter: Segmenter,
+    model: Option<Model>,
+    warnings: Vec<DataError>,
 }
 
 impl Analyzer {
-    /// Loads and validates `dir` (an `intents/` folder) and builds the matchers.
+    /// Loads and validates `dir` (an `intents/` folder, with its `model.tsv` when present)
+    /// and builds the matchers.
     ///
     /// # Errors
     /// Every problem in the folder's files, each with file and line.
     pub fn from_dir(dir: &Path) -> Result<Analyzer, DataErrors> {
+        let mut analyzer = Analyzer::rules_only(dir)?;
+        let path = dir.join(model::MODEL_FILE);
+        if !path.exists() {
+            analyzer.warnings.push(DataError::new(
+                &path,
+                None,
+                "no model: the rules decide alone (run `anfu train`)",
+            ));
+            return Ok(analyzer);
+        }
+        let model = Model::from_file(&path).map_err(DataErrors)?;
+        let fresh = analyzer.lexicon.mark_fresh(&model.trained_terms);
+        if fresh > 0 {
+            analyzer.warnings.push(DataError::new(
+                &path,
+                None,
+                format!("{fresh} dictionary entries are newer than the model: they outrank it until `anfu train` runs again"),
+            ));
+        }
+        analyzer.model = Some(model);
+        Ok(analyzer)
+    }
+
+    /// [`Analyzer::from_dir`] without the model: what `anfu train` featurises with.
+    ///
+    /// # Errors
+    /// As [`Analyzer::from_dir`], for the dictionaries and order-number rules.
+    pub fn rules_only(dir: &Path) -> Result<Analyzer, DataErrors> {
         let lexicon = Lexicon::from_dir(dir);
         let order_ids = OrderIdRules::from_file(&dir.join("order_id.toml"));
         let (lexicon, order_ids) = match (lexicon, order_ids) {
@@ -61,21 +99,35 @@ impl Analyzer {
             }
         };
         let segmenter = Segmenter::new(lexicon.terms());
+        let warnings = lexicon.warnings.clone();
         Ok(Analyzer {
             lexicon,
             order_ids,
             segmenter,
+            model: None,
+            warnings,
         })
     }
 
-    /// Non-fatal findings from loading (terms listed twice under one label).
+    /// Non-fatal findings from loading (terms listed twice under one label, no model, terms
+    /// newer than the model).
     pub fn warnings(&self) -> &[DataError] {
-        &self.lexicon.warnings
+        &self.warnings
     }
 
     /// Number of distinct dictionary terms and patterns.
     pub fn vocabulary_size(&self) -> usize {
         self.lexicon.len()
+    }
+
+    /// The loaded model, if any.
+    pub fn model(&self) -> Option<&Model> {
+        self.model.as_ref()
+    }
+
+    /// Hashes of the dictionary entries, which a newly trained model records.
+    pub fn entry_keys(&self) -> Vec<u64> {
+        self.lexicon.entry_keys()
     }
 
     /// The segmenter, for benchmarks that compare against segmentation alone.
@@ -85,67 +137,29 @@ impl Analyzer {
 
     /// Analyses one message (or a burst of messages joined with newlines).
     pub fn analyze(&self, text: &str) -> Analysis {
-        self.analyze_counting(text).0
+        self.analyze_in_context(text, &[])
+    }
+
+    /// Analyses the newest message of a conversation; `context` holds the earlier turns,
+    /// oldest first.
+    pub fn analyze_in_context(&self, text: &str, context: &[Turn]) -> Analysis {
+        self.run(text, context, self.model.as_ref(), false).analysis
     }
 
     /// [`Analyzer::analyze`], also returning how many steps the rules took (dictionary hits
     /// plus index probes): linear in the text, which the fuzz target checks per character.
     pub fn analyze_counting(&self, text: &str) -> (Analysis, u64) {
-        let work = Work::default();
-        let normalized = Normalized::new(text);
-        let lang = lang::detect(text, &normalized);
-        let order = self.order_ids.find(&normalized);
-        let original: Vec<char> = text.chars().collect();
-        let order_id = order
-            .as_ref()
-            .map(|m| original[m.start..m.end].iter().collect::<String>());
+        let run = self.run(text, &[], self.model.as_ref(), false);
+        (run.analysis, run.steps)
+    }
 
-        let boundaries = self
-            .segmenter
-            .boundaries(&normalized.text, normalized.char_len());
-        let structure = Structure::new(&normalized.text);
-        let hits = self.lexicon.find(&normalized);
-        let resolved = rules::resolve(hits, &normalized, &boundaries, &structure, &work);
-        let decision = decide::decide(&resolved, &structure);
+    /// Analyses with another model (cross-validation) or none (`None`: the rules alone).
+    pub fn analyze_with(&self, text: &str, context: &[Turn], model: Option<&Model>) -> Analysis {
+        self.run(text, context, model, false).analysis
+    }
 
-        let mut evidence: Vec<Evidence> = decision
-            .support
-            .iter()
-            .map(|(label, start, end)| Evidence {
-                label: label.clone(),
-                text: original[*start..*end].iter().collect(),
-                start: *start,
-                end: *end,
-            })
-            .collect();
-        if let Some(m) = &order {
-            evidence.push(Evidence {
-                label: format!("order_id:{}", m.format),
-                text: original[m.start..m.end].iter().collect(),
-                start: m.start,
-                end: m.end,
-            });
-        }
-        evidence.sort_by(|a, b| (a.start, a.end, &a.label).cmp(&(b.start, b.end, &b.label)));
-        evidence.dedup();
-
-        let priority = Priority::derive(
-            decision.intent,
-            decision.intensity,
-            !decision.threats.is_empty(),
-        );
-        let analysis = Analysis {
-            intent: decision.intent,
-            issue_type: decision.issue_type,
-            demands: decision.demands,
-            mood: decision.mood,
-            intensity: decision.intensity,
-            threats: decision.threats,
-            order_id,
-            lang,
-            priority,
-            evidence,
-        };
-        (analysis, work.steps())
+    /// The named features of a message, for training.
+    pub fn features(&self, text: &str, context: &[Turn]) -> Features {
+        self.run(text, context, None, true).features
     }
 }

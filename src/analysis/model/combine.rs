@@ -1,0 +1,177 @@
+//! The one place where the rules' decision and the model's probabilities become the labels.
+//!
+//! Precedence, field by field (documented for shop operators in `intents/README.md`):
+//!
+//! 1. **Threats and order numbers come from the rules alone.** They are hard evidence: a
+//!    named regulator or a `差评` is there or it is not.
+//! 2. **A term added to `intents/` after the model was trained outranks the model** for its
+//!    field: if a message hits such a term (not negated), the rules decide that field, so a
+//!    shop can correct the analyzer today and retrain (`anfu train`) later.
+//! 3. **Insults and threats set a floor:** a threat makes the message a complaint and the
+//!    mood at least angry 2 (two threats: 3); an insult makes it angry 3.
+//! 4. **A short follow-up keeps the conversation's issue** when it names none of its own.
+//! 5. **Otherwise the model decides:** intent, issue type, mood, intensity and demands (each
+//!    demand with probability ≥ 0.5) from the model, which sees the rules' decision among
+//!    its features and has learned from many writers how far to trust it.
+
+use super::heads::Probabilities;
+use crate::analysis::decide::Decision;
+use crate::analysis::lexicon::{Cue, Label};
+use crate::analysis::rules::Resolved;
+use crate::domain::{Demand, Intent, IssueType, Mood, Threat};
+
+/// A demand is listed at this probability or above.
+pub const DEMAND_THRESHOLD: f32 = 0.5;
+
+/// Who decided a field, for the evidence trail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Rules,
+    Model,
+    Context,
+}
+
+/// The combined labels and where each came from.
+#[derive(Debug, Clone)]
+pub struct Combined {
+    pub intent: Intent,
+    pub intent_from: Source,
+    pub issue_type: Option<IssueType>,
+    pub issue_from: Source,
+    /// Each demand with its source.
+    pub demands: Vec<(Demand, Source)>,
+    pub mood: Mood,
+    pub mood_from: Source,
+    pub intensity: u8,
+    pub threats: Vec<Threat>,
+}
+
+/// What the conversation before the message says, for rule 4.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ContextHint {
+    /// The problem the conversation is about, from its latest turn that names one.
+    pub topic: Option<IssueType>,
+    /// The message is short enough to be a follow-up (`已经三天了`).
+    pub follow_up: bool,
+}
+
+/// Fields a fresh (added after training) term speaks to.
+#[derive(Default)]
+struct Fresh {
+    intent: bool,
+    issue: bool,
+    mood: bool,
+    demands: Vec<Demand>,
+}
+
+fn fresh_fields(resolved: &Resolved) -> Fresh {
+    let mut f = Fresh::default();
+    for s in resolved.signals.iter().filter(|s| s.hit.fresh) {
+        match s.hit.label {
+            Label::Intent(_) => f.intent = true,
+            Label::Issue(_) => {
+                f.intent = true;
+                f.issue = true;
+            }
+            Label::Mood(_) => f.mood = true,
+            Label::Demand(d) => f.demands.push(d),
+            Label::Threat(_) | Label::Cue(_) => {}
+        }
+    }
+    f
+}
+
+/// Combines the rules' `decision` and the model's `p` under the precedence above.
+pub fn combine(
+    decision: &Decision,
+    resolved: &Resolved,
+    p: &Probabilities,
+    hint: ContextHint,
+) -> Combined {
+    let fresh = fresh_fields(resolved);
+    let threats = decision.threats.clone();
+    let insult = resolved.cues_of(Cue::Insult).next().is_some();
+
+    let (mut intent, mut intent_from) = if fresh.intent {
+        (decision.intent, Source::Rules)
+    } else {
+        (p.intent().0, Source::Model)
+    };
+    if !threats.is_empty() && intent != Intent::Complaint {
+        (intent, intent_from) = (Intent::Complaint, Source::Rules);
+    }
+
+    let own_issue = resolved
+        .signals
+        .iter()
+        .any(|s| matches!(s.hit.label, Label::Issue(_)));
+    let (issue_type, issue_from) = match intent {
+        Intent::Complaint if fresh.issue && decision.issue_type.is_some() => {
+            (decision.issue_type, Source::Rules)
+        }
+        Intent::Complaint if hint.follow_up && !own_issue && hint.topic.is_some() => {
+            (hint.topic, Source::Context)
+        }
+        Intent::Complaint => (Some(p.issue().0), Source::Model),
+        _ => (None, Source::Model),
+    };
+
+    let (mut mood, mut mood_from) = if fresh.mood {
+        (decision.mood, Source::Rules)
+    } else {
+        (p.mood().0, Source::Model)
+    };
+    let mut intensity = if mood == Mood::Calm {
+        0
+    } else {
+        p.intensity_when_upset()
+    };
+    let floor = match (insult, threats.len()) {
+        (true, _) | (_, 2..) => 3,
+        (_, 1) => 2,
+        _ => 0,
+    };
+    if floor > 0 && (mood == Mood::Calm || insult) {
+        (mood, mood_from) = (Mood::Angry, Source::Rules);
+    }
+    intensity = intensity.max(floor);
+    if mood == Mood::Calm {
+        intensity = 0;
+    } else if intensity == 0 {
+        intensity = 1;
+    }
+
+    let mut demands: Vec<(Demand, Source, f32)> = Demand::ALL
+        .iter()
+        .map(|d| (*d, Source::Model, p.demand(*d)))
+        .filter(|(_, _, prob)| *prob >= DEMAND_THRESHOLD)
+        .collect();
+    for d in fresh.demands {
+        if !demands.iter().any(|(have, _, _)| *have == d) {
+            demands.push((d, Source::Rules, 1.0));
+        }
+    }
+    // Prominence: the order the rules found them in, then the model's confidence.
+    let rule_rank = |d: Demand| decision.demands.iter().position(|r| *r == d);
+    demands.sort_by(|a, b| {
+        let (ra, rb) = (rule_rank(a.0), rule_rank(b.0));
+        match (ra, rb) {
+            (Some(x), Some(y)) => x.cmp(&y),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => b.2.total_cmp(&a.2),
+        }
+    });
+
+    Combined {
+        intent,
+        intent_from,
+        issue_type,
+        issue_from,
+        demands: demands.into_iter().map(|(d, s, _)| (d, s)).collect(),
+        mood,
+        mood_from,
+        intensity,
+        threats,
+    }
+}

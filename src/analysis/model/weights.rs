@@ -1,0 +1,235 @@
+//! The weights file `intents/model.tsv`: what `anfu train` writes and the analyzer loads.
+//!
+//! A text file, so a reviewer can see what a word weighs, and validated line by line:
+//!
+//! ```text
+//! anfu-model	1
+//! outputs	intent:complaint intent:inquiry … demand:cancel
+//! trained	7107 lines	seed 1
+//! terms	<16 hex digits per dictionary term the model was trained with, space-separated>
+//! f	c2:擦全	0:0.412 14:-0.05 …
+//! ```
+//!
+//! One `f` line per feature: its name and the non-zero weights by output index. `terms`
+//! lists hashes of the `(label, term)` pairs of `intents/` at training time, so that a term
+//! a shop added later is known to be new and can outrank the model (see [`super::combine`]).
+
+use super::features::{hash_name, Features};
+use super::heads::{Outputs, OUTPUTS};
+use crate::analysis::DataError;
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::path::Path;
+
+/// The keys are FNV hashes already: hashing them again would only cost time.
+#[derive(Default)]
+pub struct IdentityHasher(u64);
+
+impl Hasher for IdentityHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+pub type FastMap<V> = HashMap<u64, V, BuildHasherDefault<IdentityHasher>>;
+
+const MAGIC: &str = "anfu-model";
+const VERSION: &str = "1";
+
+/// A trained linear model: one row of [`OUTPUTS`] weights per feature.
+#[derive(Debug, Clone, Default)]
+pub struct Model {
+    rows: FastMap<u32>,
+    weights: Vec<f32>,
+    /// Feature names by row, kept when trained or loaded (for writing and explaining).
+    names: Vec<String>,
+    /// Hashes of the dictionary `(label, term)` pairs it was trained with.
+    pub trained_terms: HashSet<u64>,
+    /// Free text for the `trained` line.
+    pub provenance: String,
+}
+
+impl Model {
+    /// A model with these rows (names and dense weights, `OUTPUTS` per row).
+    pub fn from_rows(names: Vec<String>, weights: Vec<f32>) -> Model {
+        let rows = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (hash_name(n), i as u32))
+            .collect();
+        Model {
+            rows,
+            weights,
+            names,
+            ..Model::default()
+        }
+    }
+
+    /// Number of features with weights.
+    pub fn features(&self) -> usize {
+        self.names.len()
+    }
+
+    /// The row of a feature, if the model knows it.
+    pub fn row(&self, key: u64) -> Option<&[f32]> {
+        self.rows.get(&key).map(|&r| {
+            let at = r as usize * OUTPUTS;
+            &self.weights[at..at + OUTPUTS]
+        })
+    }
+
+    /// The raw output sums of a message's features.
+    pub fn score(&self, features: &Features) -> Outputs {
+        let mut sums = [0f32; OUTPUTS];
+        for (key, value) in features.keys.iter().zip(&features.values) {
+            if let Some(row) = self.row(*key) {
+                for (s, w) in sums.iter_mut().zip(row) {
+                    *s += w * value;
+                }
+            }
+        }
+        Outputs(sums)
+    }
+
+    /// The file's text. Weights are rounded to 3 decimals and those under 0.001 dropped.
+    pub fn to_text(&self) -> String {
+        let mut out = String::with_capacity(self.names.len() * 64);
+        out.push_str(&format!("{MAGIC}\t{VERSION}\n"));
+        out.push_str(&format!("outputs\t{}\n", super::heads::output_names().join(" ")));
+        out.push_str(&format!("trained\t{}\n", self.provenance));
+        let mut terms: Vec<u64> = self.trained_terms.iter().copied().collect();
+        terms.sort_unstable();
+        let terms: Vec<String> = terms.iter().map(|t| format!("{t:016x}")).collect();
+        out.push_str(&format!("terms\t{}\n", terms.join(" ")));
+        for (i, name) in self.names.iter().enumerate() {
+            let row = &self.weights[i * OUTPUTS..(i + 1) * OUTPUTS];
+            let cells: Vec<String> = row
+                .iter()
+                .enumerate()
+                .filter(|(_, w)| w.abs() >= 0.0005)
+                .map(|(o, w)| format!("{o}:{}", (w * 1000.0).round() / 1000.0))
+                .collect();
+            if !cells.is_empty() {
+                out.push_str(&format!("f\t{name}\t{}\n", cells.join(" ")));
+            }
+        }
+        out
+    }
+
+    /// Reads and validates a weights file.
+    ///
+    /// # Errors
+    /// Every malformed line, with the file and line number; a file for another taxonomy
+    /// (its `outputs` line differs) or another format version.
+    pub fn from_file(path: &Path) -> Result<Model, Vec<DataError>> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            vec![DataError::new(
+                path,
+                None,
+                format!("cannot read the model: {e} (run `anfu train`)"),
+            )]
+        })?;
+        parse(path, &text)
+    }
+}
+
+fn parse(path: &Path, text: &str) -> Result<Model, Vec<DataError>> {
+    let mut errors = Vec::new();
+    let mut names = Vec::new();
+    let mut weights = Vec::new();
+    let mut model = Model::default();
+    let mut seen: HashSet<u64> = HashSet::new();
+    let expected_outputs = super::heads::output_names().join(" ");
+    for (index, line) in text.lines().enumerate() {
+        let n = index + 1;
+        let mut err = |msg: String| errors.push(DataError::new(path, Some(n), msg));
+        let mut cells = line.splitn(3, '\t');
+        let kind = cells.next().unwrap_or("");
+        match (n, kind) {
+            (1, MAGIC) if cells.next() == Some(VERSION) => {}
+            (1, _) => err(format!("not an anfu model (expected `{MAGIC}\t{VERSION}`)")),
+            (_, "outputs") if cells.next() == Some(expected_outputs.as_str()) => {}
+            (_, "outputs") => err("outputs differ from this build's taxonomy: retrain".into()),
+            (_, "trained") => model.provenance = cells.next().unwrap_or("").to_string(),
+            (_, "terms") => {
+                for t in cells.next().unwrap_or("").split_whitespace() {
+                    match u64::from_str_radix(t, 16) {
+                        Ok(h) => {
+                            model.trained_terms.insert(h);
+                        }
+                        Err(_) => err(format!("term hash `{t}` is not hexadecimal")),
+                    }
+                }
+            }
+            (_, "f") => {
+                let (Some(name), Some(cells)) = (cells.next(), cells.next()) else {
+                    err("a feature line needs a name and weights".into());
+                    continue;
+                };
+                if !seen.insert(hash_name(name)) {
+                    err(format!("feature `{name}` listed twice"));
+                    continue;
+                }
+                let mut row = [0f32; OUTPUTS];
+                for cell in cells.split(' ') {
+                    let parsed = cell.split_once(':').and_then(|(o, w)| {
+                        let o: usize = o.parse().ok().filter(|o| *o < OUTPUTS)?;
+                        let w: f32 = w.parse().ok().filter(|w: &f32| w.is_finite())?;
+                        Some((o, w))
+                    });
+                    match parsed {
+                        Some((o, w)) => row[o] = w,
+                        None => err(format!("`{cell}` is not output:weight")),
+                    }
+                }
+                names.push(name.to_string());
+                weights.extend_from_slice(&row);
+            }
+            (_, "") => {}
+            (_, other) => err(format!("unknown line kind `{other}`")),
+        }
+    }
+    if names.is_empty() && errors.is_empty() {
+        errors.push(DataError::new(path, None, "the model has no features"));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let trained_terms = std::mem::take(&mut model.trained_terms);
+    let provenance = std::mem::take(&mut model.provenance);
+    let mut model = Model::from_rows(names, weights);
+    model.trained_terms = trained_terms;
+    model.provenance = provenance;
+    Ok(model)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_written_model_reads_back_and_bad_lines_are_named() {
+        let mut weights = vec![0f32; 2 * OUTPUTS];
+        weights[0] = 1.25;
+        weights[OUTPUTS + 3] = -0.5;
+        let mut m = Model::from_rows(vec!["c1:坏".into(), "w:快递".into()], weights);
+        m.trained_terms.insert(42);
+        let text = m.to_text();
+        let back = parse(Path::new("m.tsv"), &text).expect("reads back");
+        assert_eq!(back.row(hash_name("c1:坏")).map(|r| r[0]), Some(1.25));
+        assert_eq!(back.row(hash_name("w:快递")).map(|r| r[3]), Some(-0.5));
+        assert!(back.trained_terms.contains(&42));
+
+        let broken = text.replace("0:1.25", "99:x");
+        let errors = parse(Path::new("m.tsv"), &broken).expect_err("bad cell");
+        assert!(errors[0].to_string().contains("m.tsv:5"), "{}", errors[0]);
+    }
+}

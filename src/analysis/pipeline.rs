@@ -1,0 +1,244 @@
+//! One analysis, start to end: rules, features, model, combine, evidence.
+
+use super::clauses::Structure;
+use super::context::{recent, Speaker, Turn, FOLLOW_UP_CHARS};
+use super::cue_index::Work;
+use super::decide::{self, Decision};
+use super::lexicon::Label;
+use super::model::combine::{combine, Combined, ContextHint, Source};
+use super::model::features::{self as feat, Builder, Features};
+use super::model::heads::{self, Probabilities};
+use super::model::marks::Marks;
+use super::model::{explain, Model};
+use super::normalize::Normalized;
+use super::rules::{self, Resolved};
+use super::{lang, Analyzer};
+use crate::domain::{Analysis, Evidence, IssueType, Mood, Priority};
+
+/// The rules' reading of one text.
+struct Read {
+    normalized: Normalized,
+    boundaries: Vec<bool>,
+    resolved: Resolved,
+    decision: Decision,
+}
+
+/// Everything one run produced.
+pub struct Run {
+    pub analysis: Analysis,
+    pub steps: u64,
+    pub features: Features,
+}
+
+impl Analyzer {
+    fn read(&self, text: &str, work: &Work) -> Read {
+        let normalized = Normalized::new(text);
+        let boundaries = self
+            .segmenter
+            .boundaries(&normalized.text, normalized.char_len());
+        let structure = Structure::new(&normalized.text);
+        let hits = self.lexicon.find(&normalized);
+        let resolved = rules::resolve(hits, &normalized, &boundaries, &structure, work);
+        let decision = decide::decide(&resolved, &structure);
+        Read {
+            normalized,
+            boundaries,
+            resolved,
+            decision,
+        }
+    }
+
+    /// Adds the context features and returns the conversation's topic.
+    fn read_context(
+        &self,
+        context: &[Turn],
+        b: &mut Builder,
+        follow_up: bool,
+        work: &Work,
+    ) -> Option<IssueType> {
+        let mut topic = None;
+        for (speaker, text) in recent(context) {
+            let r = self.read(text, work);
+            let (plain, short) = match speaker {
+                Speaker::Buyer => ("xb:", "xfb:"),
+                Speaker::Shop => ("xs:", "xfs:"),
+            };
+            for prefix in std::iter::once(plain).chain(follow_up.then_some(short)) {
+                feat::add_dictionary(b, prefix, &r.resolved, false);
+                if speaker == Speaker::Buyer {
+                    feat::add_rule_decision(b, prefix, &r.decision);
+                }
+            }
+            topic = turn_topic(&r.resolved).or(topic);
+        }
+        if !context.is_empty() {
+            b.add("x:", "has", 1.0, None);
+            if follow_up {
+                b.add("xf:", "has", 1.0, None);
+            }
+        }
+        topic
+    }
+
+    /// Analyses `text` after `context` with `model` (or the rules alone).
+    pub(super) fn run(
+        &self,
+        text: &str,
+        context: &[Turn],
+        model: Option<&Model>,
+        keep_names: bool,
+    ) -> Run {
+        let work = Work::default();
+        let read = self.read(text, &work);
+        let n = &read.normalized;
+        let lang = lang::detect(text, n);
+        let order = self.order_ids.find(n);
+        let original: Vec<char> = text.chars().collect();
+
+        let mut b = Builder::new(keep_names);
+        feat::add_char_grams(&mut b, n);
+        feat::add_words(&mut b, n, &read.boundaries);
+        feat::add_dictionary(&mut b, "", &read.resolved, true);
+        feat::add_rule_decision(&mut b, "", &read.decision);
+        feat::add_marks(&mut b, &Marks::new(&n.text));
+        let follow_up = n.char_len() <= FOLLOW_UP_CHARS;
+        let topic = self.read_context(context, &mut b, follow_up, &work);
+        let features = b.build();
+
+        let combined = match model {
+            Some(m) => {
+                let p = m.score(&features).probabilities();
+                let hint = ContextHint { topic, follow_up };
+                let c = combine(&read.decision, &read.resolved, &p, hint);
+                Some((c, p))
+            }
+            None => None,
+        };
+        let mut support = labels_and_support(&read.decision, combined.as_ref().map(|c| &c.0));
+        if let (Some(m), Some((c, _))) = (model, &combined) {
+            add_model_support(&mut support, m, &features, c);
+        }
+
+        let mut evidence: Vec<Evidence> = support
+            .1
+            .iter()
+            .map(|(label, start, end)| Evidence {
+                label: label.clone(),
+                text: original[*start..*end].iter().collect(),
+                start: *start,
+                end: *end,
+            })
+            .collect();
+        if let Some(m) = &order {
+            evidence.push(Evidence {
+                label: format!("order_id:{}", m.format),
+                text: original[m.start..m.end].iter().collect(),
+                start: m.start,
+                end: m.end,
+            });
+        }
+        evidence.sort_by(|a, b| (a.start, a.end, &a.label).cmp(&(b.start, b.end, &b.label)));
+        evidence.dedup();
+
+        let mut analysis = support.0;
+        analysis.order_id = order.map(|m| original[m.start..m.end].iter().collect());
+        analysis.lang = lang;
+        analysis.evidence = evidence;
+        analysis.priority = Priority::derive(
+            analysis.intent,
+            analysis.intensity,
+            !analysis.threats.is_empty(),
+        );
+        Run {
+            analysis,
+            steps: work.steps(),
+            features,
+        }
+    }
+}
+
+/// The issue a turn is about: its strongest issue hit, if any.
+fn turn_topic(resolved: &Resolved) -> Option<IssueType> {
+    let mut scores = [0f32; 10];
+    for s in &resolved.signals {
+        if let Label::Issue(i) = s.hit.label {
+            scores[i.index()] += s.score();
+        }
+    }
+    let (best, score) = scores
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))?;
+    (*score > 0.0).then(|| IssueType::ALL[best])
+}
+
+type Support = Vec<(String, usize, usize)>;
+
+/// The labels (from the combination, or the rules alone) and the rule spans behind them.
+fn labels_and_support(d: &Decision, combined: Option<&Combined>) -> (Analysis, Support) {
+    let mut a = Analysis {
+        intent: d.intent,
+        issue_type: d.issue_type,
+        demands: d.demands.clone(),
+        mood: d.mood,
+        intensity: d.intensity,
+        threats: d.threats.clone(),
+        order_id: None,
+        lang: crate::domain::Lang::Hans,
+        priority: Priority::P3,
+        evidence: Vec::new(),
+    };
+    if let Some(c) = combined {
+        a.intent = c.intent;
+        a.issue_type = c.issue_type;
+        a.demands = c.demands.iter().map(|(d, _)| *d).collect();
+        a.mood = c.mood;
+        a.intensity = c.intensity;
+        a.threats = c.threats.clone();
+    }
+    let mut wanted: Vec<String> = vec![format!("intent:{}", a.intent)];
+    wanted.extend(a.issue_type.map(|i| format!("issue_type:{i}")));
+    wanted.extend(a.demands.iter().map(|d| format!("demand:{d}")));
+    if a.mood != Mood::Calm {
+        wanted.push(format!("mood:{}", a.mood));
+    }
+    wanted.extend(a.threats.iter().map(|t| format!("threat:{t}")));
+    let support = d
+        .support
+        .iter()
+        .filter(|(label, _, _)| {
+            label.starts_with("cue:") || label.starts_with("rule:") || wanted.contains(label)
+        })
+        .cloned()
+        .collect();
+    (a, support)
+}
+
+/// Adds the model's reasons for the labels it decided.
+fn add_model_support(support: &mut (Analysis, Support), m: &Model, f: &Features, c: &Combined) {
+    let mut push = |head: std::ops::Range<usize>, index: usize, label: String| {
+        for (start, end) in explain::spans(m, f, head.clone(), head.start + index) {
+            support.1.push((label.clone(), start, end));
+        }
+    };
+    if c.intent_from == Source::Model {
+        push(heads::INTENT, c.intent.index(), format!("intent:{}", c.intent));
+    }
+    if let (Some(issue), Source::Model) = (c.issue_type, c.issue_from) {
+        push(heads::ISSUE, issue.index(), format!("issue_type:{issue}"));
+    }
+    if c.mood_from == Source::Model && c.mood != Mood::Calm {
+        push(heads::MOOD, c.mood.index(), format!("mood:{}", c.mood));
+    }
+    for (d, source) in &c.demands {
+        if *source == Source::Model {
+            let one = heads::DEMANDS.start + d.index();
+            push(one..one + 1, 0, format!("demand:{d}"));
+        }
+    }
+}
+
+/// The model's probabilities for a message, for `anfu analyze --explain` and tests.
+pub fn probabilities(m: &Model, f: &Features) -> Probabilities {
+    m.score(f).probabilities()
+}
