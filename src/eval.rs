@@ -188,7 +188,7 @@ pub struct LabelledReport {
 }
 
 /// A misclassified line.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Miss {
     pub id: String,
     pub text: String,

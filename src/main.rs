@@ -66,8 +66,20 @@ enum Command {
         /// Also cross-validate, leaving one writer out at a time, and print the table.
         #[arg(long)]
         cv: bool,
+        /// With --cv: also write the full cross-validation report (every miss) as JSON here.
+        #[arg(long)]
+        cv_json: Option<PathBuf>,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Passes over the corpus (default 12).
+        #[arg(long)]
+        epochs: Option<usize>,
+        /// L2 regularisation per step (default 1e-4).
+        #[arg(long)]
+        l2: Option<f32>,
+        /// Lines a feature must appear in to get a weight (default 2).
+        #[arg(long)]
+        min_count: Option<u32>,
     },
     /// Validate the data folders and report every problem with file and line.
     Check {
@@ -195,7 +207,11 @@ fn run(cli: Cli) -> Result<ExitCode, ExitCode> {
             extra,
             out: path,
             cv,
+            cv_json,
             seed,
+            epochs,
+            l2,
+            min_count,
         } => {
             let started = Instant::now();
             let fail = |e: &dyn std::fmt::Display| {
@@ -204,9 +220,13 @@ fn run(cli: Cli) -> Result<ExitCode, ExitCode> {
             };
             let analyzer = Analyzer::rules_only(&intents).map_err(|e| fail(&e))?;
             let lines = anfu::training::load_corpus(&corpus, &extra).map_err(|e| fail(&e))?;
+            let defaults = anfu::analysis::model::train::TrainOptions::default();
             let options = anfu::analysis::model::train::TrainOptions {
                 seed,
-                ..Default::default()
+                epochs: epochs.unwrap_or(defaults.epochs),
+                l2: l2.unwrap_or(defaults.l2),
+                min_count: min_count.unwrap_or(defaults.min_count),
+                ..defaults
             };
             if cv {
                 let report = anfu::training::cross_validate(&analyzer, &lines, &options);
@@ -214,6 +234,11 @@ fn run(cli: Cli) -> Result<ExitCode, ExitCode> {
                     "leave-one-writer-out\n{}",
                     anfu::training::render(&report)
                 ));
+                if let Some(json) = cv_json {
+                    let full = serde_json::json!({"cv": &report, "misses": &report.pooled.errors});
+                    let text = serde_json::to_string(&full).map_err(|e| fail(&e))?;
+                    std::fs::write(&json, text).map_err(|e| fail(&e))?;
+                }
             }
             let model = anfu::training::train_model(&analyzer, &lines, &options);
             let path = path.unwrap_or_else(|| intents.join(anfu::analysis::model::MODEL_FILE));

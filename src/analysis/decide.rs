@@ -135,6 +135,7 @@ fn add_first<T: PartialEq>(list: &mut Vec<(T, usize)>, value: T, at: usize) {
 /// Decides the labels of one message.
 pub fn decide(resolved: &Resolved, structure: &Structure) -> Decision {
     let mut t = Tally::new(&resolved.signals);
+    drop_borrowed_platform(&resolved.signals, structure, &mut t.threats);
     let insults = resolved.cues_of(Cue::Insult).count();
     let sarcasms = resolved.cues_of(Cue::Sarcasm).count();
     let questions = resolved.cues_of(Cue::Question).count().min(3);
@@ -354,6 +355,30 @@ fn intensity(
         level = 3;
     }
     level.clamp(1, 3)
+}
+
+/// A plain complaint verb (`投诉`, `举报`, `申诉`: a platform term of normal weight) names the
+/// platform only when no other escalation shares its sentence: in `去市场监管局举报` or
+/// `向消委會投訴` it is the regulator's verb, not a second threat.
+fn drop_borrowed_platform(
+    signals: &[Signal],
+    structure: &Structure,
+    threats: &mut Vec<(Threat, usize)>,
+) {
+    let threat_hits = || signals.iter().filter(|s| matches!(s.hit.label, Label::Threat(_)));
+    let own_sentence = |s: &Signal| {
+        let sentence = structure.sentence_of(s.hit.start);
+        !threat_hits().any(|o| {
+            o.hit.label != Label::Threat(Threat::Platform)
+                && structure.sentence_of(o.hit.start) == sentence
+        })
+    };
+    let platform_stands = threat_hits()
+        .filter(|s| s.hit.label == Label::Threat(Threat::Platform))
+        .any(|s| s.hit.weight >= 3 || own_sentence(s));
+    if !platform_stands {
+        threats.retain(|(t, _)| *t != Threat::Platform);
+    }
 }
 
 /// The spans behind each chosen label, as `(label, start, end)`.

@@ -146,7 +146,7 @@ pub fn combine(
         .map(|d| (*d, Source::Model, p.demand(*d)))
         .filter(|(_, _, prob)| *prob >= DEMAND_THRESHOLD)
         .collect();
-    for d in fresh.demands {
+    for d in decision.demands.iter().copied().chain(fresh.demands) {
         if !demands.iter().any(|(have, _, _)| *have == d) {
             demands.push((d, Source::Rules, 1.0));
         }
