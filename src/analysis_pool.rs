@@ -7,7 +7,7 @@
 //! and read at most `limits.max_analysis_chars` of the newest text (the full message is still
 //! stored and shown to agents). A panic in the analyzer comes back as an error.
 
-use crate::analysis::Analyzer;
+use crate::analysis::{Analyzer, Turn};
 use crate::domain::Analysis;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
@@ -44,6 +44,15 @@ impl AnalysisPool {
 
     /// Analyses the newest `max_chars` of `text` on the blocking pool, waiting for a free slot.
     pub async fn analyze(&self, text: String) -> Result<Analysis, AnalysisError> {
+        self.analyze_in_context(text, Vec::new()).await
+    }
+
+    /// [`AnalysisPool::analyze`] after the conversation's earlier turns, oldest first.
+    pub async fn analyze_in_context(
+        &self,
+        text: String,
+        context: Vec<Turn>,
+    ) -> Result<Analysis, AnalysisError> {
         let permit = self
             .permits
             .clone()
@@ -54,7 +63,7 @@ impl AnalysisPool {
         let max_chars = self.max_chars;
         let joined = tokio::task::spawn_blocking(move || {
             let _slot = permit;
-            analyze_newest(&analyzer, &text, max_chars)
+            analyze_newest(&analyzer, &text, &context, max_chars)
         })
         .await;
         match joined {
@@ -69,13 +78,18 @@ impl AnalysisPool {
 
 /// Analyses the newest `max_chars` characters of `text` (all of it when `max_chars` is 0).
 /// Evidence offsets still index `text` itself.
-pub fn analyze_newest(analyzer: &Analyzer, text: &str, max_chars: usize) -> Analysis {
+pub fn analyze_newest(
+    analyzer: &Analyzer,
+    text: &str,
+    context: &[Turn],
+    max_chars: usize,
+) -> Analysis {
     let skip = match max_chars {
         0 => 0,
         max => text.chars().count().saturating_sub(max),
     };
     let from = text.char_indices().nth(skip).map_or(text.len(), |(b, _)| b);
-    let mut analysis = analyzer.analyze(&text[from..]);
+    let mut analysis = analyzer.analyze_in_context(&text[from..], context);
     for e in &mut analysis.evidence {
         e.start += skip;
         e.end += skip;
@@ -99,7 +113,7 @@ mod tests {
         let window = complaint.chars().count();
         let text = format!("{}{complaint}", "谢谢".repeat(3000));
         let whole: Vec<char> = text.chars().collect();
-        let capped = analyze_newest(&analyzer, &text, window);
+        let capped = analyze_newest(&analyzer, &text, &[], window);
         assert_eq!(capped.intent.as_str(), "complaint");
         assert!(!capped.evidence.is_empty());
         for e in &capped.evidence {
@@ -110,11 +124,11 @@ mod tests {
         // The complaint before the window is not read.
         let older = format!("{complaint}{}", "谢谢".repeat(3000));
         assert_ne!(
-            analyze_newest(&analyzer, &older, window).intent.as_str(),
+            analyze_newest(&analyzer, &older, &[], window).intent.as_str(),
             "complaint"
         );
         assert_eq!(
-            analyze_newest(&analyzer, &older, 0).intent.as_str(),
+            analyze_newest(&analyzer, &older, &[], 0).intent.as_str(),
             "complaint"
         );
     }

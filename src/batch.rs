@@ -166,9 +166,18 @@ fn analyse_line(
         }
         None => return Err((id.cloned(), format!("line {line_no}: missing `text`"))),
     };
+    let context: Vec<crate::analysis::Turn> = match object.get("context") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(turns) => serde_json::from_value(turns.clone()).map_err(|e| {
+            (
+                id.cloned(),
+                format!("line {line_no}: `context` must be a list of {{\"from\": \"buyer\"|\"shop\", \"text\": \"...\"}}: {e}"),
+            )
+        })?,
+    };
     let record = Record {
         id,
-        analysis: analyzer.analyze(message),
+        analysis: analyzer.analyze_in_context(message, &context),
     };
     serde_json::to_string(&record).map_err(|e| (id.cloned(), e.to_string()))
 }

@@ -25,6 +25,10 @@ enum Command {
         /// Analyse this text and print one pretty record instead of reading stdin.
         #[arg(long)]
         text: Option<String>,
+        /// With --text: the conversation's earlier turns, oldest first, as JSON
+        /// (`[{"from": "buyer", "text": "我的快递到哪了"}, {"from": "shop", "text": "..."}]`).
+        #[arg(long, requires = "text")]
+        context: Option<String>,
         /// The dictionaries folder.
         #[arg(long, default_value = "intents", env = "ANFU_INTENTS")]
         intents: PathBuf,
@@ -131,6 +135,7 @@ fn run(cli: Cli) -> Result<ExitCode, ExitCode> {
     match cli.command {
         Command::Analyze {
             text,
+            context,
             intents,
             threads,
             stats,
@@ -139,7 +144,14 @@ fn run(cli: Cli) -> Result<ExitCode, ExitCode> {
             let analyzer = load(&intents)?;
             let loaded = started.elapsed();
             if let Some(text) = text {
-                let record = analyzer.analyze(&text);
+                let context: Vec<anfu::analysis::Turn> = match context {
+                    Some(json) => serde_json::from_str(&json).map_err(|e| {
+                        eprintln!("anfu: --context must be a JSON list of {{\"from\": \"buyer\"|\"shop\", \"text\": \"...\"}}: {e}");
+                        ExitCode::from(2)
+                    })?,
+                    None => Vec::new(),
+                };
+                let record = analyzer.analyze_in_context(&text, &context);
                 let pretty = serde_json::to_string_pretty(&record).map_err(|e| {
                     eprintln!("anfu: {e}");
                     ExitCode::FAILURE

@@ -2,8 +2,10 @@
 //! Behind the agent token (or the console's session), like the rest of the agent API. The
 //! analysis runs off the async runtime on at most `limits.max_analysis_chars` of the newest
 //! text, so no caller can hold up webhooks or health checks; evidence offsets index the whole
-//! text sent.
+//! text sent. An optional `context` (the conversation's earlier turns) is read as the worker
+//! reads a conversation.
 
+use crate::analysis::Turn;
 use crate::app::AppState;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
@@ -19,8 +21,12 @@ pub fn router() -> Router<AppState> {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Request {
     text: String,
+    /// Earlier turns of the conversation, oldest first: `{"from": "buyer"|"shop", "text"}`.
+    #[serde(default)]
+    context: Vec<Turn>,
 }
 
 async fn analyze(
@@ -37,12 +43,12 @@ async fn analyze(
             Err(e) => return (
                 StatusCode::BAD_REQUEST,
                 Json(
-                    json!({"error": format!("expected {{\"text\": \"...\"}}: {}", e.body_text())}),
+                    json!({"error": format!("expected {{\"text\": \"...\", \"context\": [{{\"from\": \"buyer\"|\"shop\", \"text\": \"...\"}}]}}: {}", e.body_text())}),
                 ),
             )
                 .into_response(),
         };
-    match state.analysis.analyze(req.text).await {
+    match state.analysis.analyze_in_context(req.text, req.context).await {
         Ok(record) => Json(record).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "analysis failed");

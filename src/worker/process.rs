@@ -3,6 +3,7 @@
 //! transaction with the reply job, so a crash repeats the step rather than half of it.
 
 use super::ticket_update::{append_lines, line, merge};
+use crate::analysis::Turn;
 use crate::app::AppState;
 use crate::config::ShopConfig;
 use crate::domain::handoff::mood_rank;
@@ -95,7 +96,7 @@ async fn commit_step(
         Some(handoff) => {
             let mut card = handoff.card;
             let text = append_lines(&mut card, &fresh);
-            let analysis = analyze(state, text).await;
+            let analysis = analyze(state, text, Vec::new()).await;
             let (card, sla_due_at) = merge(state, shop, card, analysis, &fresh, now);
             ProcessOutcome {
                 job: job.lease(),
@@ -115,13 +116,15 @@ async fn commit_step(
         None => {
             let burst_ms = state.config.conversation.burst_window.0.as_millis() as i64;
             let since = fresh[0].received_at - burst_ms;
-            let burst = store
-                .messages_since(&job.shop, &job.conversation_id, since)
+            let recent = store
+                .messages_since(&job.shop, &job.conversation_id, since - CONTEXT_WINDOW_MS)
                 .await?;
+            let first_of_burst = recent.partition_point(|m| m.received_at < since);
+            let (earlier, burst) = recent.split_at(first_of_burst);
             // A flood into one conversation must not make one analysis (or card) without
             // bound.
             let burst = &burst[burst.len().saturating_sub(MAX_TRANSCRIPT_LINES)..];
-            let analysis = analyze(state, joined(burst)).await;
+            let analysis = analyze(state, joined(burst), context(earlier)).await;
             decide(
                 state,
                 shop,
@@ -156,11 +159,25 @@ async fn commit_step(
 
 /// Runs the analyzer off the runtime. Should it panic, the panic goes on in this job, which
 /// then fails like any panicking job: retried, then dead-lettered with the message.
-async fn analyze(state: &AppState, text: String) -> Analysis {
-    match state.analysis.analyze(text).await {
+async fn analyze(state: &AppState, text: String, context: Vec<Turn>) -> Analysis {
+    match state.analysis.analyze_in_context(text, context).await {
         Ok(analysis) => analysis,
         Err(e) => std::panic::resume_unwind(Box::new(e.to_string())),
     }
+}
+
+/// How far back the buyer's earlier messages are read as context for a new one: a follow-up
+/// ("已经三天了") takes its meaning from what came before, but not from last month.
+const CONTEXT_WINDOW_MS: i64 = 3 * 24 * 3600 * 1000;
+
+/// The buyer's earlier messages, as the analyzer's context. anfu's and agents' replies are
+/// not stored as turns yet, so only buyer lines are given.
+fn context(earlier: &[StoredMessage]) -> Vec<Turn> {
+    let newest = &earlier[earlier.len().saturating_sub(crate::analysis::context::MAX_TURNS)..];
+    newest
+        .iter()
+        .map(|m| Turn::buyer(m.message.text.clone()))
+        .collect()
 }
 
 /// Transcript lines a ticket keeps (and analyses): the newest.

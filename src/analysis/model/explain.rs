@@ -32,6 +32,10 @@ pub fn spans(
         let (Some(span), Some(row)) = (span, model.row(*key)) else {
             continue;
         };
+        // One character (`不`, `？`) explains nothing to an agent on its own.
+        if span.1 - span.0 < 2 {
+            continue;
+        }
         let base = if softmax {
             row[head.clone()].iter().sum::<f32>() / head.len() as f32
         } else {

@@ -209,19 +209,7 @@ pub fn add_marks(b: &mut Builder, marks: &Marks) {
         b.buf.push_str(bucket);
         b.finish(1.0, span);
     }
-    let len = match marks.chars {
-        0..=4 => "4",
-        5..=10 => "10",
-        11..=25 => "25",
-        26..=60 => "60",
-        _ => "long",
-    };
-    b.add("p:len=", len, 1.0, None);
-    let lines = match marks.lines {
-        0 | 1 => "1",
-        2 => "2",
-        _ => "3+",
-    };
-    b.add("p:lines=", lines, 1.0, None);
+    // No length or line-count features: they told the writers apart (one wrote long angry
+    // complaints) rather than complaints from praise, and flagged long mixed reviews.
     b.add("p:", "bias", 1.0, None);
 }
