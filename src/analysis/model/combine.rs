@@ -5,8 +5,9 @@
 //! 1. **Threats and order numbers come from the rules alone.** They are hard evidence: a
 //!    named regulator or a `差评` is there or it is not.
 //! 2. **A term added to `intents/` after the model was trained outranks the model** for its
-//!    field: if a message hits such a term (not negated), the rules decide that field, so a
-//!    shop can correct the analyzer today and retrain (`anfu train`) later.
+//!    field: if a message hits such a term (not negated), the term's label is the field's
+//!    value (the strongest such term when several), and an issue term makes the message a
+//!    complaint. A shop corrects the analyzer today and retrains (`anfu train`) later.
 //! 3. **Insults and threats set a floor:** a threat makes the message a complaint and the
 //!    mood at least angry 2 (two threats: 3); an insult makes it angry 3.
 //! 4. **A short follow-up keeps the conversation's issue** when it names none of its own.
@@ -59,25 +60,32 @@ pub struct ContextHint {
     pub follow_up: bool,
 }
 
-/// Fields a fresh (added after training) term speaks to.
+/// What fresh (added after training) terms say, the strongest hit per field.
 #[derive(Default)]
 struct Fresh {
-    intent: bool,
-    issue: bool,
-    mood: bool,
+    intent: Option<(Intent, f32)>,
+    issue: Option<(IssueType, f32)>,
+    mood: Option<(Mood, f32)>,
     demands: Vec<Demand>,
+}
+
+fn stronger<T>(slot: &mut Option<(T, f32)>, value: T, score: f32) {
+    if slot.as_ref().is_none_or(|(_, s)| score > *s) {
+        *slot = Some((value, score));
+    }
 }
 
 fn fresh_fields(resolved: &Resolved) -> Fresh {
     let mut f = Fresh::default();
     for s in resolved.signals.iter().filter(|s| s.hit.fresh) {
+        let score = s.score();
         match s.hit.label {
-            Label::Intent(_) => f.intent = true,
-            Label::Issue(_) => {
-                f.intent = true;
-                f.issue = true;
+            Label::Intent(i) => stronger(&mut f.intent, i, score),
+            Label::Issue(i) => {
+                stronger(&mut f.intent, Intent::Complaint, score);
+                stronger(&mut f.issue, i, score);
             }
-            Label::Mood(_) => f.mood = true,
+            Label::Mood(m) => stronger(&mut f.mood, m, score),
             Label::Demand(d) => f.demands.push(d),
             Label::Threat(_) | Label::Cue(_) => {}
         }
@@ -96,10 +104,9 @@ pub fn combine(
     let threats = decision.threats.clone();
     let insult = resolved.cues_of(Cue::Insult).next().is_some();
 
-    let (mut intent, mut intent_from) = if fresh.intent {
-        (decision.intent, Source::Rules)
-    } else {
-        (p.intent().0, Source::Model)
+    let (mut intent, mut intent_from) = match fresh.intent {
+        Some((i, _)) => (i, Source::Rules),
+        None => (p.intent().0, Source::Model),
     };
     if !threats.is_empty() && intent != Intent::Complaint {
         (intent, intent_from) = (Intent::Complaint, Source::Rules);
@@ -110,8 +117,8 @@ pub fn combine(
         .iter()
         .any(|s| matches!(s.hit.label, Label::Issue(_)));
     let (issue_type, issue_from) = match intent {
-        Intent::Complaint if fresh.issue && decision.issue_type.is_some() => {
-            (decision.issue_type, Source::Rules)
+        Intent::Complaint if fresh.issue.is_some() => {
+            (fresh.issue.map(|(i, _)| i), Source::Rules)
         }
         Intent::Complaint if hint.follow_up && !own_issue && hint.topic.is_some() => {
             (hint.topic, Source::Context)
@@ -120,10 +127,9 @@ pub fn combine(
         _ => (None, Source::Model),
     };
 
-    let (mut mood, mut mood_from) = if fresh.mood {
-        (decision.mood, Source::Rules)
-    } else {
-        (p.mood().0, Source::Model)
+    let (mut mood, mut mood_from) = match fresh.mood {
+        Some((m, _)) => (m, Source::Rules),
+        None => (p.mood().0, Source::Model),
     };
     let mut intensity = if mood == Mood::Calm {
         0
