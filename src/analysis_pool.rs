@@ -124,7 +124,9 @@ mod tests {
         // The complaint before the window is not read.
         let older = format!("{complaint}{}", "谢谢".repeat(3000));
         assert_ne!(
-            analyze_newest(&analyzer, &older, &[], window).intent.as_str(),
+            analyze_newest(&analyzer, &older, &[], window)
+                .intent
+                .as_str(),
             "complaint"
         );
         assert_eq!(

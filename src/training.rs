@@ -76,7 +76,10 @@ pub fn load_corpus(dir: &Path, extra: &[PathBuf]) -> Result<Vec<Labelled>, Train
     }
     let mut lines = Vec::new();
     for file in &files {
-        let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("corpus");
+        let stem = file
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("corpus");
         lines.extend(read_file(file, stem)?);
     }
     for file in extra {
@@ -161,7 +164,11 @@ pub fn cross_validate(
     let writers = models
         .iter()
         .map(|(w, _)| {
-            let rows: Vec<Labelled> = lines.iter().filter(|l| writer_of(l) == *w).cloned().collect();
+            let rows: Vec<Labelled> = lines
+                .iter()
+                .filter(|l| writer_of(l) == *w)
+                .cloned()
+                .collect();
             (w.clone(), eval::evaluate_labelled_with(&rows, predict))
         })
         .collect();

@@ -115,7 +115,11 @@ fn labels_the_model_chose_come_with_their_spans() {
     let issue = format!("issue_type:{}", a.issue_type.expect("a complaint"));
     for label in ["intent:complaint", issue.as_str(), "demand:exchange"] {
         let spans: Vec<_> = a.evidence.iter().filter(|e| e.label == label).collect();
-        assert!(!spans.is_empty(), "no evidence for {label}: {:?}", a.evidence);
+        assert!(
+            !spans.is_empty(),
+            "no evidence for {label}: {:?}",
+            a.evidence
+        );
         for e in spans {
             let shown: String = text.chars().skip(e.start).take(e.end - e.start).collect();
             assert_eq!(shown, e.text);
@@ -142,21 +146,34 @@ fn a_term_added_after_training_outranks_the_model() {
     copy_dir(&root().join("intents"), dir.path());
     let text = "这个杯子有股塑料味儿，泡茶喝不了";
     let before = analyzer().analyze(text);
-    assert_ne!(before.issue_type, Some(IssueType::NotAsDescribed), "{before:?}");
+    assert_ne!(
+        before.issue_type,
+        Some(IssueType::NotAsDescribed),
+        "{before:?}"
+    );
     // A shop decides a smell is "not as described" for its listings.
     let file = dir.path().join("issue_type/not_as_described.toml");
     let body = std::fs::read_to_string(&file).expect("file");
     assert!(body.contains("strong = ["), "{}", file.display());
-    std::fs::write(&file, body.replacen("strong = [", "strong = [\"塑料味儿\", ", 1))
-        .expect("write");
+    std::fs::write(
+        &file,
+        body.replacen("strong = [", "strong = [\"塑料味儿\", ", 1),
+    )
+    .expect("write");
     let shop = Analyzer::from_dir(dir.path()).unwrap_or_else(|e| panic!("{e}"));
     assert!(
-        shop.warnings().iter().any(|w| w.reason.contains("newer than the model")),
+        shop.warnings()
+            .iter()
+            .any(|w| w.reason.contains("newer than the model")),
         "{:?}",
         shop.warnings()
     );
     let after = shop.analyze(text);
-    assert_eq!(after.issue_type, Some(IssueType::NotAsDescribed), "{after:?}");
+    assert_eq!(
+        after.issue_type,
+        Some(IssueType::NotAsDescribed),
+        "{after:?}"
+    );
 }
 
 #[test]

@@ -365,7 +365,11 @@ fn drop_borrowed_platform(
     structure: &Structure,
     threats: &mut Vec<(Threat, usize)>,
 ) {
-    let threat_hits = || signals.iter().filter(|s| matches!(s.hit.label, Label::Threat(_)));
+    let threat_hits = || {
+        signals
+            .iter()
+            .filter(|s| matches!(s.hit.label, Label::Threat(_)))
+    };
     let own_sentence = |s: &Signal| {
         let sentence = structure.sentence_of(s.hit.start);
         !threat_hits().any(|o| {

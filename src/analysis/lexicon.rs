@@ -307,9 +307,11 @@ impl Lexicon {
 
     /// A hash per `(label, term)` and `(label, pattern)`, which the model records at training.
     pub fn entry_keys(&self) -> Vec<u64> {
-        let terms = self.terms.iter().zip(&self.entries).flat_map(|(term, entries)| {
-            entries.iter().map(move |e| entry_key(e.label, term))
-        });
+        let terms = self
+            .terms
+            .iter()
+            .zip(&self.entries)
+            .flat_map(|(term, entries)| entries.iter().map(move |e| entry_key(e.label, term)));
         let patterns = self
             .regexes
             .iter()
@@ -552,11 +554,14 @@ impl Loader {
             }
             // Patterns see normalised text, so they are normalised too (`訂單` → `订单`).
             match Regex::new(&ascii_digits(&normalize_term(pattern.get_ref()))) {
-                Ok(regex) => self.regexes.push((regex, Entry {
+                Ok(regex) => self.regexes.push((
+                    regex,
+                    Entry {
                         label,
                         weight: 2,
                         fresh: false,
-                    })),
+                    },
+                )),
                 Err(e) => errors.push(DataError::new(
                     file,
                     Some(line),

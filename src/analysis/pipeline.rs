@@ -222,7 +222,11 @@ fn add_model_support(support: &mut (Analysis, Support), m: &Model, f: &Features,
         }
     };
     if c.intent_from == Source::Model {
-        push(heads::INTENT, c.intent.index(), format!("intent:{}", c.intent));
+        push(
+            heads::INTENT,
+            c.intent.index(),
+            format!("intent:{}", c.intent),
+        );
     }
     if let (Some(issue), Source::Model) = (c.issue_type, c.issue_from) {
         push(heads::ISSUE, issue.index(), format!("issue_type:{issue}"));

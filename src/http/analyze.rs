@@ -48,7 +48,11 @@ async fn analyze(
             )
                 .into_response(),
         };
-    match state.analysis.analyze_in_context(req.text, req.context).await {
+    match state
+        .analysis
+        .analyze_in_context(req.text, req.context)
+        .await
+    {
         Ok(record) => Json(record).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "analysis failed");

@@ -173,7 +173,9 @@ const CONTEXT_WINDOW_MS: i64 = 3 * 24 * 3600 * 1000;
 /// The buyer's earlier messages, as the analyzer's context. anfu's and agents' replies are
 /// not stored as turns yet, so only buyer lines are given.
 fn context(earlier: &[StoredMessage]) -> Vec<Turn> {
-    let newest = &earlier[earlier.len().saturating_sub(crate::analysis::context::MAX_TURNS)..];
+    let newest = &earlier[earlier
+        .len()
+        .saturating_sub(crate::analysis::context::MAX_TURNS)..];
     newest
         .iter()
         .map(|m| Turn::buyer(m.message.text.clone()))

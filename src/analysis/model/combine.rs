@@ -117,9 +117,7 @@ pub fn combine(
         .iter()
         .any(|s| matches!(s.hit.label, Label::Issue(_)));
     let (issue_type, issue_from) = match intent {
-        Intent::Complaint if fresh.issue.is_some() => {
-            (fresh.issue.map(|(i, _)| i), Source::Rules)
-        }
+        Intent::Complaint if fresh.issue.is_some() => (fresh.issue.map(|(i, _)| i), Source::Rules),
         Intent::Complaint if hint.follow_up && !own_issue && hint.topic.is_some() => {
             (hint.topic, Source::Context)
         }

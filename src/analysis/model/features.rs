@@ -18,11 +18,11 @@
 //! - `p:` punctuation runs, emoji, repeated characters, length and line count;
 //! - `x…:` the conversation before this message (see [`super::super::context`]).
 
+use super::marks::Marks;
 use crate::analysis::decide::Decision;
 use crate::analysis::lexicon::Label;
 use crate::analysis::normalize::{is_han, Normalized};
 use crate::analysis::rules::Resolved;
-use super::marks::Marks;
 
 /// FNV-1a over the bytes of a feature name.
 pub fn hash_name(name: &str) -> u64 {

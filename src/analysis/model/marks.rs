@@ -58,9 +58,7 @@ impl Marks {
                 '。' | '.' if run >= 2 => m.ellipses.add(i, j),
                 '~' | '～' => m.tildes.add(i, j),
                 c if is_emoji(c) => m.emoji.add(i, j),
-                c if run >= 3 && !c.is_ascii_digit() && !c.is_whitespace() => {
-                    m.repeats.add(i, j)
-                }
+                c if run >= 3 && !c.is_ascii_digit() && !c.is_whitespace() => m.repeats.add(i, j),
                 _ => {}
             }
             // A run of marks counts by its length: "!!!" is three.

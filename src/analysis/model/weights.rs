@@ -103,7 +103,10 @@ impl Model {
     pub fn to_text(&self) -> String {
         let mut out = String::with_capacity(self.names.len() * 64);
         out.push_str(&format!("{MAGIC}\t{VERSION}\n"));
-        out.push_str(&format!("outputs\t{}\n", super::heads::output_names().join(" ")));
+        out.push_str(&format!(
+            "outputs\t{}\n",
+            super::heads::output_names().join(" ")
+        ));
         out.push_str(&format!("trained\t{}\n", self.provenance));
         let mut terms: Vec<u64> = self.trained_terms.iter().copied().collect();
         terms.sort_unstable();
