@@ -28,6 +28,14 @@ fn build(c: &mut Criterion) {
     let mut group = c.benchmark_group("build");
     group.sample_size(10);
     group.bench_function("jieba_new", |b| b.iter(|| black_box(Jieba::new())));
+    group.bench_function("model_from_file", |b| {
+        b.iter(|| {
+            black_box(
+                anfu::analysis::model::Model::from_file(&root().join("intents/model.tsv"))
+                    .expect("valid model"),
+            )
+        })
+    });
     group.bench_function("analyzer_from_dir", |b| {
         b.iter(|| black_box(Analyzer::from_dir(&root().join("intents")).expect("valid intents")))
     });
@@ -36,6 +44,7 @@ fn build(c: &mut Criterion) {
 
 fn per_message(c: &mut Criterion) {
     let analyzer = Analyzer::from_dir(&root().join("intents")).expect("valid intents");
+    let rules_only = Analyzer::rules_only(&root().join("intents")).expect("valid intents");
     let jieba = Jieba::new();
     let msgs = messages();
     let mut group = c.benchmark_group("per_message");
@@ -51,6 +60,13 @@ fn per_message(c: &mut Criterion) {
         b.iter(|| {
             for m in &msgs {
                 black_box(analyzer.segmenter().cut(m));
+            }
+        })
+    });
+    group.bench_function("analyze_rules_only", |b| {
+        b.iter(|| {
+            for m in &msgs {
+                black_box(rules_only.analyze(m));
             }
         })
     });
@@ -89,6 +105,9 @@ fn per_message(c: &mut Criterion) {
         group.throughput(Throughput::Elements(chars as u64));
         group.bench_function(format!("analyze_{chars}"), |b| {
             b.iter(|| black_box(analyzer.analyze(&text)))
+        });
+        group.bench_function(format!("analyze_rules_only_{chars}"), |b| {
+            b.iter(|| black_box(rules_only.analyze(&text)))
         });
         group.bench_function(format!("jieba_cut_{chars}"), |b| {
             b.iter(|| black_box(jieba.cut(&text, true)))

@@ -276,6 +276,13 @@ fn run(cli: Cli) -> Result<ExitCode, ExitCode> {
                         intents.display(),
                         analyzer.vocabulary_size()
                     ));
+                    if let Some(model) = analyzer.model() {
+                        out(format_args!(
+                            "{}: ok ({} features)\n",
+                            intents.join(anfu::analysis::model::MODEL_FILE).display(),
+                            model.features()
+                        ));
+                    }
                 }
                 Err(e) => problems.extend(e.0),
             }

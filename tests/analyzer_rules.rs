@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 fn analyzer() -> &'static Analyzer {
     static ANALYZER: OnceLock<Analyzer> = OnceLock::new();
     ANALYZER.get_or_init(|| {
-        Analyzer::from_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("intents"))
+        Analyzer::rules_only(&Path::new(env!("CARGO_MANIFEST_DIR")).join("intents"))
             .unwrap_or_else(|e| panic!("{e}"))
     })
 }

@@ -95,14 +95,18 @@ impl Analyzer {
         let order = self.order_ids.find(n);
         let original: Vec<char> = text.chars().collect();
 
+        // Without a model (and not training) nothing reads the features or the context.
         let mut b = Builder::new(keep_names);
-        feat::add_char_grams(&mut b, n);
-        feat::add_words(&mut b, n, &read.boundaries);
-        feat::add_dictionary(&mut b, "", &read.resolved, true);
-        feat::add_rule_decision(&mut b, "", &read.decision);
-        feat::add_marks(&mut b, &Marks::new(&n.text));
         let follow_up = n.char_len() <= FOLLOW_UP_CHARS;
-        let topic = self.read_context(context, &mut b, follow_up, &work);
+        let mut topic = None;
+        if model.is_some() || keep_names {
+            feat::add_char_grams(&mut b, n);
+            feat::add_words(&mut b, n, &read.boundaries);
+            feat::add_dictionary(&mut b, "", &read.resolved, true);
+            feat::add_rule_decision(&mut b, "", &read.decision);
+            feat::add_marks(&mut b, &Marks::new(&n.text));
+            topic = self.read_context(context, &mut b, follow_up, &work);
+        }
         let features = b.build();
 
         let combined = match model {

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 /// How long any one thing may take to show up in the page (a slow, busy 2-core CI machine).
 const WAIT: Duration = Duration::from_secs(20);
-const CUP: &str = "收到的杯子碎了，订单号 3721458805123456789，我要退款，不然差评";
+const CUP: &str = "快递把箱子压扁了，杯子碎了，订单号 3721458805123456789，我要退款，不然差评";
 const CUP_ORDER: &str = "3721458805123456789";
 const LATE: &str = "快递一个星期了还没到，到底什么时候能送到？";
 const THREAD: &str = "衣服有个小线头，麻烦处理一下";

@@ -7,7 +7,7 @@
 //! than `min_count` lines gets no weight, so one writer's quirks cannot be memorised.
 
 use super::features::Features;
-use super::heads::{gradient, Outputs, Targets, OUTPUTS};
+use super::heads::{gradient, Outputs, Targets, ISSUE, OUTPUTS};
 use super::weights::{FastMap, Model};
 
 /// One labelled line, featurised.
@@ -71,9 +71,17 @@ fn vocabulary(examples: &[&Example], min_count: u32) -> (FastMap<u32>, Vec<Strin
     (rows, names)
 }
 
+/// Whether a feature may weigh on the issue type. A threat says how far the buyer will go,
+/// not what went wrong: left in, "不然差评" pulled a broken cup from `damaged` to `quality`
+/// because one writer's threats came with quality complaints.
+fn feeds_issue(name: &str) -> bool {
+    !name.contains("threat")
+}
+
 /// Trains a model on `examples`.
 pub fn train(examples: &[&Example], options: &TrainOptions) -> Model {
     let (rows, names) = vocabulary(examples, options.min_count);
+    let issue_blind: Vec<bool> = names.iter().map(|n| !feeds_issue(n)).collect();
     let mut weights = vec![0f32; names.len() * OUTPUTS];
     let mut rng = fastrand::Rng::with_seed(options.seed);
     let mut order: Vec<usize> = (0..examples.len()).collect();
@@ -97,8 +105,12 @@ pub fn train(examples: &[&Example], options: &TrainOptions) -> Model {
             }
             let g = gradient(&Outputs(sums).probabilities(), &ex.targets);
             for &(at, value) in &active {
-                for (w, g) in weights[at..at + OUTPUTS].iter_mut().zip(&g) {
+                let row = &mut weights[at..at + OUTPUTS];
+                for (w, g) in row.iter_mut().zip(&g) {
                     *w -= rate * (g * value + options.l2 * *w);
+                }
+                if issue_blind[at / OUTPUTS] {
+                    row[ISSUE].iter_mut().for_each(|w| *w = 0.0);
                 }
             }
         }
