@@ -137,10 +137,7 @@ pub fn add_char_grams(b: &mut Builder, text: &Normalized) {
 /// jieba words between consecutive boundaries, skipping whitespace and single marks.
 pub fn add_words(b: &mut Builder, text: &Normalized, boundaries: &[bool]) {
     let mut start = 0;
-    for end in 1..boundaries.len() {
-        if !boundaries[end] {
-            continue;
-        }
+    for (end, _) in boundaries.iter().enumerate().skip(1).filter(|(_, at)| **at) {
         let word = text.slice(start, end);
         let worth = word.chars().any(|c| is_han(c) || c.is_alphanumeric());
         if worth && end - start <= 8 {

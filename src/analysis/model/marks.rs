@@ -1,6 +1,9 @@
 //! Punctuation, emoji and repetition: how a message is typed, which says much about mood
 //! ("！！！", "？？？", "。。。", "啊啊啊", 😡) and little about topic.
 
+/// One kind of mark: its name, how often it occurs, and the span of its first run.
+pub type MarkRun = (&'static str, usize, Option<(usize, usize)>);
+
 /// Counts of typing marks in one message.
 #[derive(Debug, Default, Clone)]
 pub struct Marks {
@@ -76,7 +79,7 @@ impl Marks {
     }
 
     /// `(name, count, first span)` of each mark.
-    pub fn runs(&self) -> [(&'static str, usize, Option<(usize, usize)>); 6] {
+    pub fn runs(&self) -> [MarkRun; 6] {
         let r = |name, run: &Run| (name, run.count, run.first);
         [
             r("!", &self.exclamations),

@@ -1,13 +1,14 @@
 //! The weights file `intents/model.tsv`: what `anfu train` writes and the analyzer loads.
 //!
-//! A text file, so a reviewer can see what a word weighs, and validated line by line:
+//! A text file, so a reviewer can see what a word weighs, and validated line by line (`⇥` is
+//! a tab):
 //!
 //! ```text
-//! anfu-model	1
-//! outputs	intent:complaint intent:inquiry … demand:cancel
-//! trained	7107 lines	seed 1
-//! terms	<16 hex digits per dictionary term the model was trained with, space-separated>
-//! f	c2:擦全	0:0.412 14:-0.05 …
+//! anfu-model ⇥ 1
+//! outputs ⇥ intent:complaint intent:inquiry … demand:cancel
+//! trained ⇥ 7107 lines ⇥ seed 1
+//! terms ⇥ <16 hex digits per dictionary term the model was trained with, space-separated>
+//! f ⇥ c2:擦全 ⇥ 0:0.412 14:-0.05 …
 //! ```
 //!
 //! One `f` line per feature: its name and the non-zero weights by output index. `terms`
