@@ -64,13 +64,12 @@ enum Command {
         /// A shop's own labelled lines (same schema), added to the corpus; repeatable.
         #[arg(long)]
         extra: Vec<PathBuf>,
-        /// Write the weights here instead of `<intents>/model.tsv`.
-        #[arg(long)]
+        #[arg(long, help = "Write the weights here instead of `<intents>/model.tsv`")]
         out: Option<PathBuf>,
         /// Also cross-validate, leaving one writer out at a time, and print the table.
         #[arg(long)]
         cv: bool,
-        /// With --cv: also write the full cross-validation report (every miss) as JSON here.
+        /// With --cv: also write the full report (every miss) as JSON here.
         #[arg(long)]
         cv_json: Option<PathBuf>,
         #[arg(long, default_value_t = 1)]
@@ -225,13 +224,6 @@ fn run(cli: Cli) -> Result<ExitCode, ExitCode> {
             l2,
             min_count,
         } => {
-            let started = Instant::now();
-            let fail = |e: &dyn std::fmt::Display| {
-                eprintln!("anfu: {e}");
-                ExitCode::from(2)
-            };
-            let analyzer = Analyzer::rules_only(&intents).map_err(|e| fail(&e))?;
-            let lines = anfu::training::load_corpus(&corpus, &extra).map_err(|e| fail(&e))?;
             let defaults = anfu::analysis::model::train::TrainOptions::default();
             let options = anfu::analysis::model::train::TrainOptions {
                 seed,
@@ -240,29 +232,25 @@ fn run(cli: Cli) -> Result<ExitCode, ExitCode> {
                 min_count: min_count.unwrap_or(defaults.min_count),
                 ..defaults
             };
-            if cv {
-                let report = anfu::training::cross_validate(&analyzer, &lines, &options);
-                out(format_args!(
-                    "leave-one-writer-out\n{}",
-                    anfu::training::render(&report)
-                ));
-                if let Some(json) = cv_json {
-                    let full = serde_json::json!({"cv": &report, "misses": &report.pooled.errors});
-                    let text = serde_json::to_string(&full).map_err(|e| fail(&e))?;
-                    std::fs::write(&json, text).map_err(|e| fail(&e))?;
+            let run = anfu::training::Run {
+                intents,
+                corpus,
+                extra,
+                out: path,
+                cv,
+                cv_json,
+                options,
+            };
+            match anfu::training::command(&run) {
+                Ok(report) => {
+                    out(format_args!("{report}"));
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("anfu: {e}");
+                    Err(ExitCode::from(2))
                 }
             }
-            let model = anfu::training::train_model(&analyzer, &lines, &options);
-            let path = path.unwrap_or_else(|| intents.join(anfu::analysis::model::MODEL_FILE));
-            anfu::training::write_model(&model, &path).map_err(|e| fail(&e))?;
-            out(format_args!(
-                "{}: {} features from {} lines in {:.1} s\n",
-                path.display(),
-                model.features(),
-                lines.len(),
-                started.elapsed().as_secs_f64()
-            ));
-            Ok(ExitCode::SUCCESS)
         }
         Command::Check { intents, replies } => {
             let mut problems = Vec::new();

@@ -203,3 +203,52 @@ pub fn render(cv: &CrossValidation) -> String {
     }
     out
 }
+
+/// What `anfu train` was asked to do.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub intents: PathBuf,
+    pub corpus: PathBuf,
+    pub extra: Vec<PathBuf>,
+    /// Where to write the weights (default `<intents>/model.tsv`).
+    pub out: Option<PathBuf>,
+    pub cv: bool,
+    pub cv_json: Option<PathBuf>,
+    pub options: TrainOptions,
+}
+
+/// `anfu train`: optionally cross-validates, then trains on everything and writes the model.
+/// Returns the report to print.
+///
+/// # Errors
+/// Bad dictionaries or corpus (with file and line), a test set given as training data, or
+/// an unwritable output.
+pub fn command(run: &Run) -> Result<String, String> {
+    let started = std::time::Instant::now();
+    let analyzer = Analyzer::rules_only(&run.intents).map_err(|e| e.to_string())?;
+    let lines = load_corpus(&run.corpus, &run.extra).map_err(|e| e.to_string())?;
+    let mut report = String::new();
+    if run.cv {
+        let cv = cross_validate(&analyzer, &lines, &run.options);
+        let _ = write!(report, "leave-one-writer-out\n{}", render(&cv));
+        if let Some(json) = &run.cv_json {
+            let full = serde_json::json!({"cv": &cv, "misses": &cv.pooled.errors});
+            std::fs::write(json, full.to_string()).map_err(|e| e.to_string())?;
+        }
+    }
+    let model = train_model(&analyzer, &lines, &run.options);
+    let path = run
+        .out
+        .clone()
+        .unwrap_or_else(|| run.intents.join(crate::analysis::model::MODEL_FILE));
+    write_model(&model, &path).map_err(|e| e.to_string())?;
+    let _ = writeln!(
+        report,
+        "{}: {} features from {} lines in {:.1} s",
+        path.display(),
+        model.features(),
+        lines.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(report)
+}
