@@ -136,24 +136,21 @@ impl Label {
         }
     }
 
+    /// `(category, value)`, the two halves of [`Label::evidence_name`].
+    pub fn parts(self) -> (&'static str, &'static str) {
+        match self {
+            Label::Intent(v) => ("intent", v.as_str()),
+            Label::Issue(v) => ("issue_type", v.as_str()),
+            Label::Demand(v) => ("demand", v.as_str()),
+            Label::Mood(v) => ("mood", v.as_str()),
+            Label::Threat(v) => ("threat", v.as_str()),
+            Label::Cue(v) => ("cue", v.as_str()),
+        }
+    }
+
     /// `category:value`, as shown in evidence.
     pub fn evidence_name(self) -> String {
-        let value = match self {
-            Label::Intent(v) => v.as_str(),
-            Label::Issue(v) => v.as_str(),
-            Label::Demand(v) => v.as_str(),
-            Label::Mood(v) => v.as_str(),
-            Label::Threat(v) => v.as_str(),
-            Label::Cue(v) => v.as_str(),
-        };
-        let category = match self {
-            Label::Intent(_) => "intent",
-            Label::Issue(_) => "issue_type",
-            Label::Demand(_) => "demand",
-            Label::Mood(_) => "mood",
-            Label::Threat(_) => "threat",
-            Label::Cue(_) => "cue",
-        };
+        let (category, value) = self.parts();
         format!("{category}:{value}")
     }
 }

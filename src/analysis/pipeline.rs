@@ -107,7 +107,10 @@ impl Analyzer {
             feat::add_marks(&mut b, &Marks::new(&n.text));
             topic = self.read_context(context, &mut b, follow_up, &work);
         }
-        let features = b.build();
+        let mut features = b.build();
+        if let Some(m) = model {
+            m.resolve(&mut features);
+        }
 
         let combined = match model {
             Some(m) => {
@@ -220,8 +223,9 @@ fn labels_and_support(d: &Decision, combined: Option<&Combined>) -> (Analysis, S
 
 /// Adds the model's reasons for the labels it decided.
 fn add_model_support(support: &mut (Analysis, Support), m: &Model, f: &Features, c: &Combined) {
+    let explainer = explain::Explainer::new(m, f);
     let mut push = |head: std::ops::Range<usize>, index: usize, label: String| {
-        for (start, end) in explain::spans(m, f, head.clone(), head.start + index) {
+        for (start, end) in explainer.spans(head.clone(), head.start + index) {
             support.1.push((label.clone(), start, end));
         }
     };

@@ -5,7 +5,7 @@
 //! is the weight itself. The strongest pushes with a span in the message are kept, and
 //! overlapping spans merge, so an agent sees `一擦全是毛` rather than five n-grams.
 
-use super::features::Features;
+use super::features::{Features, NO_ROW};
 use super::Model;
 use std::ops::Range;
 
@@ -14,51 +14,57 @@ const SPANS_PER_LABEL: usize = 3;
 /// Pushes below this are noise, not reasons.
 const MIN_PUSH: f32 = 0.05;
 
-/// The spans behind output `output` of head `head`, as `(start, end)`, merged and sorted.
-pub fn spans(
-    model: &Model,
-    features: &Features,
-    head: Range<usize>,
-    output: usize,
-) -> Vec<(usize, usize)> {
-    let softmax = head.len() > 1;
-    let mut pushes: Vec<(f32, (usize, usize))> = Vec::new();
-    for ((key, value), span) in features
-        .keys
-        .iter()
-        .zip(&features.values)
-        .zip(&features.spans)
-    {
-        let (Some(span), Some(row)) = (span, model.row(*key)) else {
-            continue;
-        };
-        // One character (`不`, `？`) explains nothing to an agent on its own.
-        if span.1 - span.0 < 2 {
-            continue;
-        }
-        let base = if softmax {
-            row[head.clone()].iter().sum::<f32>() / head.len() as f32
-        } else {
-            0.0
-        };
-        let push = (row[output] - base) * value;
-        if push >= MIN_PUSH {
-            pushes.push((push, *span));
-        }
+/// The features of one message that can explain a label: known to the model, with a span of
+/// two characters or more (one character, `不` or `？`, explains nothing to an agent alone).
+pub struct Explainer<'a> {
+    model: &'a Model,
+    /// `(row, value, span)` of each such feature.
+    candidates: Vec<(u32, f32, (usize, usize))>,
+}
+
+impl<'a> Explainer<'a> {
+    pub fn new(model: &'a Model, features: &Features) -> Explainer<'a> {
+        let candidates = features
+            .rows
+            .iter()
+            .zip(&features.values)
+            .zip(&features.spans)
+            .filter_map(|((&row, &value), span)| {
+                let span = (*span)?;
+                (row != NO_ROW && span.1 - span.0 >= 2).then_some((row, value, span))
+            })
+            .collect();
+        Explainer { model, candidates }
     }
-    pushes.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    let mut chosen: Vec<(usize, usize)> = pushes
-        .iter()
-        .take(SPANS_PER_LABEL)
-        .map(|(_, s)| *s)
-        .collect();
-    chosen.sort_unstable();
-    let mut merged: Vec<(usize, usize)> = Vec::new();
-    for (start, end) in chosen {
-        match merged.last_mut() {
-            Some(last) if start <= last.1 => last.1 = last.1.max(end),
-            _ => merged.push((start, end)),
+
+    /// The spans behind output `output` of head `head`, merged and sorted.
+    pub fn spans(&self, head: Range<usize>, output: usize) -> Vec<(usize, usize)> {
+        let softmax = head.len() > 1;
+        let mut best: Vec<(f32, (usize, usize))> = Vec::with_capacity(SPANS_PER_LABEL + 1);
+        for &(row, value, span) in &self.candidates {
+            let row = self.model.row_at(row);
+            let base = if softmax {
+                row[head.clone()].iter().sum::<f32>() / head.len() as f32
+            } else {
+                0.0
+            };
+            let push = (row[output] - base) * value;
+            if push < MIN_PUSH || (best.len() == SPANS_PER_LABEL && push <= best[2].0) {
+                continue;
+            }
+            let at = best.partition_point(|(p, _)| *p >= push);
+            best.insert(at, (push, span));
+            best.truncate(SPANS_PER_LABEL);
         }
+        let mut chosen: Vec<(usize, usize)> = best.into_iter().map(|(_, s)| s).collect();
+        chosen.sort_unstable();
+        let mut merged: Vec<(usize, usize)> = Vec::new();
+        for (start, end) in chosen {
+            match merged.last_mut() {
+                Some(last) if start <= last.1 => last.1 = last.1.max(end),
+                _ => merged.push((start, end)),
+            }
+        }
+        merged
     }
-    merged
 }

@@ -43,7 +43,12 @@ pub struct Features {
     pub spans: Vec<Option<(usize, usize)>>,
     /// The names, kept only when training.
     pub names: Option<Vec<String>>,
+    /// Each feature's row in the model ([`NO_ROW`] when unknown), once resolved.
+    pub rows: Vec<u32>,
 }
+
+/// A feature the model has no weights for.
+pub const NO_ROW: u32 = u32::MAX;
 
 impl Features {
     pub fn len(&self) -> usize {
@@ -153,42 +158,56 @@ pub fn add_words(b: &mut Builder, text: &Normalized, boundaries: &[bool]) {
 pub fn add_dictionary(b: &mut Builder, prefix: &str, resolved: &Resolved, in_message: bool) {
     let span = |s: usize, e: usize| in_message.then_some((s, e));
     for s in &resolved.signals {
-        let name = if s.flipped_by.is_some() {
-            "rule:negated_praise".to_string()
+        let name = b.start(prefix);
+        if s.flipped_by.is_some() {
+            name.push_str("d:rule:negated_praise");
         } else {
-            s.hit.label.evidence_name()
-        };
+            push_label(name, "d:", s.hit.label);
+        }
         let value = s.score().clamp(0.0, 6.0) / 2.0;
-        b.start(prefix).push_str("d:");
-        b.buf.push_str(&name);
         b.finish(value, span(s.hit.start, s.hit.end));
     }
     for h in &resolved.cues {
-        if let Label::Cue(cue) = h.label {
-            b.start(prefix).push_str("q:");
-            b.buf.push_str(cue.as_str());
-            b.finish(1.0, span(h.start, h.end));
-        }
+        let name = b.start(prefix);
+        push_label(name, "q:", h.label);
+        b.finish(1.0, span(h.start, h.end));
     }
     for n in &resolved.negated {
-        b.start(prefix).push_str("n:");
-        b.buf.push_str(&n.target.label.evidence_name());
+        let name = b.start(prefix);
+        push_label(name, "n:", n.target.label);
         b.finish(1.0, span(n.negation.start, n.target.end));
     }
 }
 
+/// Appends `kind` + `category:value` (cues by their value alone, as `q:negation`).
+fn push_label(name: &mut String, kind: &str, label: Label) {
+    let (category, value) = label.parts();
+    name.push_str(kind);
+    if !matches!(label, Label::Cue(_)) {
+        name.push_str(category);
+        name.push(':');
+    }
+    name.push_str(value);
+}
+
 /// The rules' decision, as features.
 pub fn add_rule_decision(b: &mut Builder, prefix: &str, d: &Decision) {
-    b.add(prefix, &format!("r:intent:{}", d.intent), 1.0, None);
+    let mut add = |kind: &str, value: &str| {
+        let name = b.start(prefix);
+        name.push_str(kind);
+        name.push_str(value);
+        b.finish(1.0, None);
+    };
+    add("r:intent:", d.intent.as_str());
     if let Some(issue) = d.issue_type {
-        b.add(prefix, &format!("r:issue:{issue}"), 1.0, None);
+        add("r:issue:", issue.as_str());
     }
-    b.add(prefix, &format!("r:mood:{}", d.mood), 1.0, None);
+    add("r:mood:", d.mood.as_str());
     for demand in &d.demands {
-        b.add(prefix, &format!("r:demand:{demand}"), 1.0, None);
+        add("r:demand:", demand.as_str());
     }
     if !d.threats.is_empty() {
-        b.add(prefix, "r:threat", 1.0, None);
+        add("r:", "threat");
     }
 }
 

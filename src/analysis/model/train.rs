@@ -28,6 +28,8 @@ pub struct TrainOptions {
     pub rate: f32,
     pub l2: f32,
     pub min_count: u32,
+    /// Features whose largest weight is below this are dropped after training.
+    pub prune: f32,
 }
 
 impl Default for TrainOptions {
@@ -38,6 +40,7 @@ impl Default for TrainOptions {
             rate: 0.1,
             l2: 1e-4,
             min_count: 2,
+            prune: 0.05,
         }
     }
 }
@@ -115,7 +118,21 @@ pub fn train(examples: &[&Example], options: &TrainOptions) -> Model {
             }
         }
     }
-    Model::from_rows(names, weights)
+    prune(names, weights, options.prune)
+}
+
+/// Drops the features whose every weight is below `threshold`: they change no decision but
+/// cost memory, and a smaller table keeps the dictionaries' automata in the cache.
+fn prune(names: Vec<String>, weights: Vec<f32>, threshold: f32) -> Model {
+    let mut kept_names = Vec::new();
+    let mut kept = Vec::new();
+    for (name, row) in names.into_iter().zip(weights.chunks(OUTPUTS)) {
+        if row.iter().any(|w| w.abs() >= threshold) {
+            kept_names.push(name);
+            kept.extend_from_slice(row);
+        }
+    }
+    Model::from_rows(kept_names, kept)
 }
 
 /// Leave-one-writer-out: for each writer, a model trained on every other writer's lines.

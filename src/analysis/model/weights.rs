@@ -15,7 +15,7 @@
 //! lists hashes of the `(label, term)` pairs of `intents/` at training time, so that a term
 //! a shop added later is known to be new and can outrank the model (see [`super::combine`]).
 
-use super::features::{hash_name, Features};
+use super::features::{hash_name, Features, NO_ROW};
 use super::heads::{Outputs, OUTPUTS};
 use crate::analysis::DataError;
 use std::collections::{HashMap, HashSet};
@@ -87,12 +87,29 @@ impl Model {
         })
     }
 
-    /// The raw output sums of a message's features.
+    /// Looks up each feature's row once, for scoring and explaining.
+    pub fn resolve(&self, features: &mut Features) {
+        features.rows.clear();
+        features.rows.extend(
+            features
+                .keys
+                .iter()
+                .map(|k| self.rows.get(k).copied().unwrap_or(NO_ROW)),
+        );
+    }
+
+    /// The weights of a resolved row.
+    pub fn row_at(&self, row: u32) -> &[f32] {
+        let at = row as usize * OUTPUTS;
+        &self.weights[at..at + OUTPUTS]
+    }
+
+    /// The raw output sums of a message's resolved features.
     pub fn score(&self, features: &Features) -> Outputs {
         let mut sums = [0f32; OUTPUTS];
-        for (key, value) in features.keys.iter().zip(&features.values) {
-            if let Some(row) = self.row(*key) {
-                for (s, w) in sums.iter_mut().zip(row) {
+        for (&row, value) in features.rows.iter().zip(&features.values) {
+            if row != NO_ROW {
+                for (s, w) in sums.iter_mut().zip(self.row_at(row)) {
                     *s += w * value;
                 }
             }
