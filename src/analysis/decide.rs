@@ -357,29 +357,31 @@ fn intensity(
     level.clamp(1, 3)
 }
 
-/// A plain complaint verb (`投诉`, `举报`, `申诉`: a platform term of normal weight) names the
-/// platform only when no other escalation shares its sentence: in `去市场监管局举报` or
-/// `向消委會投訴` it is the regulator's verb, not a second threat.
+/// A plain complaint verb (`投诉`, `举报`, `申诉`: a platform term of normal weight) is the
+/// regulator's verb when a regulator is named in its clause (`去市场监管局举报`, `向消委會投訴`),
+/// not a second threat; beside a bad review (`差评加投诉`) it still names the platform.
 fn drop_borrowed_platform(
     signals: &[Signal],
     structure: &Structure,
     threats: &mut Vec<(Threat, usize)>,
 ) {
-    let threat_hits = || {
-        signals
-            .iter()
-            .filter(|s| matches!(s.hit.label, Label::Threat(_)))
-    };
-    let own_sentence = |s: &Signal| {
-        let sentence = structure.sentence_of(s.hit.start);
-        !threat_hits().any(|o| {
-            o.hit.label != Label::Threat(Threat::Platform)
-                && structure.sentence_of(o.hit.start) == sentence
-        })
-    };
-    let platform_stands = threat_hits()
+    let regulators: Vec<usize> = signals
+        .iter()
+        .filter(|s| s.hit.label == Label::Threat(Threat::Regulator))
+        .map(|s| s.hit.start)
+        .collect();
+    if regulators.is_empty() {
+        return;
+    }
+    let platform_stands = signals
+        .iter()
         .filter(|s| s.hit.label == Label::Threat(Threat::Platform))
-        .any(|s| s.hit.weight >= 3 || own_sentence(s));
+        .any(|s| {
+            s.hit.weight >= 3
+                || !regulators
+                    .iter()
+                    .any(|&r| structure.same_clause(r, s.hit.start))
+        });
     if !platform_stands {
         threats.retain(|(t, _)| *t != Threat::Platform);
     }
