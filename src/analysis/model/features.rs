@@ -105,6 +105,12 @@ impl Builder {
     }
 }
 
+/// Weight of one n-gram or word in a message of `chars` characters: 1 up to 24, then falling
+/// with the square root, so a long message's many grams do not drown its few telling ones.
+fn length_scale(chars: usize) -> f32 {
+    (24.0 / chars.max(1) as f32).sqrt().min(1.0)
+}
+
 /// Folds a char for n-grams: digits to `0`, whitespace to `|`.
 fn gram_char(c: char) -> char {
     if c.is_ascii_digit() {
@@ -134,7 +140,7 @@ pub fn add_char_grams(b: &mut Builder, text: &Normalized) {
             }
             let name = b.start(prefix);
             name.extend(gram.iter());
-            b.finish(1.0, Some((start, start + n)));
+            b.finish(length_scale(chars.len()), Some((start, start + n)));
         }
     }
 }
@@ -148,7 +154,7 @@ pub fn add_words(b: &mut Builder, text: &Normalized, boundaries: &[bool]) {
         if worth && end - start <= 8 {
             let name = b.start("w:");
             name.extend(word.chars().map(gram_char));
-            b.finish(1.0, Some((start, end)));
+            b.finish(length_scale(text.char_len()), Some((start, end)));
         }
         start = end;
     }
