@@ -75,8 +75,8 @@ fn dev_set_meets_the_acceptance_floors() {
     assert!(failures.is_empty(), "dev set: {}", failures.join("; "));
 }
 
-/// Never trained on. The issue's demands target is 0.82; today the model reaches 0.756 here
-/// (its recall is fine, the union with the rules costs precision), so the gate holds 0.74.
+/// Never trained on. The issue's demands target is 0.82; today the model reaches 0.764 here
+/// (its recall is fine, the union with the rules costs precision), so the gate holds 0.75.
 #[test]
 fn holdout_meets_its_floors() {
     let r =
@@ -89,21 +89,22 @@ fn holdout_meets_its_floors() {
         0.85,
         &mut failures,
     );
-    assert_at_least("demands F1", r.demands.f1, 0.74, &mut failures);
+    assert_at_least("demands F1", r.demands.f1, 0.75, &mut failures);
     assert_at_least("mood accuracy", r.mood_accuracy, 0.84, &mut failures);
     assert!(failures.is_empty(), "holdout: {}", failures.join("; "));
 }
 
-/// With the model: 0.838 (rules alone: 0.857). Long mixed reviews (hotel and book reviews
-/// with one caveat) are a genre the corpus lacks; the gate holds today's figure.
+/// With the model: 0.853 (rules alone: 0.857; issue 12's target 0.86). Long mixed reviews
+/// (hotel and book reviews with one caveat) are still the model's weakest genre; the gate
+/// holds today's figure.
 #[test]
 fn online_shopping_reviews_negative_f1_beats_snownlp() {
     let r = polarity(&shared(
         "eval/external/online_shopping_10_cats/online_shopping_10_cats.sample20k.jsonl",
     ));
     assert!(
-        r.negative.f1 >= 0.83,
-        "negative F1 {:.3} < 0.83",
+        r.negative.f1 >= 0.85,
+        "negative F1 {:.3} < 0.85",
         r.negative.f1
     );
 }

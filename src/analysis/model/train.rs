@@ -40,7 +40,7 @@ impl Default for TrainOptions {
             rate: 0.1,
             l2: 1e-4,
             min_count: 2,
-            prune: 0.05,
+            prune: 0.1,
         }
     }
 }
