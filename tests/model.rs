@@ -103,8 +103,15 @@ fn a_short_follow_up_keeps_the_conversations_issue() {
     let a = analyzer().analyze_in_context("已经三天了", &context);
     assert_eq!(a.intent, Intent::Complaint);
     assert_eq!(a.issue_type, Some(IssueType::Logistics));
-    let alone = analyzer().analyze("已经三天了");
-    assert_ne!(alone.issue_type, Some(IssueType::Logistics), "{alone:?}");
+    // Alone, "那我退了吧" asks for nothing wrong; after a late pre-order it is a complaint.
+    let late = [
+        Turn::buyer("预售说15号发 今天都20号了"),
+        Turn::shop("亲 厂家还没到货 再等等"),
+    ];
+    let after = analyzer().analyze_in_context("那我退了吧", &late);
+    assert_eq!(after.intent, Intent::Complaint, "{after:?}");
+    let alone = analyzer().analyze("那我退了吧");
+    assert_ne!(alone.intent, Intent::Complaint, "{alone:?}");
 }
 
 #[test]
