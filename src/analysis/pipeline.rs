@@ -124,6 +124,7 @@ impl Analyzer {
         let mut support = labels_and_support(&read.decision, combined.as_ref().map(|c| &c.0));
         if let (Some(m), Some((c, _))) = (model, &combined) {
             add_model_support(&mut support, m, &features, c);
+            order_demands_as_stated(&mut support);
         }
 
         let mut evidence: Vec<Evidence> = support
@@ -219,6 +220,23 @@ fn labels_and_support(d: &Decision, combined: Option<&Combined>) -> (Analysis, S
         .cloned()
         .collect();
     (a, support)
+}
+
+/// Puts the demands in the order the buyer states them (the first span behind each), as the
+/// taxonomy ranks them by prominence: "能给换个L吗？寄回去的运费你们出吧" asks for the exchange
+/// first, the postage is a detail of it.
+fn order_demands_as_stated(support: &mut (Analysis, Support)) {
+    let (analysis, spans) = support;
+    let first_at = |d: crate::domain::Demand| {
+        let label = format!("demand:{d}");
+        spans
+            .iter()
+            .filter(|(l, _, _)| *l == label)
+            .map(|(_, start, _)| *start)
+            .min()
+            .unwrap_or(usize::MAX)
+    };
+    analysis.demands.sort_by_cached_key(|d| first_at(*d));
 }
 
 /// Adds the model's reasons for the labels it decided.

@@ -15,9 +15,10 @@
 //!    model, which sees the rules' decision among its features and has learned from many
 //!    writers how far to trust it.
 //! 6. **Demands are the union** of the model's (probability ≥ 0.5) and the rules' (a remedy
-//!    word asked for, not negated, not hypothetical), ordered by the model's probability:
-//!    the rules find remedies the corpus rarely names, the model finds asks without a remedy
-//!    word ("都五天了" → expedite). Cross-validation: the union scores higher than either.
+//!    word asked for, not negated, not hypothetical): the rules find remedies the corpus
+//!    rarely names, the model finds asks without a remedy word ("都五天了" → expedite).
+//!    Cross-validation: the union scores higher than either. The record lists them in the
+//!    order the buyer states them (see `pipeline.rs`).
 
 use super::heads::Probabilities;
 use crate::analysis::decide::Decision;
