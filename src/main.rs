@@ -55,35 +55,7 @@ enum Command {
     },
     /// Train the model on the corpus and write `<intents>/model.tsv` (deterministic: the same
     /// lines and seed give the same file).
-    Train {
-        #[arg(long, default_value = "intents", env = "ANFU_INTENTS")]
-        intents: PathBuf,
-        /// The labelled corpus: every .jsonl file in this folder.
-        #[arg(long, default_value = "fixtures/corpus/settled")]
-        corpus: PathBuf,
-        /// A shop's own labelled lines (same schema), added to the corpus; repeatable.
-        #[arg(long)]
-        extra: Vec<PathBuf>,
-        #[arg(long, help = "Write the weights here instead of `<intents>/model.tsv`")]
-        out: Option<PathBuf>,
-        /// Also cross-validate, leaving one writer out at a time, and print the table.
-        #[arg(long)]
-        cv: bool,
-        /// With --cv: also write the full report (every miss) as JSON here.
-        #[arg(long)]
-        cv_json: Option<PathBuf>,
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Passes over the corpus (default 12).
-        #[arg(long)]
-        epochs: Option<usize>,
-        /// L2 regularisation per step (default 1e-4).
-        #[arg(long)]
-        l2: Option<f32>,
-        /// Lines a feature must appear in to get a weight (default 2).
-        #[arg(long)]
-        min_count: Option<u32>,
-    },
+    Train(anfu::training::Run),
     /// Validate the data folders and report every problem with file and line.
     Check {
         #[arg(long, default_value = "intents", env = "ANFU_INTENTS")]
@@ -212,46 +184,16 @@ fn run(cli: Cli) -> Result<ExitCode, ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Train {
-            intents,
-            corpus,
-            extra,
-            out: path,
-            cv,
-            cv_json,
-            seed,
-            epochs,
-            l2,
-            min_count,
-        } => {
-            let defaults = anfu::analysis::model::train::TrainOptions::default();
-            let options = anfu::analysis::model::train::TrainOptions {
-                seed,
-                epochs: epochs.unwrap_or(defaults.epochs),
-                l2: l2.unwrap_or(defaults.l2),
-                min_count: min_count.unwrap_or(defaults.min_count),
-                ..defaults
-            };
-            let run = anfu::training::Run {
-                intents,
-                corpus,
-                extra,
-                out: path,
-                cv,
-                cv_json,
-                options,
-            };
-            match anfu::training::command(&run) {
-                Ok(report) => {
-                    out(format_args!("{report}"));
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(e) => {
-                    eprintln!("anfu: {e}");
-                    Err(ExitCode::from(2))
-                }
+        Command::Train(run) => match anfu::training::command(&run) {
+            Ok(report) => {
+                out(format_args!("{report}"));
+                Ok(ExitCode::SUCCESS)
             }
-        }
+            Err(e) => {
+                eprintln!("anfu: {e}");
+                Err(ExitCode::from(2))
+            }
+        },
         Command::Check { intents, replies } => {
             let mut problems = Vec::new();
             match Analyzer::from_dir(&intents) {

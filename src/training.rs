@@ -106,9 +106,8 @@ pub fn examples(analyzer: &Analyzer, lines: &[Labelled]) -> Vec<Example> {
         .collect()
 }
 
-/// Trains on every line and records what the model was trained with.
-pub fn train_model(analyzer: &Analyzer, lines: &[Labelled], options: &TrainOptions) -> Model {
-    let examples = examples(analyzer, lines);
+/// Trains on every example (see [`examples`]) and records what the model was trained with.
+pub fn train_model(analyzer: &Analyzer, examples: &[Example], options: &TrainOptions) -> Model {
     let refs: Vec<&Example> = examples.iter().collect();
     let mut model = train::train(&refs, options);
     model.trained_terms = analyzer.entry_keys().into_iter().collect();
@@ -117,7 +116,7 @@ pub fn train_model(analyzer: &Analyzer, lines: &[Labelled], options: &TrainOptio
     writers.dedup();
     model.provenance = format!(
         "{} lines from {} writers\tseed {}\tepochs {}\tl2 {}\tmin_count {}\t{} features",
-        lines.len(),
+        examples.len(),
         writers.len(),
         options.seed,
         options.epochs,
@@ -147,14 +146,15 @@ pub struct CrossValidation {
     pub pooled: LabelledReport,
 }
 
-/// Leave-one-writer-out cross-validation of the rules + model combination.
+/// Leave-one-writer-out cross-validation of the rules + model combination; `examples` are
+/// `lines` featurised (see [`examples`]), in the same order.
 pub fn cross_validate(
     analyzer: &Analyzer,
     lines: &[Labelled],
+    examples: &[Example],
     options: &TrainOptions,
 ) -> CrossValidation {
-    let examples = examples(analyzer, lines);
-    let models = train::leave_one_writer_out(&examples, options);
+    let models = train::leave_one_writer_out(examples, options);
     let writer_of = |l: &Labelled| l.writer.clone().unwrap_or_default();
     let predict = |l: &Labelled| {
         let held_out = writer_of(l);
@@ -204,17 +204,50 @@ pub fn render(cv: &CrossValidation) -> String {
     out
 }
 
-/// What `anfu train` was asked to do.
-#[derive(Debug, Clone)]
+/// What `anfu train` was asked to do: its command-line arguments.
+#[derive(Debug, Clone, clap::Args)]
 pub struct Run {
+    #[arg(long, default_value = "intents", env = "ANFU_INTENTS")]
     pub intents: PathBuf,
+    /// The labelled corpus: every .jsonl file in this folder.
+    #[arg(long, default_value = "fixtures/corpus/settled")]
     pub corpus: PathBuf,
+    /// A shop's own labelled lines (same schema), added to the corpus; repeatable.
+    #[arg(long)]
     pub extra: Vec<PathBuf>,
-    /// Where to write the weights (default `<intents>/model.tsv`).
+    #[arg(long, help = "Write the weights here instead of `<intents>/model.tsv`")]
     pub out: Option<PathBuf>,
+    /// Also cross-validate, leaving one writer out at a time, and print the table.
+    #[arg(long)]
     pub cv: bool,
+    /// With --cv: also write the full report (every miss) as JSON here.
+    #[arg(long)]
     pub cv_json: Option<PathBuf>,
-    pub options: TrainOptions,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Passes over the corpus (default 12).
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// L2 regularisation per step (default 1e-4).
+    #[arg(long)]
+    pub l2: Option<f32>,
+    /// Lines a feature must appear in to get a weight (default 2).
+    #[arg(long)]
+    pub min_count: Option<u32>,
+}
+
+impl Run {
+    /// The training options: the defaults with what was given on the command line.
+    pub fn options(&self) -> TrainOptions {
+        let defaults = TrainOptions::default();
+        TrainOptions {
+            seed: self.seed,
+            epochs: self.epochs.unwrap_or(defaults.epochs),
+            l2: self.l2.unwrap_or(defaults.l2),
+            min_count: self.min_count.unwrap_or(defaults.min_count),
+            ..defaults
+        }
+    }
 }
 
 /// `anfu train`: optionally cross-validates, then trains on everything and writes the model.
@@ -227,16 +260,18 @@ pub fn command(run: &Run) -> Result<String, String> {
     let started = std::time::Instant::now();
     let analyzer = Analyzer::rules_only(&run.intents).map_err(|e| e.to_string())?;
     let lines = load_corpus(&run.corpus, &run.extra).map_err(|e| e.to_string())?;
+    let options = run.options();
+    let examples = examples(&analyzer, &lines);
     let mut report = String::new();
     if run.cv {
-        let cv = cross_validate(&analyzer, &lines, &run.options);
+        let cv = cross_validate(&analyzer, &lines, &examples, &options);
         let _ = write!(report, "leave-one-writer-out\n{}", render(&cv));
         if let Some(json) = &run.cv_json {
             let full = serde_json::json!({"cv": &cv, "misses": &cv.pooled.errors});
             std::fs::write(json, full.to_string()).map_err(|e| e.to_string())?;
         }
     }
-    let model = train_model(&analyzer, &lines, &run.options);
+    let model = train_model(&analyzer, &examples, &options);
     let path = run
         .out
         .clone()

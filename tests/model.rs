@@ -28,7 +28,8 @@ fn corpus() -> Vec<anfu::eval::Labelled> {
 
 #[test]
 fn the_shipped_weights_are_what_anfu_train_writes_from_the_corpus() {
-    let model = anfu::training::train_model(rules_only(), &corpus(), &TrainOptions::default());
+    let examples = anfu::training::examples(rules_only(), &corpus());
+    let model = anfu::training::train_model(rules_only(), &examples, &TrainOptions::default());
     let shipped =
         std::fs::read_to_string(root().join("intents/model.tsv")).expect("intents/model.tsv");
     assert!(
@@ -43,7 +44,10 @@ fn the_shipped_weights_are_what_anfu_train_writes_from_the_corpus() {
 /// figures so that no change makes them worse (see BENCHMARKS.md, "per writer").
 #[test]
 fn leave_one_writer_out_holds_its_floors() {
-    let cv = anfu::training::cross_validate(rules_only(), &corpus(), &TrainOptions::default());
+    let lines = corpus();
+    let examples = anfu::training::examples(rules_only(), &lines);
+    let cv =
+        anfu::training::cross_validate(rules_only(), &lines, &examples, &TrainOptions::default());
     let r = &cv.pooled;
     let mut failures = Vec::new();
     for (name, value, floor) in [

@@ -7,7 +7,7 @@ use super::decide::{self, Decision};
 use super::lexicon::Label;
 use super::model::combine::{combine, Combined, ContextHint, Source};
 use super::model::features::{self as feat, Builder, Features};
-use super::model::heads::{self, Probabilities};
+use super::model::heads;
 use super::model::marks::Marks;
 use super::model::{explain, Model};
 use super::normalize::Normalized;
@@ -266,9 +266,4 @@ fn add_model_support(support: &mut (Analysis, Support), m: &Model, f: &Features,
             push(one..one + 1, 0, format!("demand:{d}"));
         }
     }
-}
-
-/// The model's probabilities for a message, for `anfu analyze --explain` and tests.
-pub fn probabilities(m: &Model, f: &Features) -> Probabilities {
-    m.score(f).probabilities()
 }

@@ -160,8 +160,9 @@ pub fn combine(
             demands.push((d, Source::Rules, 1.0));
         }
     }
-    // Prominence: the model's confidence, which weighs the whole message ("能给换个L吗？寄回去的
-    // 运费你们出吧" asks for the exchange first; the postage is a detail of it).
+    // The record lists demands as the buyer states them (`pipeline.rs` orders them by their
+    // first span); this order, the rules' finds first and then the model's by confidence, only
+    // decides between demands without a span.
     demands.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
 
     Combined {

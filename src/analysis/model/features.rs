@@ -50,16 +50,6 @@ pub struct Features {
 /// A feature the model has no weights for.
 pub const NO_ROW: u32 = u32::MAX;
 
-impl Features {
-    pub fn len(&self) -> usize {
-        self.keys.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
-    }
-}
-
 /// Builds [`Features`] into a reused name buffer.
 pub struct Builder {
     buf: String,

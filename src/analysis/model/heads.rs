@@ -108,10 +108,6 @@ impl Probabilities {
     pub fn demand(&self, d: Demand) -> f32 {
         self.0[DEMANDS.start + d.index()]
     }
-
-    pub fn complaint(&self) -> f32 {
-        self.0[INTENT.start + Intent::Complaint.index()]
-    }
 }
 
 /// The gradient of the log loss for one example: `p - y` on every head that has a target.

@@ -79,14 +79,6 @@ impl Model {
         self.names.len()
     }
 
-    /// The row of a feature, if the model knows it.
-    pub fn row(&self, key: u64) -> Option<&[f32]> {
-        self.rows.get(&key).map(|&r| {
-            let at = r as usize * OUTPUTS;
-            &self.weights[at..at + OUTPUTS]
-        })
-    }
-
     /// Looks up each feature's row once, for scoring and explaining.
     pub fn resolve(&self, features: &mut Features) {
         features.rows.clear();
@@ -245,8 +237,14 @@ mod tests {
         m.trained_terms.insert(42);
         let text = m.to_text();
         let back = parse(Path::new("m.tsv"), &text).expect("reads back");
-        assert_eq!(back.row(hash_name("c1:坏")).map(|r| r[0]), Some(1.25));
-        assert_eq!(back.row(hash_name("w:快递")).map(|r| r[3]), Some(-0.5));
+        let mut features = Features {
+            keys: vec![hash_name("c1:坏"), hash_name("w:快递"), hash_name("w:不在")],
+            ..Features::default()
+        };
+        back.resolve(&mut features);
+        assert_eq!(back.row_at(features.rows[0])[0], 1.25);
+        assert_eq!(back.row_at(features.rows[1])[3], -0.5);
+        assert_eq!(features.rows[2], NO_ROW);
         assert!(back.trained_terms.contains(&42));
 
         let broken = text.replace("0:1.25", "99:x");
