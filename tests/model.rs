@@ -52,16 +52,16 @@ fn leave_one_writer_out_holds_its_floors() {
     let mut failures = Vec::new();
     for (name, value, floor) in [
         ("complaint F1", r.complaint.f1, 0.94),
-        ("issue_type", r.issue_type_accuracy, 0.84),
-        ("demands F1", r.demands.f1, 0.66),
-        ("mood", r.mood_accuracy, 0.82),
-        ("threats F1", r.threats.f1, 0.90),
+        ("issue_type", r.issue_type_accuracy, 0.85),
+        ("demands F1", r.demands.f1, 0.73),
+        ("mood", r.mood_accuracy, 0.835),
+        ("threats F1", r.threats.f1, 0.92),
     ] {
         if value < floor {
             failures.push(format!("{name} {value:.3} < {floor}"));
         }
     }
-    assert_eq!(cv.writers.len(), 10, "ten writers held out in turn");
+    assert_eq!(cv.writers.len(), 14, "fourteen writers held out in turn");
     assert!(failures.is_empty(), "{}", failures.join("; "));
 }
 

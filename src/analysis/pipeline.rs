@@ -96,7 +96,7 @@ impl Analyzer {
         let original: Vec<char> = text.chars().collect();
 
         // Without a model (and not training) nothing reads the features or the context.
-        let mut b = Builder::new(keep_names);
+        let mut b = Builder::new(keep_names, n.char_len());
         let follow_up = n.char_len() <= FOLLOW_UP_CHARS;
         let mut topic = None;
         if model.is_some() || keep_names {
@@ -241,29 +241,31 @@ fn order_demands_as_stated(support: &mut (Analysis, Support)) {
 
 /// Adds the model's reasons for the labels it decided.
 fn add_model_support(support: &mut (Analysis, Support), m: &Model, f: &Features, c: &Combined) {
-    let explainer = explain::Explainer::new(m, f);
-    let mut push = |head: std::ops::Range<usize>, index: usize, label: String| {
-        for (start, end) in explainer.spans(head.clone(), head.start + index) {
-            support.1.push((label.clone(), start, end));
-        }
-    };
+    let mut asks: Vec<(std::ops::Range<usize>, usize)> = Vec::new();
+    let mut labels: Vec<String> = Vec::new();
     if c.intent_from == Source::Model {
-        push(
-            heads::INTENT,
-            c.intent.index(),
-            format!("intent:{}", c.intent),
-        );
+        asks.push((heads::INTENT, heads::INTENT.start + c.intent.index()));
+        labels.push(format!("intent:{}", c.intent));
     }
     if let (Some(issue), Source::Model) = (c.issue_type, c.issue_from) {
-        push(heads::ISSUE, issue.index(), format!("issue_type:{issue}"));
+        asks.push((heads::ISSUE, heads::ISSUE.start + issue.index()));
+        labels.push(format!("issue_type:{issue}"));
     }
     if c.mood_from == Source::Model && c.mood != Mood::Calm {
-        push(heads::MOOD, c.mood.index(), format!("mood:{}", c.mood));
+        asks.push((heads::MOOD, heads::MOOD.start + c.mood.index()));
+        labels.push(format!("mood:{}", c.mood));
     }
     for (d, source) in &c.demands {
         if *source == Source::Model {
             let one = heads::DEMANDS.start + d.index();
-            push(one..one + 1, 0, format!("demand:{d}"));
+            asks.push((one..one + 1, one));
+            labels.push(format!("demand:{d}"));
+        }
+    }
+    let spans = explain::Explainer::new(m, f).spans(&asks);
+    for (label, spans) in labels.into_iter().zip(spans) {
+        for (start, end) in spans {
+            support.1.push((label.clone(), start, end));
         }
     }
 }

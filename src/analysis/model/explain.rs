@@ -37,34 +37,42 @@ impl<'a> Explainer<'a> {
         Explainer { model, candidates }
     }
 
-    /// The spans behind output `output` of head `head`, merged and sorted.
-    pub fn spans(&self, head: Range<usize>, output: usize) -> Vec<(usize, usize)> {
-        let softmax = head.len() > 1;
-        let mut best: Vec<(f32, (usize, usize))> = Vec::with_capacity(SPANS_PER_LABEL + 1);
+    /// The spans behind each asked output (`(head, output)`), merged and sorted, in one pass
+    /// over the message's features: each row is read once.
+    pub fn spans(&self, asks: &[(Range<usize>, usize)]) -> Vec<Vec<(usize, usize)>> {
+        let mut best: Vec<Vec<(f32, (usize, usize))>> =
+            vec![Vec::with_capacity(SPANS_PER_LABEL + 1); asks.len()];
         for &(row, value, span) in &self.candidates {
-            let row = self.model.row_at(row);
-            let base = if softmax {
-                row[head.clone()].iter().sum::<f32>() / head.len() as f32
-            } else {
-                0.0
-            };
-            let push = (row[output] - base) * value;
-            if push < MIN_PUSH || (best.len() == SPANS_PER_LABEL && push <= best[2].0) {
-                continue;
-            }
-            let at = best.partition_point(|(p, _)| *p >= push);
-            best.insert(at, (push, span));
-            best.truncate(SPANS_PER_LABEL);
-        }
-        let mut chosen: Vec<(usize, usize)> = best.into_iter().map(|(_, s)| s).collect();
-        chosen.sort_unstable();
-        let mut merged: Vec<(usize, usize)> = Vec::new();
-        for (start, end) in chosen {
-            match merged.last_mut() {
-                Some(last) if start <= last.1 => last.1 = last.1.max(end),
-                _ => merged.push((start, end)),
+            let weights = self.model.row_at(row);
+            for ((head, output), best) in asks.iter().zip(best.iter_mut()) {
+                let base = if head.len() > 1 {
+                    weights[head.clone()].iter().sum::<f32>() / head.len() as f32
+                } else {
+                    0.0
+                };
+                let push = (weights[*output] - base) * value;
+                if push < MIN_PUSH || (best.len() == SPANS_PER_LABEL && push <= best[2].0) {
+                    continue;
+                }
+                let at = best.partition_point(|(p, _)| *p >= push);
+                best.insert(at, (push, span));
+                best.truncate(SPANS_PER_LABEL);
             }
         }
-        merged
+        best.into_iter().map(merged).collect()
     }
+}
+
+/// The chosen spans in text order, overlapping ones merged.
+fn merged(best: Vec<(f32, (usize, usize))>) -> Vec<(usize, usize)> {
+    let mut chosen: Vec<(usize, usize)> = best.into_iter().map(|(_, s)| s).collect();
+    chosen.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::new();
+    for (start, end) in chosen {
+        match merged.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => merged.push((start, end)),
+        }
+    }
+    merged
 }

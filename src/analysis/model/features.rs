@@ -7,7 +7,7 @@
 //! Training keeps the names, which the weights file stores.
 //!
 //! Families:
-//! - `c1:` `c2:` `c3:` character 1–3-grams of the normalised text (Traditional folded to
+//! - `c2:` character bigrams of the normalised text (Traditional folded to
 //!   Simplified, so both scripts share them), digits folded to `0`, spaces and line breaks
 //!   to `|`;
 //! - `w:` jieba words (with every dictionary term added to jieba's dictionary);
@@ -24,14 +24,27 @@ use crate::analysis::lexicon::Label;
 use crate::analysis::normalize::{is_han, Normalized};
 use crate::analysis::rules::Resolved;
 
-/// FNV-1a over the bytes of a feature name.
+/// The hash of a feature name (see [`Fnv`]).
 pub fn hash_name(name: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in name.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
+    Fnv::START.str(name).0
+}
+
+/// FNV-1a over chars (a step per char, not per byte: a third of the work on Chinese), fed
+/// piece by piece: hashing `c2:`, then `擦`, then `全` gives `hash_name("c2:擦全")`, so
+/// n-grams and words are hashed straight from the text, without building their names.
+#[derive(Debug, Clone, Copy)]
+pub struct Fnv(pub u64);
+
+impl Fnv {
+    pub const START: Fnv = Fnv(0xcbf2_9ce4_8422_2325);
+
+    pub fn str(self, s: &str) -> Fnv {
+        s.chars().fold(self, Fnv::char)
     }
-    h
+
+    pub fn char(self, c: char) -> Fnv {
+        Fnv((self.0 ^ u64::from(c)).wrapping_mul(0x0100_0000_01b3))
+    }
 }
 
 /// The features of one message.
@@ -57,12 +70,17 @@ pub struct Builder {
 }
 
 impl Builder {
-    pub fn new(keep_names: bool) -> Builder {
+    /// A builder for a message of about `chars` characters (a gram and a word or so each).
+    pub fn new(keep_names: bool, chars: usize) -> Builder {
+        let capacity = 2 * chars + 32;
         Builder {
             buf: String::with_capacity(64),
             out: Features {
+                keys: Vec::with_capacity(capacity),
+                values: Vec::with_capacity(capacity),
+                spans: Vec::with_capacity(capacity),
+                rows: Vec::with_capacity(capacity),
                 names: keep_names.then(Vec::new),
-                ..Features::default()
             },
         }
     }
@@ -81,6 +99,22 @@ impl Builder {
         self.out.spans.push(span);
         if let Some(names) = &mut self.out.names {
             names.push(self.buf.clone());
+        }
+    }
+
+    /// Adds a feature hashed by the caller; `name` is only called when training keeps names.
+    fn push_hashed(
+        &mut self,
+        key: Fnv,
+        value: f32,
+        span: Option<(usize, usize)>,
+        name: impl FnOnce() -> String,
+    ) {
+        self.out.keys.push(key.0);
+        self.out.values.push(value);
+        self.out.spans.push(span);
+        if let Some(names) = &mut self.out.names {
+            names.push(name());
         }
     }
 
@@ -112,39 +146,37 @@ fn gram_char(c: char) -> char {
     }
 }
 
-/// Character 1–3-grams. A run of `|` is one boundary, and grams made only of boundaries or
-/// ASCII punctuation are skipped (they say nothing the `p:` features do not).
+/// Character bigrams; `||` (a run of boundaries) is skipped. No 1- or 3-grams:
+/// leave-one-writer-out scored the same or better without them (every field within 0.005 on
+/// 11 900 lines from 13 writers), and they were two thirds of the lookups.
 pub fn add_char_grams(b: &mut Builder, text: &Normalized) {
     let chars: Vec<char> = text.text.chars().map(gram_char).collect();
-    for n in 1..=3usize {
-        let prefix = match n {
-            1 => "c1:",
-            2 => "c2:",
-            _ => "c3:",
-        };
-        for start in 0..chars.len().saturating_sub(n - 1) {
-            let gram = &chars[start..start + n];
-            if gram.iter().all(|c| *c == '|') || (n > 1 && gram.windows(2).any(|w| w == ['|', '|']))
-            {
-                continue;
-            }
-            let name = b.start(prefix);
-            name.extend(gram.iter());
-            b.finish(length_scale(chars.len()), Some((start, start + n)));
+    let value = length_scale(chars.len());
+    let start_hash = Fnv::START.str("c2:");
+    for (start, pair) in chars.windows(2).enumerate() {
+        if pair == ['|', '|'] {
+            continue;
         }
+        let key = start_hash.char(pair[0]).char(pair[1]);
+        b.push_hashed(key, value, Some((start, start + 2)), || {
+            ['c', '2', ':', pair[0], pair[1]].iter().collect()
+        });
     }
 }
 
 /// jieba words between consecutive boundaries, skipping whitespace and single marks.
 pub fn add_words(b: &mut Builder, text: &Normalized, boundaries: &[bool]) {
+    let value = length_scale(text.char_len());
+    let start_hash = Fnv::START.str("w:");
     let mut start = 0;
     for (end, _) in boundaries.iter().enumerate().skip(1).filter(|(_, at)| **at) {
         let word = text.slice(start, end);
         let worth = word.chars().any(|c| is_han(c) || c.is_alphanumeric());
         if worth && end - start <= 8 {
-            let name = b.start("w:");
-            name.extend(word.chars().map(gram_char));
-            b.finish(length_scale(text.char_len()), Some((start, end)));
+            let key = word.chars().map(gram_char).fold(start_hash, Fnv::char);
+            b.push_hashed(key, value, Some((start, end)), || {
+                "w:".chars().chain(word.chars().map(gram_char)).collect()
+            });
         }
         start = end;
     }
@@ -224,4 +256,28 @@ pub fn add_marks(b: &mut Builder, marks: &Marks) {
     // No length or line-count features: they told the writers apart (one wrote long angry
     // complaints) rather than complaints from praise, and flagged long mixed reviews.
     b.add("p:", "bias", 1.0, None);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn piecewise_hash_equals_the_names_hash() {
+        let piecewise = "擦全".chars().fold(Fnv::START.str("c2:"), Fnv::char);
+        assert_eq!(piecewise.0, hash_name("c2:擦全"));
+    }
+
+    #[test]
+    fn grams_keep_their_names_when_training() {
+        let text = Normalized::new("一擦 全是毛");
+        let mut b = Builder::new(true, text.char_len());
+        add_char_grams(&mut b, &text);
+        let f = b.build();
+        let names = f.names.expect("names kept");
+        assert!(names.contains(&"c2:擦|".to_string()), "{names:?}");
+        for (name, key) in names.iter().zip(&f.keys) {
+            assert_eq!(hash_name(name), *key, "{name}");
+        }
+    }
 }
