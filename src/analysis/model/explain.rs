@@ -45,12 +45,7 @@ impl<'a> Explainer<'a> {
         for &(row, value, span) in &self.candidates {
             let weights = self.model.row_at(row);
             for ((head, output), best) in asks.iter().zip(best.iter_mut()) {
-                let base = if head.len() > 1 {
-                    weights[head.clone()].iter().sum::<f32>() / head.len() as f32
-                } else {
-                    0.0
-                };
-                let push = (weights[*output] - base) * value;
+                let push = (weights[*output] - self.model.head_mean(row, head)) * value;
                 if push < MIN_PUSH || (best.len() == SPANS_PER_LABEL && push <= best[2].0) {
                     continue;
                 }

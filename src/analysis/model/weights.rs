@@ -16,7 +16,7 @@
 //! a shop added later is known to be new and can outrank the model (see [`super::combine`]).
 
 use super::features::{hash_name, Features, NO_ROW};
-use super::heads::{Outputs, OUTPUTS};
+use super::heads::{Outputs, INTENT, ISSUE, MOOD, OUTPUTS};
 use crate::analysis::DataError;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -75,6 +75,8 @@ impl Row {
 pub struct Model {
     rows: FastMap<u32>,
     weights: Vec<Row>,
+    /// Per row, the mean weight of each softmax head (intent, issue, mood), for explaining.
+    head_means: Vec<[f32; 3]>,
     /// Feature names by row, kept when trained or loaded (for writing and explaining).
     names: Vec<String>,
     /// Hashes of the dictionary `(label, term)` pairs it was trained with.
@@ -87,7 +89,16 @@ impl Model {
     /// A model with these rows (names and dense weights, `OUTPUTS` per row), rounded to
     /// thousandths.
     pub fn from_rows(names: Vec<String>, weights: Vec<f32>) -> Model {
-        let weights = weights.chunks(OUTPUTS).map(Row::quantize).collect();
+        let weights: Vec<Row> = weights.chunks(OUTPUTS).map(Row::quantize).collect();
+        let head_means = weights
+            .iter()
+            .map(|row| {
+                let mean = |head: std::ops::Range<usize>| {
+                    row.0[head.clone()].iter().sum::<f32>() / head.len() as f32
+                };
+                [mean(INTENT), mean(ISSUE), mean(MOOD)]
+            })
+            .collect();
         let rows = names
             .iter()
             .enumerate()
@@ -96,6 +107,7 @@ impl Model {
         Model {
             rows,
             weights,
+            head_means,
             names,
             ..Model::default()
         }
@@ -120,6 +132,18 @@ impl Model {
     /// The weights of a resolved row.
     pub fn row_at(&self, row: u32) -> &[f32] {
         &self.weights[row as usize].0[..OUTPUTS]
+    }
+
+    /// The mean weight of a softmax head (`INTENT`, `ISSUE` or `MOOD`) in a resolved row; 0 for
+    /// a one-output head.
+    pub fn head_mean(&self, row: u32, head: &std::ops::Range<usize>) -> f32 {
+        let means = &self.head_means[row as usize];
+        match head.start {
+            s if s == INTENT.start => means[0],
+            s if s == ISSUE.start => means[1],
+            s if s == MOOD.start => means[2],
+            _ => 0.0,
+        }
     }
 
     /// A resolved row with its padding, for vector code.
