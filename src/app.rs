@@ -12,6 +12,11 @@ use tokio::sync::Notify;
 
 /// The alert key of a full database (shops and sinks use their ids).
 pub const STORAGE_ALERT: &str = "storage";
+/// How long a full database's alert holds against the worker's writes. A job that frees a
+/// queue row can write again at once while a webhook still does not fit: without the hold
+/// /readyz flapped between 503 and 200 within milliseconds. A webhook that is accepted
+/// clears it at once.
+const STORAGE_ALERT_HOLD_MS: Millis = 5_000;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -59,6 +64,9 @@ impl AppState {
     /// for an operator; an unreachable database already fails /readyz by itself).
     pub fn store_failed(&self, e: &crate::store::StoreError) {
         if e.is_full() {
+            self.health
+                .storage_full_at
+                .store(now_ms(), Ordering::Relaxed);
             self.raise_alert(
                 STORAGE_ALERT,
                 "the database is full: free disk space (or raise storage.max_size and restart); \
@@ -68,9 +76,18 @@ impl AppState {
         }
     }
 
-    /// A write went through: a full database has room again.
+    /// A webhook was stored: a full database has room again.
     pub fn store_wrote(&self) {
         self.clear_alert(STORAGE_ALERT);
+    }
+
+    /// A job's writes went through: the database has room again, once the alert has held
+    /// for [`STORAGE_ALERT_HOLD_MS`] (so that a job freeing a row does not flap /readyz).
+    pub fn job_wrote(&self) {
+        let since = now_ms() - self.health.storage_full_at.load(Ordering::Relaxed);
+        if since >= STORAGE_ALERT_HOLD_MS {
+            self.clear_alert(STORAGE_ALERT);
+        }
     }
 
     pub fn clear_alert(&self, key: &str) {
@@ -84,6 +101,8 @@ impl AppState {
 #[derive(Default)]
 pub struct Health {
     worker_beat: AtomicI64,
+    /// When a write last failed because the database was full.
+    storage_full_at: AtomicI64,
     alerts: Mutex<BTreeMap<String, String>>,
 }
 

@@ -42,7 +42,7 @@ pub async fn step(state: &AppState) -> Result<Step, StoreError> {
         }
     };
     match outcome {
-        Ok(()) => state.store_wrote(),
+        Ok(()) => state.job_wrote(),
         Err(JobFailed::Store(e)) if e.is_outage() => {
             // The database failed, not the job: put it back without spending an attempt
             // (a full disk must not dead-letter the queue), and let the loop back off. If
