@@ -94,12 +94,10 @@ impl Builder {
 
     /// Ends the name started with [`Builder::start`].
     fn finish(&mut self, value: f32, span: Option<(usize, usize)>) {
-        self.out.keys.push(hash_name(&self.buf));
-        self.out.values.push(value);
-        self.out.spans.push(span);
-        if let Some(names) = &mut self.out.names {
-            names.push(self.buf.clone());
-        }
+        // Taken out for the call and put back, so the buffer keeps its capacity.
+        let name = std::mem::take(&mut self.buf);
+        self.push_hashed(Fnv::START.str(&name), value, span, || name.clone());
+        self.buf = name;
     }
 
     /// Adds a feature hashed by the caller; `name` is only called when training keeps names.
