@@ -18,6 +18,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/handoffs/{id}/claim", post(claim))
         .route("/v1/handoffs/{id}/resolve", post(resolve))
         .route("/v1/handoffs/{id}/notes", post(note))
+        .route("/v1/handoffs/{id}/reply", post(reply))
         .route("/v1/jobs", get(jobs))
         .route("/v1/alerts", get(alerts))
 }
@@ -173,6 +174,46 @@ async fn note(
         .await?;
     state.announce("noted", Some(id));
     Ok((StatusCode::CREATED, Json(handoff)).into_response())
+}
+
+/// The longest line an agent may send (platforms.md §8); Rakuten's send fits it further.
+pub const MAX_REPLY_CHARS: usize = 2000;
+
+#[derive(Deserialize)]
+struct ReplyBody {
+    text: String,
+    agent: String,
+}
+
+/// An agent answers the buyer: the line is stored and queued (202); the worker sends it
+/// through the shop's platform like a bot reply, and the consoles see its delivery live.
+async fn reply(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    body: Result<Json<ReplyBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers)?;
+    let Json(body) = body.map_err(|e| ApiError(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let (text, agent) = (body.text.trim(), body.agent.trim());
+    if agent.is_empty() {
+        return Err(ApiError(StatusCode::BAD_REQUEST, "agent is empty".into()));
+    }
+    let chars = text.chars().count();
+    if chars == 0 || chars > MAX_REPLY_CHARS {
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            format!("text must have 1 to {MAX_REPLY_CHARS} characters (it has {chars})"),
+        ));
+    }
+    let line = state.store.queue_agent_reply(id, agent, text).await?;
+    state.wake.notify_waiters();
+    state.announce("agent_reply", Some(id));
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"message_id": line.message_id, "status": line.status})),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]

@@ -1,12 +1,14 @@
 //! Durable state, organised by use case. The database guarantees idempotency (unique message
 //! keys, one pending processing job per conversation); caches in front only speed it up.
 
+mod agent_reply;
 mod error;
 mod postgres;
 mod queue;
 mod rows;
 mod sqlite;
 
+pub use agent_reply::{AgentLine, Delivery};
 pub use error::StoreError;
 pub use postgres::PgStore;
 pub use queue::{JobLease, Settled};
@@ -53,6 +55,10 @@ pub struct ReplyPayload {
     /// When the message answered was received (for the reply-lag metric).
     #[serde(default)]
     pub received_at: Option<Millis>,
+    /// The ticket an agent's line answers (None: the bot's auto-reply), so its delivery is
+    /// announced to the consoles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handoff_id: Option<i64>,
 }
 
 /// What a notify job tells a sink (the card is read from the ticket when it runs).
@@ -166,8 +172,14 @@ pub struct Handoff {
     pub sla_breached: bool,
     /// Close to its SLA due time (`sla.warn_before`) and not breached yet.
     pub sla_warning: bool,
+    /// When an agent first answered the buyer from anfu (the SLA's first-response mark).
+    pub first_response_at: Option<String>,
     pub card: HandoffCard,
     pub notes: Vec<Note>,
+    /// What agents wrote to the buyer, with each line's delivery: in a single ticket's read
+    /// (`handoff`), left out of lists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replies: Option<Vec<AgentLine>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -269,6 +281,18 @@ pub trait Store: Send + Sync + 'static {
     /// Resolving also closes the conversation's handoff: the bot may answer again.
     async fn resolve_handoff(&self, id: i64) -> Result<Handoff, StoreError>;
     async fn add_note(&self, id: i64, author: &str, text: &str) -> Result<Handoff, StoreError>;
+    /// Queues `text` from `agent` to the ticket's buyer, through the shop's send API like a
+    /// bot reply, and stamps the ticket's first response: `NotFound` for an unknown ticket,
+    /// `Conflict` for a resolved one. The worker is woken by the caller.
+    async fn queue_agent_reply(
+        &self,
+        id: i64,
+        agent: &str,
+        text: &str,
+    ) -> Result<AgentLine, StoreError> {
+        let handoff = self.handoff(id).await?;
+        agent_reply::queue(self.sql(), &handoff, agent, text).await
+    }
 
     /// Open or claimed tickets past their SLA due time, not yet marked breached.
     async fn overdue(&self, now: Millis) -> Result<Vec<Handoff>, StoreError>;

@@ -41,6 +41,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         7,
         include_str!("../../migrations/postgres/0007_poll_leases.sql"),
     ),
+    (
+        8,
+        include_str!("../../migrations/postgres/0008_agent_replies.sql"),
+    ),
 ];
 
 /// The advisory lock held while migrating ("anfu" in ASCII), so that instances starting
@@ -92,7 +96,16 @@ impl PgStore {
         .iter()
         .map(note_from)
         .collect::<Result<Vec<_>, StoreError>>()?;
-        handoff_from(&row, notes)
+        let replies = sqlx::query(agent_reply::LINES)
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(agent_reply::line_from)
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let mut handoff = handoff_from(&row, notes)?;
+        handoff.replies = Some(replies);
+        Ok(handoff)
     }
 
     /// Jobs whose worker's lease ran out go back to the queue. A processing job is redundant
@@ -605,7 +618,8 @@ impl Store for PgStore {
     async fn overdue(&self, now: Millis) -> Result<Vec<Handoff>, StoreError> {
         let rows = sqlx::query(&format!(
             "{HANDOFF_SELECT}
-             WHERE NOT h.sla_breached AND h.status IN ('open', 'claimed') AND h.sla_due_at <= $1
+             WHERE NOT h.sla_breached AND h.status IN ('open', 'claimed') AND h.first_response_at IS NULL
+               AND h.sla_due_at <= $1
              ORDER BY h.sla_due_at LIMIT 200"
         ))
         .bind(now)
@@ -622,7 +636,7 @@ impl Store for PgStore {
     ) -> Result<Vec<Handoff>, StoreError> {
         let rows = sqlx::query(&format!(
             "{HANDOFF_SELECT}
-             WHERE NOT h.sla_warned AND NOT h.sla_breached AND h.status IN ('open', 'claimed')
+             WHERE NOT h.sla_warned AND NOT h.sla_breached AND h.status IN ('open', 'claimed') AND h.first_response_at IS NULL
                AND h.priority = $1 AND h.sla_due_at > $2 AND h.sla_due_at <= $3
              ORDER BY h.sla_due_at LIMIT 200"
         ))

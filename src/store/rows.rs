@@ -9,7 +9,7 @@ use std::str::FromStr;
 pub(super) const JOB_COLUMNS: &str =
     "id, kind, shop, conversation_id, payload, status, attempts, last_error, claims";
 /// A handoff with the delivery status of its auto-reply; callers add WHERE / ORDER BY.
-pub(super) const HANDOFF_SELECT: &str = "SELECT h.id, h.status, h.priority, h.claimed_by, h.card, h.created_at, h.updated_at, h.sla_breached, h.sla_warned, j.status AS reply_status
+pub(super) const HANDOFF_SELECT: &str = "SELECT h.id, h.status, h.priority, h.claimed_by, h.card, h.created_at, h.updated_at, h.sla_breached, h.sla_warned, h.first_response_at, j.status AS reply_status
      FROM handoffs h LEFT JOIN jobs j ON j.id = h.reply_job";
 pub(super) const MESSAGE_COLUMNS: &str =
     "id, message_key, conversation_id, buyer_id, buyer_nick, text, order_id, sent_at, received_at";
@@ -119,8 +119,10 @@ pub(super) fn handoff_from(row: &impl Fields, notes: Vec<Note>) -> Result<Handof
         reply_status: row.opt_text("reply_status")?,
         sla_breached: row.flag("sla_breached")?,
         sla_warning: row.flag("sla_warned")? && !row.flag("sla_breached")?,
+        first_response_at: row.opt_int("first_response_at")?.map(rfc3339),
         card,
         notes,
+        replies: None,
     })
 }
 

@@ -49,6 +49,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         10,
         include_str!("../../migrations/sqlite/0010_poll_leases.sql"),
     ),
+    (
+        11,
+        include_str!("../../migrations/sqlite/0011_agent_replies.sql"),
+    ),
 ];
 
 /// How often claiming also takes back jobs whose worker's lease ran out.
@@ -274,7 +278,16 @@ impl SqliteStore {
         .iter()
         .map(note_from)
         .collect::<Result<Vec<_>, StoreError>>()?;
-        handoff_from(&row, notes)
+        let replies = sqlx::query(agent_reply::LINES)
+            .bind(id)
+            .fetch_all(&self.reader)
+            .await?
+            .iter()
+            .map(agent_reply::line_from)
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let mut handoff = handoff_from(&row, notes)?;
+        handoff.replies = Some(replies);
+        Ok(handoff)
     }
 }
 
@@ -697,7 +710,8 @@ impl Store for SqliteStore {
     async fn overdue(&self, now: Millis) -> Result<Vec<Handoff>, StoreError> {
         let rows = sqlx::query(&format!(
             "{HANDOFF_SELECT}
-             WHERE h.sla_breached = 0 AND h.status IN ('open', 'claimed') AND h.sla_due_at <= ?
+             WHERE h.sla_breached = 0 AND h.status IN ('open', 'claimed') AND h.first_response_at IS NULL
+               AND h.sla_due_at <= ?
              ORDER BY h.sla_due_at LIMIT 200"
         ))
         .bind(now)
@@ -714,7 +728,7 @@ impl Store for SqliteStore {
     ) -> Result<Vec<Handoff>, StoreError> {
         let rows = sqlx::query(&format!(
             "{HANDOFF_SELECT}
-             WHERE h.sla_warned = 0 AND h.sla_breached = 0 AND h.status IN ('open', 'claimed')
+             WHERE h.sla_warned = 0 AND h.sla_breached = 0 AND h.status IN ('open', 'claimed') AND h.first_response_at IS NULL
                AND h.priority = ? AND h.sla_due_at > ? AND h.sla_due_at <= ?
              ORDER BY h.sla_due_at LIMIT 200"
         ))

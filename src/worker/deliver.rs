@@ -38,5 +38,10 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
         &job.shop,
         "send API rejected the shop's credentials",
     )
-    .await
+    .await?;
+    // An agent's line: the consoles show its delivery (sent, retrying, failed) at once.
+    if let Some(handoff) = payload.handoff_id {
+        state.announce("agent_reply", Some(handoff));
+    }
+    Ok(())
 }

@@ -262,6 +262,7 @@ fn decide(
         received_at: Some(answered.received_at),
         text: text.clone(),
         idempotency_key: format!("anfu-{}-{}", job.shop, answered.message.message_key),
+        handoff_id: None,
     });
     let mut notify = Vec::new();
     let handoff = if analysis.intent == Intent::Complaint {

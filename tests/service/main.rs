@@ -1,6 +1,7 @@
 //! The service end to end: real HTTP on loopback, a real SQLite file, the stand-in platform.
 
 mod agent_api;
+mod agent_reply;
 mod bad_input;
 mod browser;
 mod console;
@@ -11,6 +12,8 @@ mod hours;
 mod metrics;
 mod notify;
 mod panics;
+#[path = "../store_contract/pg.rs"]
+mod pg;
 mod rakuten_poll;
 mod signatures;
 mod sinks;

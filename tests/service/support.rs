@@ -50,6 +50,8 @@ pub struct Options {
     pub max_attempts: u32,
     /// Extra keys of `[storage]`.
     pub storage: String,
+    /// `storage.url` (None: a SQLite file in the test's directory).
+    pub storage_url: Option<String>,
 }
 
 impl Default for Options {
@@ -65,6 +67,7 @@ impl Default for Options {
             worker: "",
             max_attempts: 3,
             storage: String::new(),
+            storage_url: None,
         }
     }
 }
@@ -78,7 +81,7 @@ agent_token = "{TOKEN}"
 max_body = {max_body}
 {server}
 [storage]
-url = "sqlite://{db}"
+url = "{url}"
 {storage}
 [data]
 intents = "{intents}"
@@ -127,7 +130,10 @@ secret = "{GEN_SECRET}"
 {sinks}
 {extra}
 "#,
-        db = db.display(),
+        url = o
+            .storage_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", db.display())),
         intents = root().join("intents").display(),
         replies = root().join("replies").display(),
         conversation = o.conversation,

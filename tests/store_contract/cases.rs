@@ -16,7 +16,9 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-const SHOP: &str = "xiaoyu";
+pub use crate::agent_cases::*;
+
+pub(crate) const SHOP: &str = "xiaoyu";
 const LEASE: Millis = 60_000;
 
 pub fn msg(key: &str, conversation: &str, text: &str) -> BuyerMessage {
@@ -82,7 +84,7 @@ async fn accept(store: &Arc<dyn Store>, key: &str, conversation: &str) -> bool {
         .expect("accept")
 }
 
-async fn claim(store: &Arc<dyn Store>) -> Job {
+pub(crate) async fn claim(store: &Arc<dyn Store>) -> Job {
     store
         .claim_job(LEASE)
         .await
@@ -138,7 +140,7 @@ async fn ticket(
     (state.open_handoff, job)
 }
 
-async fn open_ticket(
+pub(crate) async fn open_ticket(
     store: &Arc<dyn Store>,
     conversation: &str,
     priority: Priority,
@@ -388,6 +390,7 @@ pub async fn expired_lease_is_claimable_again(db: &Db) {
         text: "抱歉".into(),
         idempotency_key: "k".into(),
         received_at: None,
+        handoff_id: None,
     });
     let reply = other
         .commit_processing(outcome, SHORT)
@@ -526,6 +529,7 @@ pub async fn commit_processing_writes_everything(db: &Db) {
         text: "非常抱歉，马上为您处理".into(),
         idempotency_key: "anfu-c1-1".into(),
         received_at: Some(now - 1_500),
+        handoff_id: None,
     };
     let the_card = card("c1", Priority::P2);
     let outcome = ProcessOutcome {
@@ -631,6 +635,7 @@ pub async fn second_open_ticket_is_refused_whole(db: &Db) {
         text: "抱歉".into(),
         idempotency_key: "k2".into(),
         received_at: None,
+        handoff_id: None,
     });
     outcome.notify = sinks(&["a"]);
     match s.commit_processing(outcome, LEASE).await {
@@ -1208,6 +1213,7 @@ pub async fn a_worker_whose_lease_ran_out_changes_nothing(db: &Db) {
         text: "抱歉".into(),
         idempotency_key: "stale".into(),
         received_at: None,
+        handoff_id: None,
     });
     match s.commit_processing(outcome, LEASE).await {
         Err(StoreError::LeaseLost(_)) => {}

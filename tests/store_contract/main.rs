@@ -2,6 +2,7 @@
 //! `sqlite::CASE` on a temporary file, `postgres::CASE` on a database of its own in a
 //! throwaway PostgreSQL (`pg.rs`). What a backend may do differently is said in the case.
 
+mod agent_cases;
 mod cases;
 mod db;
 mod only;
@@ -60,4 +61,6 @@ contract!(
     concurrent_claims_never_share_a_job,
     every_message_is_processed_under_concurrency,
     reopening_keeps_the_data,
+    agent_replies_are_queued_stamped_and_follow_their_job,
+    an_agent_reply_to_a_resolved_or_unknown_ticket_changes_nothing,
 );
