@@ -55,7 +55,7 @@ async fn ticket_of(app: &TestApp, shop: &str) -> i64 {
         .iter()
         .find(|h| h["card"]["shop"] == shop)
         .unwrap_or_else(|| panic!("{shop}: no ticket in {tickets:?}"));
-    ticket["id"].as_i64().unwrap()
+    ticket["id"].as_i64().expect("ticket id")
 }
 
 async fn reply(app: &TestApp, id: i64, body: Value) -> (u16, Value) {
@@ -88,10 +88,13 @@ async fn answers_on_every_platform(storage_url: Option<String>) {
         let (status, queued) = reply(&app, id, json!({"agent": "王敏", "text": text})).await;
         assert_eq!(status, 202, "{shop}: {queued}");
         assert_eq!(queued["status"], "queued");
-        let message_id = queued["message_id"].as_str().unwrap().to_string();
+        let message_id = queued["message_id"]
+            .as_str()
+            .expect("message_id")
+            .to_string();
 
         let sent = app.standin.wait_delivered(delivered + 1, WAIT).await;
-        let line = sent.last().unwrap();
+        let line = sent.last().expect("a delivery");
         assert_eq!(line.text, text, "{shop}");
         if shop == "gen" {
             assert_eq!(line.key, message_id, "the line's id is the idempotency key");
@@ -106,7 +109,7 @@ async fn answers_on_every_platform(storage_url: Option<String>) {
         let (_, ticket) = app
             .agent(Method::GET, &format!("/v1/handoffs/{id}"), None)
             .await;
-        let lines = ticket["replies"].as_array().unwrap();
+        let lines = ticket["replies"].as_array().expect("replies");
         assert_eq!(lines.len(), 1, "{ticket}");
         assert_eq!(lines[0]["message_id"], message_id.as_str());
         assert_eq!(lines[0]["agent"], "王敏");
