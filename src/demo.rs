@@ -40,6 +40,7 @@ intents = "{intents}"
 replies = "{replies}"
 [[shops]]
 id = "{TAOBAO_SHOP}"
+name = "小鱼家旗舰店"
 platform = "taobao"
 api_base = "{base}"
 app_key = "{APP_KEY}"
@@ -47,6 +48,7 @@ secret = "{TAOBAO_SECRET}"
 session = "demo-session"
 [[shops]]
 id = "{RAKUTEN_SHOP}"
+name = "樂天小鋪"
 platform = "rakuten"
 api_base = "{base}"
 service_secret = "SP338276_demo"
@@ -56,6 +58,7 @@ poll_interval = "1s"
 lang = "zh-Hant"
 [[shops]]
 id = "{GENERIC_SHOP}"
+name = "安抚示范店"
 platform = "generic"
 api_base = "{base}"
 secret = "{GENERIC_SECRET}"
@@ -207,7 +210,7 @@ async fn print_results(state: &crate::app::AppState, standin: &StandIn) {
             "#{} {} {} · {} · buyer {} · order {}",
             h.id,
             h.priority,
-            c.shop,
+            c.shop_label(),
             c.conversation_id,
             c.buyer_nick.as_deref().unwrap_or("?"),
             c.order_id.as_deref().unwrap_or("-")

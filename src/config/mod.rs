@@ -224,6 +224,8 @@ impl TopSignMethod {
 #[serde(deny_unknown_fields)]
 pub struct ShopConfig {
     pub id: String,
+    /// What buyers and agents read ("小鱼家旗舰店"); the id when unset.
+    pub name: Option<String>,
     pub platform: PlatformKind,
     pub api_base: String,
     pub app_key: Option<String>,
@@ -250,6 +252,15 @@ fn default_lang() -> Lang {
 }
 
 impl ShopConfig {
+    /// The shop as buyers know it: its `name`, else its id.
+    pub fn display_name(&self) -> &str {
+        self.name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .unwrap_or(&self.id)
+    }
+
     /// A field that must be set for this platform; validation guarantees it.
     pub fn required(&self, value: &Option<String>) -> String {
         value.clone().unwrap_or_default()

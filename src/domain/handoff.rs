@@ -6,7 +6,11 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HandoffCard {
+    /// The shop's config id (routing, filters).
     pub shop: String,
+    /// The shop's `name` as buyers read it, when it has one (cards before names lack it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shop_name: Option<String>,
     pub platform: String,
     pub conversation_id: String,
     pub buyer_id: Option<String>,
@@ -34,6 +38,13 @@ pub struct TranscriptLine {
     pub message_key: String,
     pub text: String,
     pub sent_at: Option<String>,
+}
+
+impl HandoffCard {
+    /// The shop as people read it: its name, else its id.
+    pub fn shop_label(&self) -> &str {
+        self.shop_name.as_deref().unwrap_or(&self.shop)
+    }
 }
 
 /// Orders moods by how upset they are; escalation compares ranks.

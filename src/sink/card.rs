@@ -151,7 +151,9 @@ pub fn view(event: &HandoffEvent) -> View {
     };
     let title = mask(&format!(
         "【{}】{what} #{} · {}",
-        c.priority, event.ticket_id, c.shop
+        c.priority,
+        event.ticket_id,
+        c.shop_label()
     ));
     let buyer = c
         .buyer_nick
@@ -160,7 +162,7 @@ pub fn view(event: &HandoffEvent) -> View {
         .unwrap_or_else(|| "未知".into());
     let fields = vec![
         ("优先级", c.priority.to_string()),
-        ("店铺", c.shop.clone()),
+        ("店铺", c.shop_label().to_string()),
         ("买家", buyer),
         ("订单号", c.order_id.clone().unwrap_or_else(|| "无".into())),
         (
@@ -401,6 +403,7 @@ pub(crate) mod tests {
     pub fn sample_card() -> HandoffCard {
         HandoffCard {
             shop: "xiaoyu".into(),
+            shop_name: Some("小鱼家旗舰店".into()),
             platform: "taobao".into(),
             conversation_id: "c-1".into(),
             buyer_id: Some("b-9".into()),

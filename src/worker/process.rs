@@ -237,7 +237,7 @@ fn decide(
         let slots = Slots {
             buyer: last.buyer_nick.as_deref(),
             order_id: order_id.as_deref(),
-            shop: &shop.id,
+            shop: shop.display_name(),
             handoff_eta: &eta,
         };
         state
@@ -268,6 +268,7 @@ fn decide(
     let handoff = if analysis.intent == Intent::Complaint {
         let card = HandoffCard {
             shop: shop.id.clone(),
+            shop_name: shop.name.clone(),
             platform: shop.platform.as_str().to_string(),
             conversation_id: job.conversation_id.clone(),
             buyer_id: last.buyer_id.clone(),

@@ -220,3 +220,36 @@ async fn a_long_agent_reply_to_rakuten_is_fitted_to_its_limits() {
     );
     assert_eq!(sent.len(), delivered + 1);
 }
+
+#[tokio::test]
+async fn buyers_and_agents_read_the_shops_name_not_its_id() {
+    let app = spawn_app_with(Options {
+        gen_shop: "name = \"小鱼家旗舰店\"".into(),
+        ..fast()
+    })
+    .await;
+    for i in 0..4 {
+        let body = json!({"message_id": format!("m-hi-{i}"), "conversation_id": format!("c-hi-{i}"),
+                          "buyer": {"id": "u", "nick": "Lin"}, "text": "在吗",
+                          "order_id": null, "sent_at": null});
+        let status = app
+            .generic_push(body.to_string().as_bytes(), &format!("wh-hi-{i}"))
+            .await
+            .0;
+        assert_eq!(status, 204);
+    }
+    let replies = app.standin.wait_delivered(4, WAIT).await;
+    let texts: Vec<&str> = replies.iter().map(|d| d.text.as_str()).collect();
+    assert!(
+        texts.iter().any(|t| t.contains("小鱼家旗舰店")),
+        "{texts:?}"
+    );
+    assert!(texts.iter().all(|t| !t.contains("gen")), "{texts:?}");
+
+    let id = ticket_of(&app, "gen").await;
+    let (_, ticket) = app
+        .agent(Method::GET, &format!("/v1/handoffs/{id}"), None)
+        .await;
+    assert_eq!(ticket["card"]["shop_name"], "小鱼家旗舰店", "{ticket}");
+    assert_eq!(ticket["card"]["shop"], "gen");
+}

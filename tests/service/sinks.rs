@@ -146,6 +146,7 @@ fn percent(s: &str) -> String {
 fn card() -> HandoffCard {
     HandoffCard {
         shop: "xiaoyu".into(),
+        shop_name: Some("小鱼家旗舰店".into()),
         platform: "taobao".into(),
         conversation_id: "c-1".into(),
         buyer_id: Some("b-9".into()),

@@ -36,6 +36,7 @@ pub fn msg(key: &str, conversation: &str, text: &str) -> BuyerMessage {
 pub fn card(conversation: &str, priority: Priority) -> HandoffCard {
     HandoffCard {
         shop: SHOP.into(),
+        shop_name: None,
         platform: "taobao".into(),
         conversation_id: conversation.into(),
         buyer_id: Some("buyer-1".into()),
