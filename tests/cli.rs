@@ -348,3 +348,32 @@ fn serve_logs_json_with_request_ids_and_stops_cleanly_on_sigterm() {
         .as_str()
         .is_some_and(|m| m.starts_with("shutting down"))));
 }
+
+#[test]
+fn check_names_a_bad_agent_draft_with_file_and_line() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().expect("tmp");
+    for entry in std::fs::read_dir(root.join("replies")).expect("replies/") {
+        let path = entry.expect("entry").path();
+        std::fs::copy(&path, dir.path().join(path.file_name().expect("name"))).expect("copy");
+    }
+    let drafts = dir.path().join("agent.toml");
+    let text = std::fs::read_to_string(&drafts).expect("read");
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("issue = \"damaged\""))
+        .expect("a damaged draft")
+        + 1;
+    std::fs::write(
+        &drafts,
+        text.replacen("issue = \"damaged\"", "issue = \"broken\"", 1),
+    )
+    .expect("write");
+    let out = anfu(&["check", "--replies", &dir.path().to_string_lossy()], b"");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("agent.toml:{line}:")) && stderr.contains("broken"),
+        "{stderr}"
+    );
+}

@@ -1,6 +1,6 @@
 #![no_main]
 //! The replies/ loader on arbitrary TOML. The first input byte picks the file the rest of the
-//! input becomes (`next_steps.toml`, `zh-Hans.toml` or `zh-Hant.toml`, by index modulo 3).
+//! input becomes (`next_steps.toml`, `zh-Hans.toml`, `zh-Hant.toml` or `agent.toml`, by index modulo 4).
 //! It goes through `ReplyBook::from_dir`, so every check of the real load runs on it.
 //!
 //! The real companions are never loaded: parsing and checking the whole folder (45 KB of
@@ -16,7 +16,7 @@ use libfuzzer_sys::fuzz_target;
 use std::path::Path;
 use std::sync::OnceLock;
 
-const FILES: [&str; 3] = ["next_steps.toml", "zh-Hans.toml", "zh-Hant.toml"];
+const FILES: [&str; 4] = ["next_steps.toml", "zh-Hans.toml", "zh-Hant.toml", "agent.toml"];
 
 // Short ASCII in dotted keys: the companions are parsed on every run.
 const MINIMAL_LANG: &str = "complaint.default.default = [\"Sorry, within {handoff_eta}.\"]
@@ -25,6 +25,11 @@ inquiry.enabled = true
 inquiry.variants = [\"Soon.\"]
 praise.enabled = false
 chitchat.enabled = false
+";
+
+// Two unconditional drafts per language.
+const MINIMAL_DRAFTS: &str = "[[draft]]\ntext = \"A\"\n[[draft]]\ntext = \"B\"
+[[draft]]\nlang = \"zh-Hant\"\ntext = \"A\"\n[[draft]]\nlang = \"zh-Hant\"\ntext = \"B\"
 ";
 
 fn minimal_next_steps() -> String {
@@ -55,7 +60,7 @@ struct Folders {
     with_companions: tempfile::TempDir,
     /// Empty between runs.
     alone: tempfile::TempDir,
-    minimal: [String; 3],
+    minimal: [String; 4],
 }
 
 fn folders() -> &'static Folders {
@@ -65,6 +70,7 @@ fn folders() -> &'static Folders {
             minimal_next_steps(),
             MINIMAL_LANG.to_string(),
             MINIMAL_LANG.to_string(),
+            MINIMAL_DRAFTS.to_string(),
         ];
         let with_companions = tempdir();
         for (name, text) in FILES.iter().zip(&minimal) {

@@ -3,6 +3,7 @@
 pub mod agent;
 pub mod analyze;
 pub mod console;
+pub mod drafts;
 pub mod health;
 pub mod metrics;
 pub mod request_id;
@@ -17,6 +18,7 @@ pub fn router(state: AppState) -> Router {
     let main = Router::new()
         .merge(webhooks::router())
         .merge(agent::router())
+        .merge(drafts::router())
         .merge(analyze::router())
         .merge(health::router())
         .merge(console::router());

@@ -7,11 +7,12 @@
 //! let analyzer = Analyzer::from_dir("intents".as_ref()).expect("valid intents/");
 //! let book = ReplyBook::from_dir("replies".as_ref()).expect("valid replies/");
 //! let analysis = analyzer.analyze("杯子到了是碎的！订单号3721458805123456789");
-//! let slots = Slots { buyer: None, order_id: analysis.order_id.as_deref(), shop: "小店", handoff_eta: "2小时内" };
+//! let slots = Slots { buyer: None, order_id: analysis.order_id.as_deref(), shop: "小店", handoff_eta: "2小时内", ..Default::default() };
 //! let text = book.reply(&analysis, analysis.lang, &slots, "conversation-42");
 //! let steps = book.next_steps(&analysis);
 //! ```
 
+mod drafts;
 mod lang_file;
 mod next_steps;
 mod select;
@@ -19,12 +20,16 @@ mod template;
 mod tone;
 
 #[cfg(test)]
+mod drafts_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod validation_tests;
 
 use crate::analysis::data_error::{DataError, DataErrors};
 use crate::domain::{Analysis, Intent, Lang};
+use drafts::Drafts;
+pub use drafts::{Ticket as DraftTicket, MAX_DRAFTS};
 use lang_file::{LangReplies, Toggle};
 use next_steps::NextSteps;
 use std::collections::HashMap;
@@ -33,19 +38,23 @@ use std::path::Path;
 pub use template::Slots;
 use tone::Tone;
 
-/// The file holding the agent's next steps; every other `*.toml` is a language file.
+/// The file holding the agent's next steps.
 const NEXT_STEPS_FILE: &str = "next_steps.toml";
+/// The file holding the agents' reply drafts; every other `*.toml` is a language file.
+const DRAFTS_FILE: &str = "agent.toml";
 
 /// Every reply template and next step, validated.
 #[derive(Debug, Clone)]
 pub struct ReplyBook {
     langs: HashMap<Lang, LangReplies>,
     next_steps: NextSteps,
+    drafts: Drafts,
 }
 
 impl ReplyBook {
     /// Loads and validates every file under `dir`: one `<lang>.toml` per language
-    /// (`zh-Hans.toml`, `zh-Hant.toml`, both required) and `next_steps.toml`.
+    /// (`zh-Hans.toml`, `zh-Hant.toml`, both required), `next_steps.toml` and the agents'
+    /// drafts, `agent.toml`.
     ///
     /// # Errors
     /// All problems at once, each with file and line: TOML syntax, unknown keys, unknown
@@ -68,6 +77,7 @@ impl ReplyBook {
 
         let mut langs = HashMap::new();
         let mut next_steps = None;
+        let mut drafts = None;
         for file in &files {
             let source = match fs::read_to_string(file) {
                 Ok(s) => s,
@@ -80,6 +90,10 @@ impl ReplyBook {
                 next_steps = Some(NextSteps::load(file, &source, &mut errors));
                 continue;
             }
+            if file.file_name().is_some_and(|n| n == DRAFTS_FILE) {
+                drafts = Some(Drafts::load(file, &source, &mut errors));
+                continue;
+            }
             let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("");
             match stem.parse::<Lang>() {
                 Ok(lang) => {
@@ -88,7 +102,10 @@ impl ReplyBook {
                 Err(e) => errors.push(DataError::new(
                     file,
                     Some(1),
-                    format!("the file name must be a language or `{NEXT_STEPS_FILE}`: {e}"),
+                    format!(
+                        "the file name must be a language, `{NEXT_STEPS_FILE}` or \
+                         `{DRAFTS_FILE}`: {e}"
+                    ),
                 )),
             }
         }
@@ -108,8 +125,16 @@ impl ReplyBook {
             let reason = "missing: the agent's next steps per issue type";
             errors.push(DataError::new(&dir.join(NEXT_STEPS_FILE), None, reason));
         }
-        match (errors.is_empty(), next_steps) {
-            (true, Some(next_steps)) => Ok(ReplyBook { langs, next_steps }),
+        if drafts.is_none() {
+            let reason = "missing: the agents' reply drafts";
+            errors.push(DataError::new(&dir.join(DRAFTS_FILE), None, reason));
+        }
+        match (errors.is_empty(), next_steps, drafts) {
+            (true, Some(next_steps), Some(drafts)) => Ok(ReplyBook {
+                langs,
+                next_steps,
+                drafts,
+            }),
             _ => Err(DataErrors(errors)),
         }
     }
@@ -138,6 +163,12 @@ impl ReplyBook {
             Intent::Chitchat => toggled(&replies.chitchat, slots, seed),
         };
         chosen.map(|t| t.render(slots))
+    }
+
+    /// Up to [`MAX_DRAFTS`] drafts for an agent's answer on this ticket (`agent.toml`), the
+    /// slots filled: at least two whenever the file is valid.
+    pub fn drafts(&self, ticket: &DraftTicket, slots: &Slots) -> Vec<String> {
+        self.drafts.for_ticket(ticket, slots)
     }
 
     /// 1–2 suggested next steps for the agent (empty for a non-complaint without steps).

@@ -13,14 +13,28 @@ pub enum Placeholder {
     Shop,
     /// When a person takes over, e.g. "2小时内".
     HandoffEta,
+    /// The agent's name (agent drafts only).
+    Agent,
+    /// When the shop will have acted, following its business hours, e.g. "明天18:00前"
+    /// (agent drafts only).
+    Promise,
 }
 
 impl Placeholder {
-    const ALL: [Placeholder; 4] = [
+    /// The slots of the bot's replies to buyers.
+    pub const BOT: [Placeholder; 4] = [
         Placeholder::Buyer,
         Placeholder::OrderId,
         Placeholder::Shop,
         Placeholder::HandoffEta,
+    ];
+    /// The slots of an agent's drafts (`replies/agent.toml`).
+    pub const DRAFT: [Placeholder; 5] = [
+        Placeholder::Buyer,
+        Placeholder::OrderId,
+        Placeholder::Shop,
+        Placeholder::Agent,
+        Placeholder::Promise,
     ];
 
     fn name(self) -> &'static str {
@@ -29,6 +43,8 @@ impl Placeholder {
             Placeholder::OrderId => "order_id",
             Placeholder::Shop => "shop",
             Placeholder::HandoffEta => "handoff_eta",
+            Placeholder::Agent => "agent",
+            Placeholder::Promise => "promise",
         }
     }
 
@@ -63,6 +79,10 @@ pub struct Slots<'a> {
     pub order_id: Option<&'a str>,
     pub shop: &'a str,
     pub handoff_eta: &'a str,
+    /// Drafts only.
+    pub agent: &'a str,
+    /// Drafts only.
+    pub promise: &'a str,
 }
 
 impl<'a> Slots<'a> {
@@ -72,6 +92,8 @@ impl<'a> Slots<'a> {
             Placeholder::OrderId => self.order_id,
             Placeholder::Shop => Some(self.shop),
             Placeholder::HandoffEta => Some(self.handoff_eta),
+            Placeholder::Agent => Some(self.agent),
+            Placeholder::Promise => Some(self.promise),
         };
         // A blank nickname would render as "您好，，": treat it as unknown.
         value.filter(|v| !v.trim().is_empty() || !slot.is_optional())
@@ -79,11 +101,19 @@ impl<'a> Slots<'a> {
 }
 
 impl Template {
-    /// Parses `{slot}` placeholders.
+    /// Parses a bot reply's `{slot}` placeholders ([`Placeholder::BOT`]).
     ///
     /// # Errors
     /// Empty text, an unknown slot name, or a `{` / `}` without its partner.
     pub fn parse(text: &str) -> Result<Template, String> {
+        Template::parse_with(text, &Placeholder::BOT)
+    }
+
+    /// Parses `{slot}` placeholders, each one of `allowed`.
+    ///
+    /// # Errors
+    /// As [`Template::parse`].
+    pub fn parse_with(text: &str, allowed: &[Placeholder]) -> Result<Template, String> {
         if text.trim().is_empty() {
             return Err("empty reply text".to_string());
         }
@@ -99,12 +129,12 @@ impl Template {
                 .filter(|&i| after[i..].starts_with('}'))
                 .ok_or_else(|| format!("unbalanced `{{` in `{text}`"))?;
             let name = &after[..close];
-            let slot = Placeholder::ALL
-                .into_iter()
+            let slot = allowed
+                .iter()
+                .copied()
                 .find(|s| s.name() == name)
                 .ok_or_else(|| {
-                    let known: Vec<String> =
-                        Placeholder::ALL.iter().map(ToString::to_string).collect();
+                    let known: Vec<String> = allowed.iter().map(ToString::to_string).collect();
                     format!(
                         "unknown slot `{{{name}}}` (expected one of: {})",
                         known.join(", ")

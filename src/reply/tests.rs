@@ -83,6 +83,11 @@ pub(super) fn marked_dir() -> tempfile::TempDir {
     std::fs::write(dir.path().join("zh-Hans.toml"), MARKED_LANG).expect("write");
     std::fs::write(dir.path().join("zh-Hant.toml"), hant).expect("write");
     std::fs::write(dir.path().join("next_steps.toml"), MARKED_NEXT_STEPS).expect("write");
+    std::fs::write(
+        dir.path().join("agent.toml"),
+        super::drafts_tests::MARKED_DRAFTS,
+    )
+    .expect("write");
     dir
 }
 
@@ -115,12 +120,16 @@ const NO_ORDER: Slots = Slots {
     order_id: None,
     shop: "小店",
     handoff_eta: "2小时内",
+    agent: "",
+    promise: "",
 };
 const WITH_ORDER: Slots = Slots {
     buyer: Some("小王"),
     order_id: Some("3721458805123456789"),
     shop: "小店",
     handoff_eta: "2小时内",
+    agent: "",
+    promise: "",
 };
 
 fn assert_unique(names: impl IntoIterator<Item = &'static str>) {
@@ -275,7 +284,12 @@ fn reply_switched_off_kinds_give_none() {
     }
 
     let dir = tempfile::tempdir().expect("temp dir");
-    for file in ["zh-Hans.toml", "zh-Hant.toml", "next_steps.toml"] {
+    for file in [
+        "zh-Hans.toml",
+        "zh-Hant.toml",
+        "next_steps.toml",
+        "agent.toml",
+    ] {
         let shipped = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("replies")
             .join(file);

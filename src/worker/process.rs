@@ -239,6 +239,7 @@ fn decide(
             order_id: order_id.as_deref(),
             shop: shop.display_name(),
             handoff_eta: &eta,
+            ..Slots::default()
         };
         state
             .replies

@@ -253,3 +253,41 @@ async fn buyers_and_agents_read_the_shops_name_not_its_id() {
     assert_eq!(ticket["card"]["shop_name"], "小鱼家旗舰店", "{ticket}");
     assert_eq!(ticket["card"]["shop"], "gen");
 }
+
+#[tokio::test]
+async fn the_reply_box_offers_drafts_for_the_ticket_filled_for_the_shop_and_agent() {
+    let app = spawn_app_with(Options {
+        gen_shop: "name = \"小鱼家旗舰店\"".into(),
+        ..fast()
+    })
+    .await;
+    let id = ticket_of(&app, "gen").await;
+    let path = format!("/v1/handoffs/{id}/drafts?agent=%E7%8E%8B%E6%95%8F");
+    let (status, body) = app.agent(Method::GET, &path, None).await;
+    assert_eq!(status, 200, "{body}");
+    let drafts: Vec<&str> = body["drafts"]
+        .as_array()
+        .expect("drafts")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!((2..=3).contains(&drafts.len()), "{drafts:?}");
+    assert!(drafts.iter().all(|d| !d.contains('{')), "{drafts:?}");
+    // The buyer threatened: the angry draft, with the agent's name, comes first.
+    assert!(drafts[0].contains("王敏"), "{drafts:?}");
+    let (status, _) = app
+        .agent(
+            Method::GET,
+            &format!("/v1/handoffs/{}/drafts", id + 100),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+    let anonymous = app
+        .client
+        .get(format!("{}{path}", app.base))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(anonymous.status().as_u16(), 401);
+}
