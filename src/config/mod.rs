@@ -100,6 +100,12 @@ pub struct SlaConfig {
     /// Tickets this close to their due time are announced as about to breach (at most half
     /// of the priority's SLA, so a short SLA is not "about to breach" from the start).
     pub warn_before: HumanDuration,
+    /// A P1 ticket nobody claims this long after it opened is announced once to the sinks
+    /// marked `escalation = true` (a supervisors' group).
+    pub escalate_after: HumanDuration,
+    /// A buyer complaining again within this time after their ticket was resolved reopens it
+    /// (marked repeat, one priority higher); later, a new ticket opens.
+    pub reopen_within: HumanDuration,
 }
 
 impl SlaConfig {
@@ -245,6 +251,13 @@ pub struct ShopConfig {
     /// The shop's clock for `hours`, e.g. "+08:00" (the default).
     #[serde(default)]
     pub utc_offset: UtcOffset,
+    /// The follow-up (回访): this long after a ticket is resolved, the buyer is asked once
+    /// whether the problem is solved (in business hours). Unset: no follow-up.
+    pub followup_after: Option<HumanDuration>,
+    /// A buyer who answers the follow-up satisfied is thanked and invited to review. Never an
+    /// unhappy one, and never with anything offered in exchange.
+    #[serde(default)]
+    pub invite_review: bool,
 }
 
 fn default_lang() -> Lang {

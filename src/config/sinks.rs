@@ -37,6 +37,10 @@ pub struct SinkConfig {
     pub issue_types: Vec<IssueType>,
     #[serde(default)]
     pub threats_only: bool,
+    /// A supervisors' sink: it gets the escalations (an unclaimed P1 past
+    /// `sla.escalate_after`) and the reopened tickets, not every card.
+    #[serde(default)]
+    pub escalation: bool,
 }
 
 impl SinkConfig {

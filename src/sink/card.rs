@@ -148,6 +148,8 @@ pub fn view(event: &HandoffEvent) -> View {
         EventKind::Updated => "工单更新",
         EventKind::SlaWarning => "即将超时",
         EventKind::SlaBreach => "超时未处理",
+        EventKind::Escalated => "升级：无人认领",
+        EventKind::Reopened => "重复投诉·已重开",
     };
     let title = mask(&format!(
         "【{}】{what} #{} · {}",
@@ -388,9 +390,15 @@ pub fn generic_event(event: &HandoffEvent) -> Value {
         "sla_warning".into(),
         json!(event.kind == EventKind::SlaWarning),
     );
+    ticket.insert("escalated".into(), json!(event.kind == EventKind::Escalated));
+    ticket.insert("reopened".into(), json!(event.kind == EventKind::Reopened));
     let kind = match event.kind {
         EventKind::Created => "handoff.created",
-        EventKind::Updated | EventKind::SlaWarning | EventKind::SlaBreach => "handoff.updated",
+        EventKind::Updated
+        | EventKind::SlaWarning
+        | EventKind::SlaBreach
+        | EventKind::Escalated
+        | EventKind::Reopened => "handoff.updated",
     };
     json!({"type": kind, "ticket": ticket})
 }

@@ -30,6 +30,10 @@ pub enum EventKind {
     /// Within `sla.warn_before` of the due time.
     SlaWarning,
     SlaBreach,
+    /// A P1 nobody claimed within `sla.escalate_after` (to the escalation sinks).
+    Escalated,
+    /// Its buyer complained again after it was resolved.
+    Reopened,
 }
 
 /// One ticket event for one sink.
@@ -85,6 +89,9 @@ impl SinkKind {
 /// only takes cards of conversations that live in Chatwoot (`card.platform == "chatwoot"`):
 /// the note, attributes and status go onto that very conversation.
 pub fn routes(sink: &SinkConfig, card: &HandoffCard) -> bool {
+    if sink.escalation {
+        return false;
+    }
     let shop = sink.shops.is_empty() || sink.shops.contains(&card.shop);
     // P1 < P2 < P3 in declaration order: "at least P2" means P1 or P2.
     let priority = sink.min_priority.is_none_or(|min| card.priority <= min);
@@ -103,6 +110,16 @@ pub fn routed(sinks: &[SinkConfig], card: &HandoffCard) -> Vec<String> {
     sinks
         .iter()
         .filter(|sink| routes(sink, card))
+        .map(|sink| sink.name.clone())
+        .collect()
+}
+
+/// Names of the escalation sinks (`escalation = true`) that take this shop's escalations.
+pub fn escalation_sinks(sinks: &[SinkConfig], card: &HandoffCard) -> Vec<String> {
+    sinks
+        .iter()
+        .filter(|sink| sink.escalation)
+        .filter(|sink| sink.shops.is_empty() || sink.shops.contains(&card.shop))
         .map(|sink| sink.name.clone())
         .collect()
 }

@@ -3,6 +3,7 @@
 
 mod agent_reply;
 mod error;
+mod ladder;
 mod postgres;
 mod queue;
 mod rows;
@@ -174,12 +175,39 @@ pub struct Handoff {
     pub sla_warning: bool,
     /// When an agent first answered the buyer from anfu (the SLA's first-response mark).
     pub first_response_at: Option<String>,
+    /// When it was last resolved (None while unresolved).
+    pub resolved_at: Option<String>,
+    /// How often the buyer complained again after it was resolved (each time it reopened).
+    pub repeat_count: u32,
+    /// An unclaimed P1 announced to the escalation sinks (once per opening).
+    pub escalated: bool,
+    /// The follow-up (回访) after it was resolved.
+    pub followup: Followup,
     pub card: HandoffCard,
     pub notes: Vec<Note>,
     /// What agents wrote to the buyer, with each line's delivery: in a single ticket's read
     /// (`handoff`), left out of lists.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replies: Option<Vec<AgentLine>>,
+}
+
+/// The follow-up (回访) of a resolved ticket: asked once after `followup_after`, the buyer's
+/// answer read by the analyzer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Followup {
+    /// When it is to be sent (None: not scheduled, or sent).
+    pub due_at: Option<String>,
+    pub sent_at: Option<String>,
+    pub answer: Option<FollowupAnswer>,
+    /// Only a satisfied buyer is ever invited to review, and only where the shop allows it.
+    pub review_invited: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FollowupAnswer {
+    Satisfied,
+    Unhappy,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -292,6 +320,59 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<AgentLine, StoreError> {
         let handoff = self.handoff(id).await?;
         agent_reply::queue(self.sql(), &handoff, agent, text).await
+    }
+
+    // The escalation ladder and the follow-up (回访), written once in `ladder.rs`.
+
+    /// Unclaimed P1 tickets open since `opened_before` or earlier, not escalated yet.
+    async fn unclaimed_p1(&self, opened_before: Millis) -> Result<Vec<Handoff>, StoreError> {
+        ladder::unclaimed_p1(self.sql(), opened_before).await
+    }
+    /// Marks the ticket escalated and queues an `escalated` notice per sink in `notify`,
+    /// once: false if it already was (or was claimed meanwhile).
+    async fn escalate(&self, id: i64, notify: &[String]) -> Result<bool, StoreError> {
+        ladder::escalate(self.sql(), id, notify).await
+    }
+    /// The conversation's newest ticket, whatever its status.
+    async fn latest_handoff(
+        &self,
+        shop: &str,
+        conversation: &str,
+    ) -> Result<Option<Handoff>, StoreError> {
+        ladder::latest(self.sql(), shop, conversation).await
+    }
+    /// Reopens a resolved ticket (its buyer complained again): open and unclaimed again with
+    /// `card` and a fresh SLA clock, one more repeat, the conversation's open ticket, and a
+    /// `reopened` notice per sink. `Conflict` if it is no longer resolved.
+    async fn reopen_handoff(
+        &self,
+        id: i64,
+        card: &HandoffCard,
+        sla_due_at: Millis,
+        notify: &[String],
+    ) -> Result<(), StoreError> {
+        ladder::reopen(self.sql(), id, card, sla_due_at, notify).await
+    }
+    /// Resolved tickets whose follow-up is due.
+    async fn followups_due(&self, now: Millis) -> Result<Vec<Handoff>, StoreError> {
+        ladder::followups_due(self.sql(), now).await
+    }
+    /// Schedules, or moves, the follow-up of a resolved ticket not followed up yet.
+    async fn schedule_followup(&self, id: i64, at: Millis) -> Result<(), StoreError> {
+        ladder::schedule_followup(self.sql(), id, at).await
+    }
+    /// Queues the follow-up question, once: false if it was asked already.
+    async fn ask_followup(&self, id: i64, question: &ReplyPayload) -> Result<bool, StoreError> {
+        ladder::ask(self.sql(), id, question).await
+    }
+    /// The buyer answered the follow-up satisfied: marked once, with the thanks and review
+    /// invitation queued when given. False if the answer was recorded already.
+    async fn followup_satisfied(
+        &self,
+        id: i64,
+        invitation: Option<&ReplyPayload>,
+    ) -> Result<bool, StoreError> {
+        ladder::satisfied(self.sql(), id, invitation).await
     }
 
     /// Open or claimed tickets past their SLA due time, not yet marked breached.

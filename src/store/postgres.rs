@@ -45,6 +45,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         8,
         include_str!("../../migrations/postgres/0008_agent_replies.sql"),
     ),
+    (9, include_str!("../../migrations/postgres/0009_ladder.sql")),
 ];
 
 /// The advisory lock held while migrating ("anfu" in ASCII), so that instances starting
@@ -584,7 +585,7 @@ impl Store for PgStore {
     async fn resolve_handoff(&self, id: i64) -> Result<Handoff, StoreError> {
         let mut tx = self.pool.begin().await?;
         let changed =
-            sqlx::query("UPDATE handoffs SET status = 'resolved', updated_at = $1 WHERE id = $2")
+            sqlx::query("UPDATE handoffs SET status = 'resolved', updated_at = $1, resolved_at = $1 WHERE id = $2")
                 .bind(now_ms())
                 .bind(id)
                 .execute(&mut *tx)
@@ -722,9 +723,14 @@ impl Store for PgStore {
     }
 }
 
-#[async_trait]
-impl Sql for PgStore {
-    async fn write(&self, statements: &[Statement<'_>]) -> Result<Vec<u64>, sqlx::Error> {
+impl PgStore {
+    /// The statements in one transaction; with `guarded`, only if the first changes a row
+    /// (else rolled back: `None`).
+    async fn run(
+        &self,
+        statements: &[Statement<'_>],
+        guarded: bool,
+    ) -> Result<Option<Vec<u64>>, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
         let mut changed = Vec::with_capacity(statements.len());
         for statement in statements {
@@ -737,9 +743,45 @@ impl Sql for PgStore {
                 };
             }
             changed.push(query.execute(&mut *tx).await?.rows_affected());
+            if guarded && changed == [0] {
+                tx.rollback().await?;
+                return Ok(None);
+            }
         }
         tx.commit().await?;
-        Ok(changed)
+        Ok(Some(changed))
+    }
+}
+
+#[async_trait]
+impl Sql for PgStore {
+    async fn write(&self, statements: &[Statement<'_>]) -> Result<Vec<u64>, sqlx::Error> {
+        Ok(self.run(statements, false).await?.unwrap_or_default())
+    }
+
+    async fn write_guarded(
+        &self,
+        statements: &[Statement<'_>],
+    ) -> Result<Option<Vec<u64>>, sqlx::Error> {
+        self.run(statements, true).await
+    }
+
+    async fn handoffs_where(
+        &self,
+        filter: &'static str,
+        args: &[Arg<'_>],
+    ) -> Result<Vec<Handoff>, StoreError> {
+        let sql = format!("{HANDOFF_SELECT} {filter}");
+        let mut query = sqlx::query(&sql);
+        for arg in args {
+            query = match *arg {
+                Arg::Int(v) => query.bind(v),
+                Arg::Text(v) => query.bind(t(v)),
+                Arg::OptText(v) => query.bind(v.map(t)),
+            };
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter().map(|r| handoff_from(r, Vec::new())).collect()
     }
 
     async fn pairs(&self, sql: &'static str) -> Result<Vec<(i64, String)>, sqlx::Error> {

@@ -68,6 +68,20 @@ pub trait Sql: Send + Sync {
     /// The statements in order, in one transaction: how many rows each changed. An error
     /// rolls them all back.
     async fn write(&self, statements: &[Statement<'_>]) -> Result<Vec<u64>, sqlx::Error>;
+    /// As [`Sql::write`], but only when the first statement (the guard) changes a row: else
+    /// nothing is written and the answer is `None`. A decision taken once ("mark it
+    /// escalated, and if this call did, queue the notices") under concurrency.
+    async fn write_guarded(
+        &self,
+        statements: &[Statement<'_>],
+    ) -> Result<Option<Vec<u64>>, sqlx::Error>;
+    /// The handoffs of `HANDOFF_SELECT` + `filter` (a WHERE / ORDER BY / LIMIT tail over
+    /// `h.`), without notes or agent lines.
+    async fn handoffs_where(
+        &self,
+        filter: &'static str,
+        args: &[Arg<'_>],
+    ) -> Result<Vec<super::Handoff>, StoreError>;
     /// The rows of a query selecting an integer and a text.
     async fn pairs(&self, sql: &'static str) -> Result<Vec<(i64, String)>, sqlx::Error>;
 }

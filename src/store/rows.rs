@@ -9,7 +9,9 @@ use std::str::FromStr;
 pub(super) const JOB_COLUMNS: &str =
     "id, kind, shop, conversation_id, payload, status, attempts, last_error, claims";
 /// A handoff with the delivery status of its auto-reply; callers add WHERE / ORDER BY.
-pub(super) const HANDOFF_SELECT: &str = "SELECT h.id, h.status, h.priority, h.claimed_by, h.card, h.created_at, h.updated_at, h.sla_breached, h.sla_warned, h.first_response_at, j.status AS reply_status
+pub(super) const HANDOFF_SELECT: &str = "SELECT h.id, h.status, h.priority, h.claimed_by, h.card, h.created_at, h.updated_at, h.sla_breached, h.sla_warned, h.first_response_at,
+       h.resolved_at, h.repeat_count, h.escalated, h.followup_due_at, h.followup_sent_at,
+       h.followup_answer, h.review_invited, j.status AS reply_status
      FROM handoffs h LEFT JOIN jobs j ON j.id = h.reply_job";
 pub(super) const MESSAGE_COLUMNS: &str =
     "id, message_key, conversation_id, buyer_id, buyer_nick, text, order_id, sent_at, received_at";
@@ -120,6 +122,19 @@ pub(super) fn handoff_from(row: &impl Fields, notes: Vec<Note>) -> Result<Handof
         sla_breached: row.flag("sla_breached")?,
         sla_warning: row.flag("sla_warned")? && !row.flag("sla_breached")?,
         first_response_at: row.opt_int("first_response_at")?.map(rfc3339),
+        resolved_at: row.opt_int("resolved_at")?.map(rfc3339),
+        repeat_count: row.int("repeat_count")?.max(0) as u32,
+        escalated: row.flag("escalated")?,
+        followup: Followup {
+            due_at: row.opt_int("followup_due_at")?.map(rfc3339),
+            sent_at: row.opt_int("followup_sent_at")?.map(rfc3339),
+            answer: match row.opt_text("followup_answer")?.as_deref() {
+                Some("satisfied") => Some(FollowupAnswer::Satisfied),
+                Some("unhappy") => Some(FollowupAnswer::Unhappy),
+                _ => None,
+            },
+            review_invited: row.flag("review_invited")?,
+        },
         card,
         notes,
         replies: None,

@@ -27,6 +27,8 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
             "created" => EventKind::Created,
             "sla_warning" => EventKind::SlaWarning,
             "sla_breach" => EventKind::SlaBreach,
+            "escalated" => EventKind::Escalated,
+            "reopened" => EventKind::Reopened,
             _ => EventKind::Updated,
         },
         card: handoff.card,
