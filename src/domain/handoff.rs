@@ -66,6 +66,14 @@ pub fn more_urgent(a: Priority, b: Priority) -> Priority {
     }
 }
 
+/// One step more urgent (a repeat complaint); P1 stays P1.
+pub fn raised(p: Priority) -> Priority {
+    match p {
+        Priority::P3 => Priority::P2,
+        Priority::P2 | Priority::P1 => Priority::P1,
+    }
+}
+
 fn priority_rank(p: Priority) -> u8 {
     match p {
         Priority::P1 => 3,

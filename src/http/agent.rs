@@ -143,7 +143,17 @@ async fn resolve(
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
     authorize(&state, &headers)?;
-    let handoff = state.store.resolve_handoff(id).await?;
+    let mut handoff = state.store.resolve_handoff(id).await?;
+    // The follow-up (回访), where the shop wants one: asked once, later, in business hours.
+    let after = state
+        .config
+        .shop(&handoff.card.shop)
+        .and_then(|shop| shop.followup_after);
+    if let Some(after) = after {
+        let at = crate::store::now_ms() + after.0.as_millis() as i64;
+        state.store.schedule_followup(id, at).await?;
+        handoff = state.store.handoff(id).await?;
+    }
     state.announce("resolved", Some(id));
     Ok(Json(handoff).into_response())
 }

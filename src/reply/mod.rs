@@ -13,6 +13,7 @@
 //! ```
 
 mod drafts;
+mod followup;
 mod lang_file;
 mod next_steps;
 mod select;
@@ -30,6 +31,8 @@ use crate::analysis::data_error::{DataError, DataErrors};
 use crate::domain::{Analysis, Intent, Lang};
 use drafts::Drafts;
 pub use drafts::{Ticket as DraftTicket, MAX_DRAFTS};
+pub use followup::Answer as FollowupAnswer;
+use followup::Followups;
 use lang_file::{LangReplies, Toggle};
 use next_steps::NextSteps;
 use std::collections::HashMap;
@@ -40,8 +43,10 @@ use tone::Tone;
 
 /// The file holding the agent's next steps.
 const NEXT_STEPS_FILE: &str = "next_steps.toml";
-/// The file holding the agents' reply drafts; every other `*.toml` is a language file.
+/// The file holding the agents' reply drafts.
 const DRAFTS_FILE: &str = "agent.toml";
+/// The file holding the follow-up (回访); every other `*.toml` is a language file.
+const FOLLOWUP_FILE: &str = "followup.toml";
 
 /// Every reply template and next step, validated.
 #[derive(Debug, Clone)]
@@ -49,6 +54,7 @@ pub struct ReplyBook {
     langs: HashMap<Lang, LangReplies>,
     next_steps: NextSteps,
     drafts: Drafts,
+    followups: Followups,
 }
 
 impl ReplyBook {
@@ -78,6 +84,7 @@ impl ReplyBook {
         let mut langs = HashMap::new();
         let mut next_steps = None;
         let mut drafts = None;
+        let mut followups = None;
         for file in &files {
             let source = match fs::read_to_string(file) {
                 Ok(s) => s,
@@ -94,6 +101,10 @@ impl ReplyBook {
                 drafts = Some(Drafts::load(file, &source, &mut errors));
                 continue;
             }
+            if file.file_name().is_some_and(|n| n == FOLLOWUP_FILE) {
+                followups = Some(Followups::load(file, &source, &mut errors));
+                continue;
+            }
             let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("");
             match stem.parse::<Lang>() {
                 Ok(lang) => {
@@ -103,8 +114,8 @@ impl ReplyBook {
                     file,
                     Some(1),
                     format!(
-                        "the file name must be a language, `{NEXT_STEPS_FILE}` or \
-                         `{DRAFTS_FILE}`: {e}"
+                        "the file name must be a language, `{NEXT_STEPS_FILE}`, \
+                         `{DRAFTS_FILE}` or `{FOLLOWUP_FILE}`: {e}"
                     ),
                 )),
             }
@@ -129,11 +140,16 @@ impl ReplyBook {
             let reason = "missing: the agents' reply drafts";
             errors.push(DataError::new(&dir.join(DRAFTS_FILE), None, reason));
         }
-        match (errors.is_empty(), next_steps, drafts) {
-            (true, Some(next_steps), Some(drafts)) => Ok(ReplyBook {
+        if followups.is_none() {
+            let reason = "missing: the follow-up's question, invitation and answer words";
+            errors.push(DataError::new(&dir.join(FOLLOWUP_FILE), None, reason));
+        }
+        match (errors.is_empty(), next_steps, drafts, followups) {
+            (true, Some(next_steps), Some(drafts), Some(followups)) => Ok(ReplyBook {
                 langs,
                 next_steps,
                 drafts,
+                followups,
             }),
             _ => Err(DataErrors(errors)),
         }
@@ -169,6 +185,21 @@ impl ReplyBook {
     /// slots filled: at least two whenever the file is valid.
     pub fn drafts(&self, ticket: &DraftTicket, slots: &Slots) -> Vec<String> {
         self.drafts.for_ticket(ticket, slots)
+    }
+
+    /// The follow-up question (回访) in `lang`; `seed` picks the variant.
+    pub fn followup_question(&self, lang: Lang, slots: &Slots, seed: &str) -> Option<String> {
+        self.followups.question(lang, slots, seed)
+    }
+
+    /// The thanks and review invitation for a buyer satisfied at the follow-up.
+    pub fn review_invitation(&self, lang: Lang, slots: &Slots, seed: &str) -> Option<String> {
+        self.followups.invitation(lang, slots, seed)
+    }
+
+    /// How the buyer answered the follow-up.
+    pub fn followup_answer(&self, text: &str) -> FollowupAnswer {
+        self.followups.answer(text)
     }
 
     /// 1–2 suggested next steps for the agent (empty for a non-complaint without steps).

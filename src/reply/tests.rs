@@ -88,6 +88,8 @@ pub(super) fn marked_dir() -> tempfile::TempDir {
         super::drafts_tests::MARKED_DRAFTS,
     )
     .expect("write");
+    let followup = include_str!("../../replies/followup.toml");
+    std::fs::write(dir.path().join("followup.toml"), followup).expect("write");
     dir
 }
 
@@ -289,6 +291,7 @@ fn reply_switched_off_kinds_give_none() {
         "zh-Hant.toml",
         "next_steps.toml",
         "agent.toml",
+        "followup.toml",
     ] {
         let shipped = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("replies")

@@ -390,7 +390,10 @@ pub fn generic_event(event: &HandoffEvent) -> Value {
         "sla_warning".into(),
         json!(event.kind == EventKind::SlaWarning),
     );
-    ticket.insert("escalated".into(), json!(event.kind == EventKind::Escalated));
+    ticket.insert(
+        "escalated".into(),
+        json!(event.kind == EventKind::Escalated),
+    );
     ticket.insert("reopened".into(), json!(event.kind == EventKind::Reopened));
     let kind = match event.kind {
         EventKind::Created => "handoff.created",

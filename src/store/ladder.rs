@@ -33,7 +33,12 @@ fn notices(id: i64, sinks: &[String], event: &str) -> Vec<String> {
         .collect()
 }
 
-fn queue<'a>(sql: &'static str, id: i64, payloads: &'a [String], now: Millis) -> Vec<Statement<'a>> {
+fn queue<'a>(
+    sql: &'static str,
+    id: i64,
+    payloads: &'a [String],
+    now: Millis,
+) -> Vec<Statement<'a>> {
     payloads
         .iter()
         .map(|p| Statement {
@@ -148,9 +153,17 @@ pub(super) async fn followups_due(sql: &dyn Sql, now: Millis) -> Result<Vec<Hand
 const SCHEDULE: &str = "UPDATE handoffs SET followup_due_at = $2
      WHERE id = $1 AND status = 'resolved' AND followup_sent_at IS NULL";
 
-pub(super) async fn schedule_followup(sql: &dyn Sql, id: i64, at: Millis) -> Result<(), StoreError> {
+pub(super) async fn schedule_followup(
+    sql: &dyn Sql,
+    id: i64,
+    at: Millis,
+) -> Result<(), StoreError> {
     let args = vec![Arg::Int(id), Arg::Int(at)];
-    sql.write(&[Statement { sql: SCHEDULE, args }]).await?;
+    sql.write(&[Statement {
+        sql: SCHEDULE,
+        args,
+    }])
+    .await?;
     Ok(())
 }
 
@@ -160,7 +173,11 @@ const ASKED: &str = "UPDATE handoffs SET followup_sent_at = $2, followup_due_at 
        AND followup_due_at IS NOT NULL";
 
 /// Sends the follow-up question once: false if it was sent already (or the ticket reopened).
-pub(super) async fn ask(sql: &dyn Sql, id: i64, question: &ReplyPayload) -> Result<bool, StoreError> {
+pub(super) async fn ask(
+    sql: &dyn Sql,
+    id: i64,
+    question: &ReplyPayload,
+) -> Result<bool, StoreError> {
     let now = now_ms();
     let payload = [serde_json::to_string(question).expect("payloads serialise")];
     let mut statements = vec![Statement {
@@ -171,7 +188,8 @@ pub(super) async fn ask(sql: &dyn Sql, id: i64, question: &ReplyPayload) -> Resu
     Ok(sql.write_guarded(&statements).await?.is_some())
 }
 
-const SATISFIED: &str = "UPDATE handoffs SET followup_answer = 'satisfied', review_invited = $2 = 1,
+const SATISFIED: &str =
+    "UPDATE handoffs SET followup_answer = 'satisfied', review_invited = $2 = 1,
        updated_at = $3
      WHERE id = $1 AND status = 'resolved' AND followup_sent_at IS NOT NULL
        AND followup_answer IS NULL";

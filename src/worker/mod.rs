@@ -2,6 +2,7 @@
 //! `step` runs exactly one job, so tests can drive the worker deterministically.
 
 mod deliver;
+pub mod ladder;
 mod notify;
 pub mod poll;
 mod process;

@@ -26,7 +26,7 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
     };
     let mut stale = 0;
     let reply = loop {
-        match commit_step(state, shop, job).await {
+        match commit_step(state, shop, job, Notices::Routed).await {
             Err(StoreError::Conflict(why)) if stale < STALE_RETRIES => {
                 stale += 1;
                 tracing::info!(job = job.id, shop = %job.shop, conversation = %job.conversation_id, %why, "conversation changed under its processing: processing again");
@@ -67,11 +67,20 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
     }
 }
 
+/// Whether an update of an open ticket tells the sinks.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Notices {
+    Routed,
+    /// The ticket was just reopened for these messages, and announced as such.
+    AlreadyAnnounced,
+}
+
 /// Reads the conversation, decides, and commits it all: the reply to deliver now, if any.
 async fn commit_step(
     state: &AppState,
     shop: &ShopConfig,
     job: &Job,
+    notices: Notices,
 ) -> Result<Option<(JobLease, ReplyPayload)>, StoreError> {
     let store = &state.store;
     let fresh = store.unprocessed(&job.shop, &job.conversation_id).await?;
@@ -105,7 +114,10 @@ async fn commit_step(
                 processed,
                 state: conversation,
                 reply: None,
-                notify: routed(state, &card),
+                notify: match notices {
+                    Notices::Routed => routed(state, &card),
+                    Notices::AlreadyAnnounced => Vec::new(),
+                },
                 handoff: HandoffChange::Update {
                     id: handoff.id,
                     card: Box::new(card),
@@ -125,6 +137,31 @@ async fn commit_step(
             // bound.
             let burst = &burst[burst.len().saturating_sub(MAX_TRANSCRIPT_LINES)..];
             let analysis = analyze(state, joined(burst), context(earlier)).await;
+            if conversation.open_handoff.is_none() {
+                if let Some(step) = after_resolution(state, job, &analysis, burst, now).await? {
+                    return match step {
+                        // The messages now join the reopened ticket as an update.
+                        Resolved::Reopened => {
+                            Box::pin(commit_step(state, shop, job, Notices::AlreadyAnnounced)).await
+                        }
+                        Resolved::Answered => {
+                            let outcome = ProcessOutcome {
+                                job: job.lease(),
+                                shop: job.shop.clone(),
+                                conversation_id: job.conversation_id.clone(),
+                                processed,
+                                state: conversation,
+                                reply: None,
+                                handoff: HandoffChange::None,
+                                notify: Vec::new(),
+                            };
+                            let lease = state.config.worker.lease.0.as_millis() as i64;
+                            store.commit_processing(outcome, lease).await?;
+                            Ok(None)
+                        }
+                    };
+                }
+            }
             decide(
                 state,
                 shop,
@@ -155,6 +192,59 @@ async fn commit_step(
         );
     }
     Ok(reply_job.zip(reply))
+}
+
+/// What a message did to its conversation's resolved ticket.
+enum Resolved {
+    Reopened,
+    /// A satisfied answer to the follow-up: recorded, and answered by the follow-up's own
+    /// thanks (if any) rather than the bot's reply.
+    Answered,
+}
+
+/// A conversation without an open ticket: does the message reopen its newest, resolved one,
+/// or answer its follow-up?
+async fn after_resolution(
+    state: &AppState,
+    job: &Job,
+    analysis: &Analysis,
+    burst: &[StoredMessage],
+    now: Millis,
+) -> Result<Option<Resolved>, StoreError> {
+    use super::ladder::{self, AfterResolution};
+    let latest = state
+        .store
+        .latest_handoff(&job.shop, &job.conversation_id)
+        .await?;
+    let Some(latest) = latest.filter(|h| h.status == "resolved") else {
+        return Ok(None);
+    };
+    match ladder::after_resolution(state, &latest, analysis, &joined(burst), now) {
+        AfterResolution::Nothing => Ok(None),
+        AfterResolution::Satisfied => {
+            ladder::record_satisfied(state, &latest).await?;
+            Ok(Some(Resolved::Answered))
+        }
+        AfterResolution::Reopen(card, due) => {
+            let mut notify = routed(state, &card);
+            for sink in crate::sink::escalation_sinks(&state.config.sinks, &card) {
+                if !notify.contains(&sink) {
+                    notify.push(sink);
+                }
+            }
+            state
+                .store
+                .reopen_handoff(latest.id, &card, due, &notify)
+                .await?;
+            state.metrics.inc(
+                "anfu_handoffs_reopened_total",
+                &[("priority", card.priority.as_str())],
+            );
+            state.announce("reopened", Some(latest.id));
+            tracing::info!(handoff = latest.id, shop = %job.shop, conversation = %job.conversation_id, priority = %card.priority, "buyer complained again: ticket reopened");
+            Ok(Some(Resolved::Reopened))
+        }
+    }
 }
 
 /// Runs the analyzer off the runtime. Should it panic, the panic goes on in this job, which

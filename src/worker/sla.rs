@@ -1,6 +1,7 @@
 //! The SLA timer: finds tickets about to breach (within `sla.warn_before` of their due time)
-//! and overdue ones that nobody resolved, marks them (the agent API, console and cards show
-//! it) and tells the routed sinks once each.
+//! and overdue ones that nobody answered or resolved, marks them (the agent API, console and
+//! cards show it) and tells the routed sinks once each. The same tick runs the escalation
+//! ladder and the follow-ups (`ladder.rs`).
 
 use crate::app::AppState;
 use crate::domain::Priority;
@@ -12,6 +13,9 @@ use tokio::sync::watch;
 pub struct Marked {
     pub warned: usize,
     pub breached: usize,
+    pub escalated: usize,
+    /// Follow-up questions queued.
+    pub followed_up: usize,
 }
 
 /// One pass: overdue tickets first, then the ones about to breach.
@@ -42,6 +46,8 @@ pub async fn check_once(state: &AppState) -> Result<Marked, StoreError> {
             tracing::info!(handoff = handoff.id, shop = %handoff.card.shop, priority = %handoff.priority, due = %handoff.card.sla_due, "SLA about to breach");
         }
     }
+    marked.escalated = super::ladder::escalate_once(state).await?;
+    marked.followed_up = super::ladder::follow_up_once(state).await?;
     if marked != Marked::default() {
         state.wake.notify_waiters();
     }

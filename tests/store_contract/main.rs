@@ -63,4 +63,8 @@ contract!(
     reopening_keeps_the_data,
     agent_replies_are_queued_stamped_and_follow_their_job,
     an_agent_reply_to_a_resolved_or_unknown_ticket_changes_nothing,
+    an_unclaimed_p1_is_escalated_once,
+    a_resolved_ticket_reopens_once_as_a_repeat,
+    a_followup_is_asked_once_and_answered_once,
+    a_complaint_after_an_unanswered_followup_reopens_it_unhappy,
 );
