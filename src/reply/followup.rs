@@ -146,7 +146,7 @@ impl Followups {
                     }
                 }
                 out.words
-                    .sort_by(|a, b| b.0.chars().count().cmp(&a.0.chars().count()));
+                    .sort_by_key(|w| std::cmp::Reverse(w.0.chars().count()));
             }
         }
         out
