@@ -64,6 +64,21 @@ pub const DEFS: &[(&str, Kind, &str)] = &[
         "Handoff tickets opened, by priority.",
     ),
     (
+        "anfu_handoffs_reopened_total",
+        Kind::Counter,
+        "Resolved tickets reopened by a repeat complaint, by their raised priority.",
+    ),
+    (
+        "anfu_escalations_total",
+        Kind::Counter,
+        "Unclaimed P1 tickets escalated to the escalation sinks.",
+    ),
+    (
+        "anfu_followups_total",
+        Kind::Counter,
+        "Follow-ups (回访) by step: asked, satisfied, invited.",
+    ),
+    (
         "anfu_sla_warnings_total",
         Kind::Counter,
         "Tickets announced as about to breach their SLA.",

@@ -23,6 +23,8 @@ mod tone;
 #[cfg(test)]
 mod drafts_tests;
 #[cfg(test)]
+mod followup_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod validation_tests;

@@ -219,7 +219,18 @@ async fn after_resolution(
     let Some(latest) = latest.filter(|h| h.status == "resolved") else {
         return Ok(None);
     };
-    match ladder::after_resolution(state, &latest, analysis, &joined(burst), now) {
+    // An answer to the follow-up is read on its own: with the conversation as context, "好了，
+    // 解决了" would inherit the complaint it answers.
+    let text = joined(burst);
+    let awaiting_answer = latest.followup.sent_at.is_some() && latest.followup.answer.is_none();
+    let alone;
+    let analysis = if awaiting_answer {
+        alone = analyze(state, text.clone(), Vec::new()).await;
+        &alone
+    } else {
+        analysis
+    };
+    match ladder::after_resolution(state, &latest, analysis, &text, now) {
         AfterResolution::Nothing => Ok(None),
         AfterResolution::Satisfied => {
             ladder::record_satisfied(state, &latest).await?;

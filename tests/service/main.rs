@@ -9,6 +9,7 @@ mod conversation;
 mod delivery;
 mod hostile;
 mod hours;
+mod ladder;
 mod metrics;
 mod notify;
 mod panics;
