@@ -6,6 +6,7 @@ mod error;
 mod ladder;
 mod postgres;
 mod queue;
+mod reports;
 mod rows;
 mod sqlite;
 
@@ -13,6 +14,7 @@ pub use agent_reply::{AgentLine, Delivery};
 pub use error::StoreError;
 pub use postgres::PgStore;
 pub use queue::{JobLease, Settled};
+pub use reports::{Count, DayCount, Report, ReportQuery, Terms};
 pub use sqlite::SqliteStore;
 
 use queue::Settle;
@@ -373,6 +375,11 @@ pub trait Store: Send + Sync + 'static {
         invitation: Option<&ReplyPayload>,
     ) -> Result<bool, StoreError> {
         ladder::satisfied(self.sql(), id, invitation).await
+    }
+
+    /// The complaint report over a time range (and a shop), computed in SQL.
+    async fn report(&self, query: &ReportQuery) -> Result<Report, StoreError> {
+        reports::report(self.sql(), self.sql().dialect(), query).await
     }
 
     /// Open or claimed tickets past their SLA due time, not yet marked breached.

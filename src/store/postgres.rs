@@ -753,6 +753,34 @@ impl PgStore {
     }
 }
 
+/// PostgreSQL's jsonb operators and `percentile_disc` (the lower median, as SQLite's).
+static DIALECT: reports::Dialect = reports::Dialect {
+    issue: "(h.card::jsonb ->> 'issue_type')",
+    mood: "(h.card::jsonb ->> 'mood')",
+    threats: "jsonb_array_elements_text(h.card::jsonb -> 'threats') AS t(value)",
+    evidence: "jsonb_array_elements(h.card::jsonb -> 'evidence') AS e(value)",
+    evidence_label: "(e.value ->> 'label')",
+    evidence_text: "(e.value ->> 'text')",
+    median: "SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY {expr})
+             FROM handoffs h WHERE {range}",
+};
+
+/// A report row's cells: each an integer, else a text, else NULL.
+fn cells_of(row: &sqlx::postgres::PgRow) -> Result<Vec<reports::Cell>, StoreError> {
+    use sqlx::Row;
+    (0..row.len())
+        .map(|i| {
+            if let Ok(v) = row.try_get::<Option<i64>, _>(i) {
+                return Ok(v.map_or(reports::Cell::Null, reports::Cell::Int));
+            }
+            match row.try_get::<Option<String>, _>(i) {
+                Ok(v) => Ok(v.map_or(reports::Cell::Null, reports::Cell::Text)),
+                Err(e) => Err(StoreError::Corrupt(format!("report column {i}: {e}"))),
+            }
+        })
+        .collect()
+}
+
 #[async_trait]
 impl Sql for PgStore {
     async fn write(&self, statements: &[Statement<'_>]) -> Result<Vec<u64>, sqlx::Error> {
@@ -764,6 +792,27 @@ impl Sql for PgStore {
         statements: &[Statement<'_>],
     ) -> Result<Option<Vec<u64>>, sqlx::Error> {
         self.run(statements, true).await
+    }
+
+    async fn cells(
+        &self,
+        sql: &str,
+        args: &[Arg<'_>],
+    ) -> Result<Vec<Vec<reports::Cell>>, StoreError> {
+        let mut query = sqlx::query(sql);
+        for arg in args {
+            query = match *arg {
+                Arg::Int(v) => query.bind(v),
+                Arg::Text(v) => query.bind(t(v)),
+                Arg::OptText(v) => query.bind(v.map(t)),
+            };
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter().map(|row| cells_of(row)).collect()
+    }
+
+    fn dialect(&self) -> &'static reports::Dialect {
+        &DIALECT
     }
 
     async fn handoffs_where(

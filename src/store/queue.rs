@@ -75,6 +75,14 @@ pub trait Sql: Send + Sync {
         &self,
         statements: &[Statement<'_>],
     ) -> Result<Option<Vec<u64>>, sqlx::Error>;
+    /// The rows of a report query (`reports.rs`), each cell an integer, a text or NULL.
+    async fn cells(
+        &self,
+        sql: &str,
+        args: &[Arg<'_>],
+    ) -> Result<Vec<Vec<super::reports::Cell>>, StoreError>;
+    /// How this backend's SQL reads a card's JSON and takes a median.
+    fn dialect(&self) -> &'static super::reports::Dialect;
     /// The handoffs of `HANDOFF_SELECT` + `filter` (a WHERE / ORDER BY / LIMIT tail over
     /// `h.`), without notes or agent lines.
     async fn handoffs_where(

@@ -845,6 +845,34 @@ impl SqliteStore {
     }
 }
 
+/// SQLite's JSON functions (`json_extract`, `json_each`) and a median by OFFSET.
+static DIALECT: reports::Dialect = reports::Dialect {
+    issue: "json_extract(h.card, '$.issue_type')",
+    mood: "json_extract(h.card, '$.mood')",
+    threats: "json_each(h.card, '$.threats') t",
+    evidence: "json_each(h.card, '$.evidence') e",
+    evidence_label: "json_extract(e.value, '$.label')",
+    evidence_text: "json_extract(e.value, '$.text')",
+    median: "SELECT d FROM (SELECT {expr} AS d FROM handoffs h WHERE {range}) ORDER BY d
+             LIMIT 1 OFFSET (SELECT (COUNT(*) - 1) / 2 FROM handoffs h WHERE {range})",
+};
+
+/// A report row's cells: each an integer, else a text, else NULL.
+fn cells_of(row: &sqlx::sqlite::SqliteRow) -> Result<Vec<reports::Cell>, StoreError> {
+    use sqlx::Row;
+    (0..row.len())
+        .map(|i| {
+            if let Ok(v) = row.try_get::<Option<i64>, _>(i) {
+                return Ok(v.map_or(reports::Cell::Null, reports::Cell::Int));
+            }
+            match row.try_get::<Option<String>, _>(i) {
+                Ok(v) => Ok(v.map_or(reports::Cell::Null, reports::Cell::Text)),
+                Err(e) => Err(StoreError::Corrupt(format!("report column {i}: {e}"))),
+            }
+        })
+        .collect()
+}
+
 #[async_trait]
 impl Sql for SqliteStore {
     async fn write(&self, statements: &[Statement<'_>]) -> Result<Vec<u64>, sqlx::Error> {
@@ -856,6 +884,27 @@ impl Sql for SqliteStore {
         statements: &[Statement<'_>],
     ) -> Result<Option<Vec<u64>>, sqlx::Error> {
         self.run(statements, true).await
+    }
+
+    async fn cells(
+        &self,
+        sql: &str,
+        args: &[Arg<'_>],
+    ) -> Result<Vec<Vec<reports::Cell>>, StoreError> {
+        let mut query = sqlx::query(sql);
+        for arg in args {
+            query = match *arg {
+                Arg::Int(v) => query.bind(v),
+                Arg::Text(v) => query.bind(v),
+                Arg::OptText(v) => query.bind(v),
+            };
+        }
+        let rows = query.fetch_all(&self.reader).await?;
+        rows.iter().map(|row| cells_of(row)).collect()
+    }
+
+    fn dialect(&self) -> &'static reports::Dialect {
+        &DIALECT
     }
 
     async fn handoffs_where(

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use crate::agent_cases::*;
+pub use crate::report_cases::*;
 
 pub(crate) const SHOP: &str = "xiaoyu";
 const LEASE: Millis = 60_000;
@@ -109,7 +110,7 @@ async fn unprocessed_ids(store: &Arc<dyn Store>, conversation: &str) -> Vec<i64>
 
 /// Accepts a message to `conversation`, claims its job and commits `handoff` for it:
 /// the ticket's id (for Open) and the job.
-async fn ticket(
+pub(crate) async fn ticket(
     store: &Arc<dyn Store>,
     key: &str,
     conversation: &str,

@@ -7,6 +7,7 @@ mod cases;
 mod db;
 mod only;
 mod pg;
+mod report_cases;
 
 /// For each case, a test per backend.
 macro_rules! contract {
@@ -67,4 +68,5 @@ contract!(
     a_resolved_ticket_reopens_once_as_a_repeat,
     a_followup_is_asked_once_and_answered_once,
     a_complaint_after_an_unanswered_followup_reopens_it_unhappy,
+    the_report_counts_a_seeded_set,
 );
