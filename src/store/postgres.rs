@@ -808,7 +808,7 @@ impl Sql for PgStore {
             };
         }
         let rows = query.fetch_all(&self.pool).await?;
-        rows.iter().map(|row| cells_of(row)).collect()
+        rows.iter().map(cells_of).collect()
     }
 
     fn dialect(&self) -> &'static reports::Dialect {

@@ -900,7 +900,7 @@ impl Sql for SqliteStore {
             };
         }
         let rows = query.fetch_all(&self.reader).await?;
-        rows.iter().map(|row| cells_of(row)).collect()
+        rows.iter().map(cells_of).collect()
     }
 
     fn dialect(&self) -> &'static reports::Dialect {
