@@ -26,6 +26,12 @@ pub fn router() -> Router<AppState> {
 /// An agent API failure, as `{"error": "..."}` with a fitting status.
 pub struct ApiError(StatusCode, String);
 
+impl ApiError {
+    pub fn new(status: StatusCode, why: impl Into<String>) -> ApiError {
+        ApiError(status, why.into())
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (self.0, Json(json!({"error": self.1}))).into_response()

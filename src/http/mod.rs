@@ -6,6 +6,7 @@ pub mod console;
 pub mod drafts;
 pub mod health;
 pub mod metrics;
+pub mod reports;
 pub mod request_id;
 pub mod webhooks;
 
@@ -19,6 +20,7 @@ pub fn router(state: AppState) -> Router {
         .merge(webhooks::router())
         .merge(agent::router())
         .merge(drafts::router())
+        .merge(reports::router())
         .merge(analyze::router())
         .merge(health::router())
         .merge(console::router());

@@ -16,6 +16,7 @@ mod panics;
 #[path = "../store_contract/pg.rs"]
 mod pg;
 mod rakuten_poll;
+mod reports;
 mod signatures;
 mod sinks;
 mod storage_faults;
