@@ -25,6 +25,7 @@ const LATE: &str = "快递一个星期了还没到，到底什么时候能送到
 const THREAD: &str = "衣服有个小线头，麻烦处理一下";
 const AGENT: &str = "小王";
 const NOTE: &str = "已联系买家，补发新杯子";
+const REPLY: &str = "您好，新杯子今天就为您补发，单号稍后发您，给您添麻烦了。";
 
 fn target_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("target")
@@ -267,6 +268,17 @@ impl Browser {
 }
 
 /// The ticket from the agent API.
+/// Saves the page as `target/<name>` (the README's pictures in docs/ are copies).
+async fn screenshot(b: &Browser, name: &str) {
+    let png = match b.client.screenshot().await {
+        Ok(png) => png,
+        Err(e) => b.fail("taking a screenshot", e).await,
+    };
+    assert!(png.starts_with(b"\x89PNG"), "a PNG");
+    std::fs::create_dir_all(target_dir()).expect("target dir");
+    std::fs::write(target_dir().join(name), &png).expect("screenshot saved");
+}
+
 async fn ticket(app: &TestApp, id: i64) -> Value {
     let (status, body) = app
         .agent(reqwest::Method::GET, &format!("/v1/handoffs/{id}"), None)
@@ -581,6 +593,63 @@ async fn the_agent_console_in_a_real_browser() {
     )
     .await;
 
+    // Answer the buyer from the reply box: drafts are offered, the agent's own words go out
+    // through the platform, and the line turns `sent` live. (A live redraw may empty the box
+    // while typing, as for the note: the server decides whether another try is needed.)
+    b.wait("the reply drafts", Locator::Css("#card .drafts button"))
+        .await;
+    let drafts = b
+        .run("return document.querySelectorAll('#card .drafts button').length")
+        .await;
+    assert!(
+        drafts.as_u64().is_some_and(|n| (2..=3).contains(&n)),
+        "{drafts}"
+    );
+    b.fill_and_click("picking a draft", &[], "#card .drafts button")
+        .await;
+    let picked = b
+        .run("return document.querySelector('#reply-text').value")
+        .await;
+    assert!(
+        picked.as_str().is_some_and(|t| t.chars().count() > 10),
+        "{picked}"
+    );
+    let mut answered = Value::Null;
+    for _ in 0..3 {
+        b.fill_and_click("sending a reply", &[("#reply-text", REPLY)], "#send")
+            .await;
+        answered = ticket_until(&app, id, Duration::from_secs(10), |t| {
+            !t["replies"].as_array().is_none_or(Vec::is_empty)
+        })
+        .await;
+        if !answered["replies"].as_array().is_none_or(Vec::is_empty) {
+            break;
+        }
+        eprintln!("the reply did not reach the server (card redrawn while typing?); again");
+    }
+    let replies = answered["replies"].as_array().cloned().unwrap_or_default();
+    assert_eq!(
+        replies.len(),
+        1,
+        "one reply, not a retry's second: {answered}"
+    );
+    assert_eq!(replies[0]["text"], REPLY, "{answered}");
+    b.wait(
+        "the reply turning sent",
+        Locator::XPath(&format!(
+            "//div[contains(@class,'transcript')]/p[contains(@class,'agent')][contains(., '{REPLY}')]/span[contains(@class,'sent')]"
+        )),
+    )
+    .await;
+    assert!(
+        app.standin.delivered().iter().any(|d| d.text == REPLY),
+        "the platform got the agent's words"
+    );
+    let sent = ticket(&app, id).await;
+    assert_eq!(sent["replies"][0]["status"], "sent", "{sent}");
+    assert!(sent["first_response_at"].is_string(), "{sent}");
+    screenshot(&b, "console-reply.png").await;
+
     // Resolve: the card and the server agree; the resolved filter lists it.
     b.fill_and_click("resolving", &[], "#resolve").await;
     b.wait(
@@ -601,6 +670,44 @@ async fn the_agent_console_in_a_real_browser() {
         Locator::Css(&format!("#queue li[data-id='{id}']")),
     )
     .await;
+
+    // The report page: the daily chart's bars add up to the tickets the API counts.
+    let (_, report) = app.agent(reqwest::Method::GET, "/v1/reports", None).await;
+    assert_eq!(report["tickets"], 3, "{report}");
+    if let Err(e) = c.goto(&format!("{}/console/reports", app.base)).await {
+        b.fail("opening the reports", e).await;
+    }
+    b.wait(
+        "the daily chart",
+        Locator::Css("#daily-chart rect[data-count]"),
+    )
+    .await;
+    let charted = b
+        .run("return [...document.querySelectorAll('#daily-chart rect')].reduce((a, r) => a + +r.dataset.count, 0)")
+        .await;
+    assert_eq!(charted, json!(3), "the chart shows the seeded tickets");
+    let damaged = b
+        .run("return [...document.querySelectorAll('#daily-chart rect[data-issue=damaged]')].reduce((a, r) => a + +r.dataset.count, 0)")
+        .await;
+    assert_eq!(damaged, json!(1));
+    let tile = b
+        .text("the tickets tile", Locator::Css("#tile-tickets b"))
+        .await;
+    assert_eq!(tile, "3");
+    b.wait("the shop bars", Locator::Css("#shops rect[data-count]"))
+        .await;
+    screenshot(&b, "reports.png").await;
+    if let Err(e) = c.goto(&format!("{}/console", app.base)).await {
+        b.fail("back to the console", e).await;
+    }
+    b.wait("the status filter", Locator::Css("#f-status"))
+        .await
+        .select_by_value("resolved")
+        .await
+        .unwrap();
+    b.fill_and_click("opening the ticket again", &[], &row)
+        .await;
+    b.wait("the card again", Locator::Css("#card dl")).await;
 
     // English.
     b.fill_and_click("switching to English", &[], "#lang").await;
