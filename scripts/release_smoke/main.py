@@ -9,7 +9,7 @@ import tempfile
 import time
 import traceback
 
-from . import e2e, ops, signing
+from . import agents, e2e, ops, signing
 from .report import Results
 from .service import Anfu
 from .world import World
@@ -112,6 +112,7 @@ def run_checks(world, anfu, results, repo, ding_e2e, ding_acc):
     ops.check_readiness(world, anfu, results)
     load_conv = ops.check_analyze(world, anfu, results)
     ops.check_load_reply(world, results, load_conv)
+    agents.run(anfu, world, results)
     ops.check_dead_letters(anfu, results)
     unexpected = [u for s in world.standins for u in s.unexpected]
     results.check("standins-no-unexpected-requests", unexpected)

@@ -204,11 +204,14 @@ class RakutenApi(StandIn):
         if bad:
             self.problem(f"reply to {number}: " + "; ".join(bad))
             return self._err(400, "IE001", "bad parameter")
+        # The same message twice is "already posted" (anfu retrying a send whose answer it
+        # lost); a different message is a new reply (an agent answering after the bot).
         with self.lock:
-            if number in self.replies:
+            posted = self.replies.setdefault(number, [])
+            if any(b["message"] == message for b in posted):
                 self.repeats.append(number)
                 return self._err(409, "IE409", "already posted")
-            self.replies[number] = [body]
+            posted.append(body)
         reg = signing.japan_now().isoformat()
         return reply(201, {"result": {"message": message, "regDate": reg,
                                       "replyFrom": "merchant"}})
