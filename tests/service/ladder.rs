@@ -288,3 +288,44 @@ async fn a_shop_that_does_not_invite_reviews_never_sends_one() {
     assert_eq!(invitations(&app, "c-fu-plain"), 0);
     assert_eq!(ticket(&app, id).await["followup"]["review_invited"], false);
 }
+
+#[tokio::test]
+async fn a_followup_waits_for_business_hours() {
+    // A one-hour window that is neither this hour nor the next (on the shop's +08:00 clock).
+    let hour = (chrono::Utc::now() + chrono::Duration::hours(8))
+        .format("%H")
+        .to_string();
+    let hour: u32 = hour.parse().expect("an hour");
+    let start = (0..23)
+        .find(|s| *s != hour && (s + 1) % 24 != hour && *s != (hour + 1) % 24)
+        .expect("a closed hour");
+    let shop = format!(
+        "followup_after = \"100ms\"\nhours = \"mon-sun {start:02}:00-{:02}:00\"",
+        start + 1
+    );
+    let app = spawn_app_with(options(None, &shop)).await;
+    say(&app, "c-fu-night-1", "c-fu-night", COMPLAINT).await;
+    let id = ticket_of(&app, "c-fu-night").await;
+    app.settle().await;
+    resolve(&app, id).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    app.settle().await;
+    let t = ticket(&app, id).await;
+    assert_eq!(
+        t["followup"]["sent_at"],
+        Value::Null,
+        "not while the shop is closed: {t}"
+    );
+    let due = t["followup"]["due_at"].as_str().expect("still scheduled");
+    let due = chrono::DateTime::parse_from_rfc3339(due).expect("a time");
+    assert!(
+        due > chrono::Utc::now() + chrono::Duration::minutes(30),
+        "moved to the opening: {t}"
+    );
+    let asked = app
+        .standin
+        .delivered()
+        .iter()
+        .any(|d| d.conversation_id == "c-fu-night" && d.text.contains("解决了吗"));
+    assert!(!asked);
+}
