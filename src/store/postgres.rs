@@ -734,14 +734,7 @@ impl PgStore {
         let mut tx = self.pool.begin().await?;
         let mut changed = Vec::with_capacity(statements.len());
         for statement in statements {
-            let mut query = sqlx::query(statement.sql);
-            for arg in &statement.args {
-                query = match *arg {
-                    Arg::Int(v) => query.bind(v),
-                    Arg::Text(v) => query.bind(t(v)),
-                    Arg::OptText(v) => query.bind(v.map(t)),
-                };
-            }
+            let query = bound(statement.sql, &statement.args);
             changed.push(query.execute(&mut *tx).await?.rows_affected());
             if guarded && changed == [0] {
                 tx.rollback().await?;
@@ -765,20 +758,16 @@ static DIALECT: reports::Dialect = reports::Dialect {
              FROM handoffs h WHERE {range}",
 };
 
-/// A report row's cells: each an integer, else a text, else NULL.
-fn cells_of(row: &sqlx::postgres::PgRow) -> Result<Vec<reports::Cell>, StoreError> {
-    use sqlx::Row;
-    (0..row.len())
-        .map(|i| {
-            if let Ok(v) = row.try_get::<Option<i64>, _>(i) {
-                return Ok(v.map_or(reports::Cell::Null, reports::Cell::Int));
-            }
-            match row.try_get::<Option<String>, _>(i) {
-                Ok(v) => Ok(v.map_or(reports::Cell::Null, reports::Cell::Text)),
-                Err(e) => Err(StoreError::Corrupt(format!("report column {i}: {e}"))),
-            }
-        })
-        .collect()
+/// A query with the shared layer's arguments bound (NULs in texts replaced, see [`t`]).
+fn bound<'q>(
+    sql: &'q str,
+    args: &[Arg<'q>],
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    args.iter().fold(sqlx::query(sql), |query, arg| match *arg {
+        Arg::Int(v) => query.bind(v),
+        Arg::Text(v) => query.bind(t(v)),
+        Arg::OptText(v) => query.bind(v.map(t)),
+    })
 }
 
 #[async_trait]
@@ -799,16 +788,8 @@ impl Sql for PgStore {
         sql: &str,
         args: &[Arg<'_>],
     ) -> Result<Vec<Vec<reports::Cell>>, StoreError> {
-        let mut query = sqlx::query(sql);
-        for arg in args {
-            query = match *arg {
-                Arg::Int(v) => query.bind(v),
-                Arg::Text(v) => query.bind(t(v)),
-                Arg::OptText(v) => query.bind(v.map(t)),
-            };
-        }
-        let rows = query.fetch_all(&self.pool).await?;
-        rows.iter().map(cells_of).collect()
+        let rows = bound(sql, args).fetch_all(&self.pool).await?;
+        rows.iter().map(reports::cells_of).collect()
     }
 
     fn dialect(&self) -> &'static reports::Dialect {
@@ -821,15 +802,7 @@ impl Sql for PgStore {
         args: &[Arg<'_>],
     ) -> Result<Vec<Handoff>, StoreError> {
         let sql = format!("{HANDOFF_SELECT} {filter}");
-        let mut query = sqlx::query(&sql);
-        for arg in args {
-            query = match *arg {
-                Arg::Int(v) => query.bind(v),
-                Arg::Text(v) => query.bind(t(v)),
-                Arg::OptText(v) => query.bind(v.map(t)),
-            };
-        }
-        let rows = query.fetch_all(&self.pool).await?;
+        let rows = bound(&sql, args).fetch_all(&self.pool).await?;
         rows.iter().map(|r| handoff_from(r, Vec::new())).collect()
     }
 

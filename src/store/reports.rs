@@ -39,6 +39,27 @@ impl Cell {
     }
 }
 
+/// A report row's cells: each an integer, else a text, else NULL (either backend's row).
+pub(super) fn cells_of<R>(row: &R) -> Result<Vec<Cell>, StoreError>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    (0..row.len())
+        .map(|i| {
+            if let Ok(v) = row.try_get::<Option<i64>, _>(i) {
+                return Ok(v.map_or(Cell::Null, Cell::Int));
+            }
+            match row.try_get::<Option<String>, _>(i) {
+                Ok(v) => Ok(v.map_or(Cell::Null, Cell::Text)),
+                Err(e) => Err(StoreError::Corrupt(format!("report column {i}: {e}"))),
+            }
+        })
+        .collect()
+}
+
 /// How a backend's SQL reads the card's JSON and takes a median.
 pub struct Dialect {
     /// The card's issue type, mood (text expressions over `h.card`).

@@ -826,14 +826,7 @@ impl SqliteStore {
         let mut tx = self.writer.begin().await?;
         let mut changed = Vec::with_capacity(statements.len());
         for statement in statements {
-            let mut query = sqlx::query(statement.sql);
-            for arg in &statement.args {
-                query = match *arg {
-                    Arg::Int(v) => query.bind(v),
-                    Arg::Text(v) => query.bind(v),
-                    Arg::OptText(v) => query.bind(v),
-                };
-            }
+            let query = bound(statement.sql, &statement.args);
             changed.push(query.execute(&mut *tx).await?.rows_affected());
             if guarded && changed == [0] {
                 tx.rollback().await?;
@@ -857,20 +850,16 @@ static DIALECT: reports::Dialect = reports::Dialect {
              LIMIT 1 OFFSET (SELECT (COUNT(*) - 1) / 2 FROM handoffs h WHERE {range})",
 };
 
-/// A report row's cells: each an integer, else a text, else NULL.
-fn cells_of(row: &sqlx::sqlite::SqliteRow) -> Result<Vec<reports::Cell>, StoreError> {
-    use sqlx::Row;
-    (0..row.len())
-        .map(|i| {
-            if let Ok(v) = row.try_get::<Option<i64>, _>(i) {
-                return Ok(v.map_or(reports::Cell::Null, reports::Cell::Int));
-            }
-            match row.try_get::<Option<String>, _>(i) {
-                Ok(v) => Ok(v.map_or(reports::Cell::Null, reports::Cell::Text)),
-                Err(e) => Err(StoreError::Corrupt(format!("report column {i}: {e}"))),
-            }
-        })
-        .collect()
+/// A query with the shared layer's arguments bound.
+fn bound<'q>(
+    sql: &'q str,
+    args: &[Arg<'q>],
+) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+    args.iter().fold(sqlx::query(sql), |query, arg| match *arg {
+        Arg::Int(v) => query.bind(v),
+        Arg::Text(v) => query.bind(v),
+        Arg::OptText(v) => query.bind(v),
+    })
 }
 
 #[async_trait]
@@ -891,16 +880,8 @@ impl Sql for SqliteStore {
         sql: &str,
         args: &[Arg<'_>],
     ) -> Result<Vec<Vec<reports::Cell>>, StoreError> {
-        let mut query = sqlx::query(sql);
-        for arg in args {
-            query = match *arg {
-                Arg::Int(v) => query.bind(v),
-                Arg::Text(v) => query.bind(v),
-                Arg::OptText(v) => query.bind(v),
-            };
-        }
-        let rows = query.fetch_all(&self.reader).await?;
-        rows.iter().map(cells_of).collect()
+        let rows = bound(sql, args).fetch_all(&self.reader).await?;
+        rows.iter().map(reports::cells_of).collect()
     }
 
     fn dialect(&self) -> &'static reports::Dialect {
@@ -913,15 +894,7 @@ impl Sql for SqliteStore {
         args: &[Arg<'_>],
     ) -> Result<Vec<Handoff>, StoreError> {
         let sql = format!("{HANDOFF_SELECT} {filter}");
-        let mut query = sqlx::query(&sql);
-        for arg in args {
-            query = match *arg {
-                Arg::Int(v) => query.bind(v),
-                Arg::Text(v) => query.bind(v),
-                Arg::OptText(v) => query.bind(v),
-            };
-        }
-        let rows = query.fetch_all(&self.reader).await?;
+        let rows = bound(&sql, args).fetch_all(&self.reader).await?;
         rows.iter().map(|r| handoff_from(r, Vec::new())).collect()
     }
 
