@@ -134,6 +134,25 @@ fn declared(name: &str, kind: Kind) -> bool {
 }
 
 impl Metrics {
+    /// What the analyzer decided about a conversation (`anfu_analysis_labels_total`).
+    pub fn count_analysis(&self, a: &crate::domain::Analysis) {
+        let name = "anfu_analysis_labels_total";
+        self.inc(name, &[("label", "intent"), ("value", a.intent.as_str())]);
+        self.inc(name, &[("label", "mood"), ("value", a.mood.as_str())]);
+        if a.intent == crate::domain::Intent::Complaint {
+            let issue = a.issue_type.map_or("none", |i| i.as_str());
+            self.inc(name, &[("label", "issue_type"), ("value", issue)]);
+            let priority = a.priority.as_str();
+            self.inc(name, &[("label", "priority"), ("value", priority)]);
+        }
+        for t in &a.threats {
+            self.inc(name, &[("label", "threat"), ("value", t.as_str())]);
+        }
+        for d in &a.demands {
+            self.inc(name, &[("label", "demand"), ("value", d.as_str())]);
+        }
+    }
+
     pub fn inc(&self, name: &'static str, pairs: &[(&'static str, &str)]) {
         self.add(name, pairs, 1);
     }

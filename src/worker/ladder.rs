@@ -12,7 +12,7 @@ use crate::app::AppState;
 use crate::domain::handoff::{more_urgent, raised};
 use crate::domain::{Analysis, HandoffCard, Intent};
 use crate::reply::{FollowupAnswer, Slots};
-use crate::store::{now_ms, Handoff, Millis, ReplyPayload, StoreError};
+use crate::store::{now_ms, Handoff, Job, Millis, ReplyPayload, StoreError, StoredMessage};
 
 /// A follow-up that may not go out now (shop closed, buyer's hourly budget used up) waits
 /// at least this long before it is looked at again.
@@ -106,6 +106,69 @@ fn message(handoff: &Handoff, text: String, what: &str) -> ReplyPayload {
     }
 }
 
+/// What a message did to its conversation's resolved ticket.
+pub(super) enum Resolved {
+    Reopened,
+    /// A satisfied answer to the follow-up: recorded, and answered by the follow-up's own
+    /// thanks (if any) rather than the bot's reply.
+    Answered,
+}
+
+/// A conversation without an open ticket: does the message reopen its newest, resolved one,
+/// or answer its follow-up?
+pub(super) async fn after_resolution(
+    state: &AppState,
+    job: &Job,
+    analysis: &Analysis,
+    burst: &[StoredMessage],
+    now: Millis,
+) -> Result<Option<Resolved>, StoreError> {
+    let latest = state
+        .store
+        .latest_handoff(&job.shop, &job.conversation_id)
+        .await?;
+    let Some(latest) = latest.filter(|h| h.status == "resolved") else {
+        return Ok(None);
+    };
+    // An answer to the follow-up is read on its own: with the conversation as context, "好了，
+    // 解决了" would inherit the complaint it answers.
+    let text = super::process::joined(burst);
+    let awaiting_answer = latest.followup.sent_at.is_some() && latest.followup.answer.is_none();
+    let alone;
+    let analysis = if awaiting_answer {
+        alone = super::process::analyze(state, text.clone(), Vec::new()).await;
+        &alone
+    } else {
+        analysis
+    };
+    match judge(state, &latest, analysis, &text, now) {
+        AfterResolution::Nothing => Ok(None),
+        AfterResolution::Satisfied => {
+            record_satisfied(state, &latest).await?;
+            Ok(Some(Resolved::Answered))
+        }
+        AfterResolution::Reopen(card, due) => {
+            let mut notify = super::process::routed(state, &card);
+            for sink in crate::sink::escalation_sinks(&state.config.sinks, &card) {
+                if !notify.contains(&sink) {
+                    notify.push(sink);
+                }
+            }
+            state
+                .store
+                .reopen_handoff(latest.id, &card, due, &notify)
+                .await?;
+            state.metrics.inc(
+                "anfu_handoffs_reopened_total",
+                &[("priority", card.priority.as_str())],
+            );
+            state.announce("reopened", Some(latest.id));
+            tracing::info!(handoff = latest.id, shop = %job.shop, conversation = %job.conversation_id, priority = %card.priority, "buyer complained again: ticket reopened");
+            Ok(Some(Resolved::Reopened))
+        }
+    }
+}
+
 /// What a buyer's new message means for their conversation's resolved ticket.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AfterResolution {
@@ -119,7 +182,7 @@ pub enum AfterResolution {
 
 /// Decides, for a conversation without an open ticket, from its newest ticket (`latest`, if
 /// resolved) and the analysis of the new messages.
-pub fn after_resolution(
+pub fn judge(
     state: &AppState,
     latest: &Handoff,
     analysis: &Analysis,

@@ -2,6 +2,7 @@
 //! cooldown, handoff silence), and open or update the handoff ticket — all written in one
 //! transaction with the reply job, so a crash repeats the step rather than half of it.
 
+use super::ladder::Resolved;
 use super::ticket_update::{append_lines, line, merge};
 use crate::analysis::Turn;
 use crate::app::AppState;
@@ -108,12 +109,6 @@ async fn commit_step(
             let analysis = analyze(state, text, Vec::new()).await;
             let (card, sla_due_at) = merge(state, shop, card, analysis, &fresh, now);
             ProcessOutcome {
-                job: job.lease(),
-                shop: job.shop.clone(),
-                conversation_id: job.conversation_id.clone(),
-                processed,
-                state: conversation,
-                reply: None,
                 notify: match notices {
                     Notices::Routed => routed(state, &card),
                     Notices::AlreadyAnnounced => Vec::new(),
@@ -123,6 +118,7 @@ async fn commit_step(
                     card: Box::new(card),
                     sla_due_at,
                 },
+                ..quiet(job, processed, conversation)
             }
         }
         None => {
@@ -137,41 +133,28 @@ async fn commit_step(
             // bound.
             let burst = &burst[burst.len().saturating_sub(MAX_TRANSCRIPT_LINES)..];
             let analysis = analyze(state, joined(burst), context(earlier)).await;
-            if conversation.open_handoff.is_none() {
-                if let Some(step) = after_resolution(state, job, &analysis, burst, now).await? {
-                    return match step {
-                        // The messages now join the reopened ticket as an update.
-                        Resolved::Reopened => {
-                            Box::pin(commit_step(state, shop, job, Notices::AlreadyAnnounced)).await
-                        }
-                        Resolved::Answered => {
-                            let outcome = ProcessOutcome {
-                                job: job.lease(),
-                                shop: job.shop.clone(),
-                                conversation_id: job.conversation_id.clone(),
-                                processed,
-                                state: conversation,
-                                reply: None,
-                                handoff: HandoffChange::None,
-                                notify: Vec::new(),
-                            };
-                            let lease = state.config.worker.lease.0.as_millis() as i64;
-                            store.commit_processing(outcome, lease).await?;
-                            Ok(None)
-                        }
-                    };
+            let step = match conversation.open_handoff {
+                None => super::ladder::after_resolution(state, job, &analysis, burst, now).await?,
+                Some(_) => None,
+            };
+            match step {
+                // The messages now join the reopened ticket as an update.
+                Some(Resolved::Reopened) => {
+                    return Box::pin(commit_step(state, shop, job, Notices::AlreadyAnnounced)).await
                 }
+                // Answered by the follow-up's own thanks (if any), not the bot's reply.
+                Some(Resolved::Answered) => quiet(job, processed, conversation),
+                None => decide(
+                    state,
+                    shop,
+                    job,
+                    conversation,
+                    burst,
+                    analysis,
+                    processed,
+                    now,
+                ),
             }
-            decide(
-                state,
-                shop,
-                job,
-                conversation,
-                burst,
-                analysis,
-                processed,
-                now,
-            )
         }
     };
     let reply = outcome.reply.clone();
@@ -194,73 +177,23 @@ async fn commit_step(
     Ok(reply_job.zip(reply))
 }
 
-/// What a message did to its conversation's resolved ticket.
-enum Resolved {
-    Reopened,
-    /// A satisfied answer to the follow-up: recorded, and answered by the follow-up's own
-    /// thanks (if any) rather than the bot's reply.
-    Answered,
-}
-
-/// A conversation without an open ticket: does the message reopen its newest, resolved one,
-/// or answer its follow-up?
-async fn after_resolution(
-    state: &AppState,
-    job: &Job,
-    analysis: &Analysis,
-    burst: &[StoredMessage],
-    now: Millis,
-) -> Result<Option<Resolved>, StoreError> {
-    use super::ladder::{self, AfterResolution};
-    let latest = state
-        .store
-        .latest_handoff(&job.shop, &job.conversation_id)
-        .await?;
-    let Some(latest) = latest.filter(|h| h.status == "resolved") else {
-        return Ok(None);
-    };
-    // An answer to the follow-up is read on its own: with the conversation as context, "好了，
-    // 解决了" would inherit the complaint it answers.
-    let text = joined(burst);
-    let awaiting_answer = latest.followup.sent_at.is_some() && latest.followup.answer.is_none();
-    let alone;
-    let analysis = if awaiting_answer {
-        alone = analyze(state, text.clone(), Vec::new()).await;
-        &alone
-    } else {
-        analysis
-    };
-    match ladder::after_resolution(state, &latest, analysis, &text, now) {
-        AfterResolution::Nothing => Ok(None),
-        AfterResolution::Satisfied => {
-            ladder::record_satisfied(state, &latest).await?;
-            Ok(Some(Resolved::Answered))
-        }
-        AfterResolution::Reopen(card, due) => {
-            let mut notify = routed(state, &card);
-            for sink in crate::sink::escalation_sinks(&state.config.sinks, &card) {
-                if !notify.contains(&sink) {
-                    notify.push(sink);
-                }
-            }
-            state
-                .store
-                .reopen_handoff(latest.id, &card, due, &notify)
-                .await?;
-            state.metrics.inc(
-                "anfu_handoffs_reopened_total",
-                &[("priority", card.priority.as_str())],
-            );
-            state.announce("reopened", Some(latest.id));
-            tracing::info!(handoff = latest.id, shop = %job.shop, conversation = %job.conversation_id, priority = %card.priority, "buyer complained again: ticket reopened");
-            Ok(Some(Resolved::Reopened))
-        }
+/// Processing that changes nothing but marks the messages processed.
+fn quiet(job: &Job, processed: Vec<i64>, state: ConversationState) -> ProcessOutcome {
+    ProcessOutcome {
+        job: job.lease(),
+        shop: job.shop.clone(),
+        conversation_id: job.conversation_id.clone(),
+        processed,
+        state,
+        reply: None,
+        handoff: HandoffChange::None,
+        notify: Vec::new(),
     }
 }
 
 /// Runs the analyzer off the runtime. Should it panic, the panic goes on in this job, which
 /// then fails like any panicking job: retried, then dead-lettered with the message.
-async fn analyze(state: &AppState, text: String, context: Vec<Turn>) -> Analysis {
+pub(super) async fn analyze(state: &AppState, text: String, context: Vec<Turn>) -> Analysis {
     match state.analysis.analyze_in_context(text, context).await {
         Ok(analysis) => analysis,
         Err(e) => std::panic::resume_unwind(Box::new(e.to_string())),
@@ -286,7 +219,7 @@ fn context(earlier: &[StoredMessage]) -> Vec<Turn> {
 /// Transcript lines a ticket keeps (and analyses): the newest.
 pub(super) const MAX_TRANSCRIPT_LINES: usize = 50;
 
-fn joined(messages: &[StoredMessage]) -> String {
+pub(super) fn joined(messages: &[StoredMessage]) -> String {
     messages
         .iter()
         .map(|m| m.message.text.as_str())
@@ -308,7 +241,7 @@ fn decide(
 ) -> ProcessOutcome {
     let rules = &state.config.conversation;
     let text = joined(burst);
-    count_labels(state, &analysis);
+    state.metrics.count_analysis(&analysis);
     let since_reply = conversation.last_reply_at.map(|t| now - t);
     let in_burst = since_reply.is_some_and(|d| d < rules.burst_window.0.as_millis() as i64);
     let in_cooldown = since_reply.is_some_and(|d| d < rules.cooldown.0.as_millis() as i64);
@@ -423,30 +356,8 @@ fn within_buyer_budget(state: &AppState, job: &Job, last: &crate::domain::BuyerM
     }
 }
 
-/// What the analyzer decided, for /metrics.
-fn count_labels(state: &AppState, a: &Analysis) {
-    let m = &state.metrics;
-    let name = "anfu_analysis_labels_total";
-    m.inc(name, &[("label", "intent"), ("value", a.intent.as_str())]);
-    m.inc(name, &[("label", "mood"), ("value", a.mood.as_str())]);
-    if a.intent == Intent::Complaint {
-        let issue = a.issue_type.map_or("none", |i| i.as_str());
-        m.inc(name, &[("label", "issue_type"), ("value", issue)]);
-        m.inc(
-            name,
-            &[("label", "priority"), ("value", a.priority.as_str())],
-        );
-    }
-    for t in &a.threats {
-        m.inc(name, &[("label", "threat"), ("value", t.as_str())]);
-    }
-    for d in &a.demands {
-        m.inc(name, &[("label", "demand"), ("value", d.as_str())]);
-    }
-}
-
 /// The configured sinks whose routing rules take this card.
-fn routed(state: &AppState, card: &HandoffCard) -> Vec<String> {
+pub(super) fn routed(state: &AppState, card: &HandoffCard) -> Vec<String> {
     crate::sink::routed(&state.config.sinks, card)
 }
 
