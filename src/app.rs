@@ -2,7 +2,7 @@
 
 use crate::analysis_pool::AnalysisPool;
 use crate::config::Config;
-use crate::platform::outbound::Outbound;
+use crate::outbound::Outbound;
 use crate::reply::ReplyBook;
 use crate::store::{now_ms, Millis, Store};
 use std::collections::BTreeMap;

@@ -544,9 +544,7 @@ fn generic_deliver(inner: &Mutex<Inner>, fields: &HashMap<String, String>) -> Re
 /// The sending side of the webhook contracts: how a platform (or relay) signs a push.
 pub mod sign {
     use crate::config::TopSignMethod;
-    use crate::platform::signing::{
-        decode_whsec, esa_authorization, standard_webhooks_sign, top_sign,
-    };
+    use crate::signing::{decode_whsec, esa_authorization, standard_webhooks_sign, top_sign};
 
     /// The query string of a Taobao-style push of `body`, signed now.
     pub fn taobao_query(app_key: &str, secret: &str, method: TopSignMethod, body: &[u8]) -> String {

@@ -194,36 +194,7 @@ pub enum RakutenMode {
     Push,
 }
 
-/// How anfu signs (and accepts) TOP requests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-pub enum TopSignMethod {
-    #[serde(rename = "md5")]
-    Md5,
-    #[serde(rename = "hmac")]
-    HmacMd5,
-    #[default]
-    #[serde(rename = "hmac-sha256")]
-    HmacSha256,
-}
-
-impl TopSignMethod {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TopSignMethod::Md5 => "md5",
-            TopSignMethod::HmacMd5 => "hmac",
-            TopSignMethod::HmacSha256 => "hmac-sha256",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<TopSignMethod> {
-        match s {
-            "md5" => Some(TopSignMethod::Md5),
-            "hmac" => Some(TopSignMethod::HmacMd5),
-            "hmac-sha256" => Some(TopSignMethod::HmacSha256),
-            _ => None,
-        }
-    }
-}
+pub use crate::signing::TopSignMethod;
 
 /// One shop wired to anfu.
 #[derive(Debug, Clone, Deserialize)]
@@ -389,7 +360,7 @@ impl Config {
             }
             if shop.platform == PlatformKind::Generic {
                 if let Some(secret) = &shop.secret {
-                    if crate::platform::signing::decode_whsec(secret).is_none() {
+                    if crate::signing::decode_whsec(secret).is_none() {
                         problems.push(format!(
                             "{at}.secret must be whsec_ followed by base64 (Standard Webhooks)"
                         ));

@@ -121,7 +121,7 @@ pub(super) fn problems(sinks: &[SinkConfig]) -> Vec<String> {
                 if sink
                     .secret
                     .as_deref()
-                    .and_then(crate::platform::signing::decode_whsec)
+                    .and_then(crate::signing::decode_whsec)
                     .is_none() =>
             {
                 problems.push(format!("{here}.secret must be whsec_ followed by base64"));

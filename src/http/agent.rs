@@ -1,7 +1,7 @@
 //! The agent API: handoff tickets and dead-lettered jobs, behind the configured bearer token.
 
 use crate::app::AppState;
-use crate::platform::signing::same;
+use crate::signing::same;
 use crate::store::{HandoffFilter, StoreError};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};

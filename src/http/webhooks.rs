@@ -2,10 +2,9 @@
 //! (dedupe + job, one transaction), and only then acknowledge in the platform's own shape.
 
 use crate::app::AppState;
-use crate::config::{PlatformKind, RakutenMode, ShopConfig};
+use crate::config::{PlatformKind, ShopConfig};
 use crate::domain::BuyerMessage;
-use crate::platform::generic::SignatureHeaders;
-use crate::platform::{generic, rakuten, taobao, WebhookError};
+use crate::platform::{self, Ack, Inbound, WebhookError};
 use crate::store::StoreError;
 use axum::body::{to_bytes, Body, Bytes};
 use axum::extract::{Path, RawQuery, State};
@@ -16,139 +15,51 @@ use axum::{Json, Router};
 use serde_json::json;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/webhooks/taobao/{shop}", post(taobao_push))
-        .route("/webhooks/rakuten/{shop}", post(rakuten_push))
-        .route("/webhooks/generic/{shop}", post(generic_push))
-        .route("/webhooks/{platform}/{shop}", post(unknown_platform))
+    Router::new().route("/webhooks/{platform}/{shop}", post(push))
 }
 
-async fn taobao_push(
-    State(state): State<AppState>,
-    Path(shop): Path<String>,
-    RawQuery(query): RawQuery,
-    body: Body,
-) -> Response {
-    let result = async {
-        let shop = shop_for(&state, &shop, PlatformKind::Taobao)?;
-        admit(&state, shop)?;
-        let body = read(&state, body).await?;
-        taobao::verify(shop, query.as_deref().unwrap_or_default(), &body)?;
-        utf8(&body)?;
-        let messages = taobao::parse(&body)?;
-        store(&state, shop, messages).await
-    }
-    .await;
-    match result {
-        Ok(()) => Json(json!({"success": true})).into_response(),
-        Err(e) => refuse(
-            &state,
-            "taobao",
-            &shop,
-            &e,
-            json!({"success": false, "error_code": e.code, "error_msg": e.message}),
-        ),
-    }
-}
-
-async fn rakuten_push(
-    State(state): State<AppState>,
-    Path(shop): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let result = async {
-        let shop = shop_for(&state, &shop, PlatformKind::Rakuten)?;
-        admit(&state, shop)?;
-        if shop.mode != RakutenMode::Push {
-            return Err(WebhookError::new(
-                404,
-                "E404",
-                format!(
-                    "shop `{}` is in poll mode; set mode = \"push\" to accept pushes",
-                    shop.id
-                ),
-            ));
-        }
-        let body = read(&state, body).await?;
-        rakuten::verify(shop, header(&headers, "authorization"))?;
-        utf8(&body)?;
-        let messages = rakuten::parse(&body)?;
-        store(&state, shop, messages).await
-    }
-    .await;
-    match result {
-        Ok(()) => Json(json!({"resultCode": "N000"})).into_response(),
-        Err(e) => {
-            let code = if e.code.starts_with('E') {
-                e.code.to_string()
-            } else {
-                format!("E{}", e.status)
-            };
-            refuse(
-                &state,
-                "rakuten",
-                &shop,
-                &e,
-                json!({"resultCode": code, "message": e.message}),
-            )
-        }
-    }
-}
-
-async fn generic_push(
-    State(state): State<AppState>,
-    Path(shop): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let result = async {
-        let shop = shop_for(&state, &shop, PlatformKind::Generic)?;
-        admit(&state, shop)?;
-        let body = read(&state, body).await?;
-        let sig = SignatureHeaders {
-            id: header(&headers, "webhook-id"),
-            timestamp: header(&headers, "webhook-timestamp"),
-            signature: header(&headers, "webhook-signature"),
-        };
-        generic::verify(shop, &sig, &body)?;
-        utf8(&body)?;
-        let messages = generic::parse(&body)?;
-        store(&state, shop, messages).await
-    }
-    .await;
-    match result {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => refuse(
-            &state,
-            "generic",
-            &shop,
-            &e,
-            json!({"error": {"code": e.code, "message": e.message}}),
-        ),
-    }
-}
-
-async fn unknown_platform(
+/// Every platform's webhook: the path names the platform (`platform::REGISTRY`), which
+/// verifies, parses and answers in its own shape; storing is the same for all.
+async fn push(
     State(state): State<AppState>,
     Path((platform, shop)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Body,
 ) -> Response {
-    let e = WebhookError::new(
-        404,
-        "unknown-platform",
-        format!("no platform `{platform}` (taobao, rakuten, generic)"),
-    );
-    refuse(
-        &state,
-        &platform,
-        &shop,
-        &e,
-        json!({"error": {"code": e.code, "message": e.message}}),
-    )
-}
-
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
+    let Some(p) = platform::named(&platform) else {
+        let names: Vec<&str> = platform::REGISTRY.iter().map(|p| p.name()).collect();
+        let e = WebhookError::new(
+            404,
+            "unknown-platform",
+            format!("no platform `{platform}` ({})", names.join(", ")),
+        );
+        let body = json!({"error": {"code": e.code, "message": e.message}});
+        return refuse(&state, "unknown", &shop, &e, body);
+    };
+    let result = async {
+        let shop = shop_for(&state, &shop, p.kind())?;
+        admit(&state, shop)?;
+        p.accepts_push(shop)?;
+        let body = read(&state, body).await?;
+        let request = Inbound {
+            query: query.as_deref().unwrap_or_default(),
+            headers: &headers,
+            body: &body,
+        };
+        p.verify(shop, &request)?;
+        utf8(&body)?;
+        let messages = p.parse(&body)?;
+        store(&state, shop, messages).await
+    }
+    .await;
+    match result {
+        Ok(()) => match p.ack() {
+            Ack::Json(body) => Json(body).into_response(),
+            Ack::NoContent => StatusCode::NO_CONTENT.into_response(),
+        },
+        Err(e) => refuse(&state, p.name(), &shop, &e, p.refusal(&e)),
+    }
 }
 
 fn shop_for<'a>(
@@ -257,20 +168,17 @@ fn admit(state: &AppState, shop: &ShopConfig) -> Result<(), WebhookError> {
 /// Logs a refusal (never the signature or secrets) and answers in the platform's shape.
 fn refuse(
     state: &AppState,
-    platform: &str,
+    platform: &'static str,
     shop: &str,
     e: &WebhookError,
     body: serde_json::Value,
 ) -> Response {
     tracing::warn!(platform, shop, status = e.status, code = e.code, reason = %e.message, "webhook refused");
-    // The path's platform is the sender's choice: only known ones become label values.
-    let known = ["taobao", "rakuten", "generic"]
-        .into_iter()
-        .find(|p| *p == platform)
-        .unwrap_or("unknown");
+    // `platform` is a registered name or "unknown": the path is the sender's choice, and
+    // only known names become label values.
     state.metrics.inc(
         "anfu_webhook_refused_total",
-        &[("platform", known), ("code", e.code)],
+        &[("platform", platform), ("code", e.code)],
     );
     let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
     let mut response = (status, Json(body)).into_response();

@@ -1,13 +1,91 @@
-//! The platforms anfu speaks (platforms.md): verify and parse their webhooks into
-//! [`BuyerMessage`]s, and send replies through their APIs.
+//! The platforms anfu speaks (platforms.md), one folder each behind [`Platform`]: verify and
+//! parse their webhooks into [`BuyerMessage`]s, answer in their own shapes, and send replies
+//! through their APIs. [`REGISTRY`] lists them; the webhook handler and the worker find a
+//! platform there, so adding one is a folder and a line in the registry (and its
+//! `PlatformKind`).
 
 pub mod generic;
-pub mod outbound;
 pub mod rakuten;
-pub mod signing;
 pub mod taobao;
 
+use crate::config::{PlatformKind, ShopConfig};
 use crate::domain::BuyerMessage;
+use crate::outbound::{Reply, SendError};
+use async_trait::async_trait;
+
+/// A webhook as received: what a platform verifies and parses.
+pub struct Inbound<'a> {
+    pub query: &'a str,
+    pub headers: &'a axum::http::HeaderMap,
+    pub body: &'a [u8],
+}
+
+impl Inbound<'_> {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// How a platform acknowledges a stored webhook.
+pub enum Ack {
+    Json(serde_json::Value),
+    NoContent,
+}
+
+/// One marketplace: its inbound webhook contract and its send call.
+#[async_trait]
+pub trait Platform: Send + Sync {
+    fn kind(&self) -> PlatformKind;
+
+    /// The path segment of its webhooks (`/webhooks/{name}/{shop}`) and its metrics label.
+    fn name(&self) -> &'static str {
+        self.kind().as_str()
+    }
+
+    /// Refuses pushes for a shop that does not take them (Rakuten in poll mode).
+    fn accepts_push(&self, _shop: &ShopConfig) -> Result<(), WebhookError> {
+        Ok(())
+    }
+
+    /// Checks the signature (and its freshness) on the request as received.
+    fn verify(&self, shop: &ShopConfig, request: &Inbound<'_>) -> Result<(), WebhookError>;
+
+    /// The buyer messages of a verified body (none for ignored events).
+    fn parse(&self, body: &[u8]) -> Result<Parsed, WebhookError>;
+
+    /// The acknowledgement of a stored webhook, in the platform's shape.
+    fn ack(&self) -> Ack;
+
+    /// The body of a refusal, in the platform's shape.
+    fn refusal(&self, e: &WebhookError) -> serde_json::Value {
+        serde_json::json!({"error": {"code": e.code, "message": e.message}})
+    }
+
+    /// Sends one reply through the platform's API, its failure classified.
+    async fn send(
+        &self,
+        client: &reqwest::Client,
+        shop: &ShopConfig,
+        reply: &Reply<'_>,
+    ) -> Result<(), SendError>;
+}
+
+/// Every platform anfu speaks.
+pub static REGISTRY: [&dyn Platform; 3] = [&taobao::Taobao, &rakuten::Rakuten, &generic::Generic];
+
+/// The platform of a configured shop.
+pub fn of(kind: PlatformKind) -> &'static dyn Platform {
+    REGISTRY
+        .iter()
+        .copied()
+        .find(|p| p.kind() == kind)
+        .expect("every PlatformKind is in the registry")
+}
+
+/// The platform a webhook path names.
+pub fn named(name: &str) -> Option<&'static dyn Platform> {
+    REGISTRY.iter().copied().find(|p| p.name() == name)
+}
 
 /// Why a webhook was refused; rendered in the platform's own error shape.
 #[derive(Debug, Clone, PartialEq, Eq)]

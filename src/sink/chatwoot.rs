@@ -14,7 +14,7 @@
 use super::card::{chatwoot_attributes, chatwoot_note, chatwoot_priority, view};
 use super::{require, send, HandoffEvent};
 use crate::config::SinkConfig;
-use crate::platform::outbound::{Answer, SendError};
+use crate::outbound::{Answer, SendError};
 use serde_json::{json, Value};
 
 /// Whether this sink can carry the card: native Chatwoot conversations always, marketplace

@@ -3,8 +3,8 @@
 use super::card::{markdown, view};
 use super::{check_code, post_json, HandoffEvent};
 use crate::config::SinkConfig;
-use crate::platform::outbound::SendError;
-use crate::platform::signing::hmac_sha256;
+use crate::outbound::SendError;
+use crate::signing::hmac_sha256;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use serde_json::json;

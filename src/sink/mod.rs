@@ -18,8 +18,8 @@ pub use rate::{RateLimiter, RATE_LIMIT_PER_MINUTE};
 
 use crate::config::SinkConfig;
 use crate::domain::HandoffCard;
-use crate::platform::outbound::SendError;
-pub(crate) use crate::platform::outbound::{send, Answer};
+use crate::outbound::SendError;
+pub(crate) use crate::outbound::{send, Answer};
 use std::time::Duration;
 
 /// What happened to the ticket.

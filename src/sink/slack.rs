@@ -3,7 +3,7 @@
 use super::card::{slack_message, view};
 use super::{post_json, HandoffEvent};
 use crate::config::SinkConfig;
-use crate::platform::outbound::SendError;
+use crate::outbound::SendError;
 
 pub async fn deliver(
     client: &reqwest::Client,

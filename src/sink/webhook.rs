@@ -3,8 +3,8 @@
 use super::card::generic_event;
 use super::{require, send, HandoffEvent};
 use crate::config::SinkConfig;
-use crate::platform::outbound::{standard_webhooks_post, SendError};
-use crate::platform::signing::decode_whsec;
+use crate::outbound::{standard_webhooks_post, SendError};
+use crate::signing::decode_whsec;
 
 pub async fn deliver(
     client: &reqwest::Client,

@@ -3,7 +3,7 @@
 use super::card::{markdown_within, view, WECOM_MAX_BYTES};
 use super::{check_code, post_json, HandoffEvent};
 use crate::config::SinkConfig;
-use crate::platform::outbound::SendError;
+use crate::outbound::SendError;
 use serde_json::json;
 
 /// 45009: over the rate limit; -1: system busy.

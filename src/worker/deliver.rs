@@ -1,7 +1,7 @@
 //! Delivering a stored reply through the platform's send API.
 
 use crate::app::AppState;
-use crate::platform::outbound::Reply;
+use crate::outbound::Reply;
 use crate::store::{now_ms, Job, ReplyPayload, StoreError};
 
 pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
@@ -18,7 +18,8 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
         idempotency_key: &payload.idempotency_key,
     };
     let started = std::time::Instant::now();
-    let sent = state.outbound.send_reply(shop, &reply).await;
+    let platform = crate::platform::of(shop.platform);
+    let sent = platform.send(state.outbound.client(), shop, &reply).await;
     state.metrics.observe(
         "anfu_reply_send_seconds",
         &[

@@ -87,11 +87,11 @@ async fn run_job(state: &AppState, job: &Job, place: &str) -> Result<(), JobFail
 pub(crate) async fn settle(
     state: &AppState,
     job: &Job,
-    sent: Result<(), crate::platform::outbound::SendError>,
+    sent: Result<(), crate::outbound::SendError>,
     party: &str,
     rejected: &str,
 ) -> Result<(), StoreError> {
-    use crate::platform::outbound::SendError;
+    use crate::outbound::SendError;
     match sent {
         Ok(()) => {
             state.clear_alert(party);
@@ -126,8 +126,8 @@ pub(crate) async fn bury(state: &AppState, job: &Job, error: &str) -> Result<(),
 }
 
 /// The outcome label of a send: ok, retry, refused or auth.
-pub(crate) fn outcome<T>(sent: &Result<T, crate::platform::outbound::SendError>) -> &'static str {
-    use crate::platform::outbound::SendError;
+pub(crate) fn outcome<T>(sent: &Result<T, crate::outbound::SendError>) -> &'static str {
+    use crate::outbound::SendError;
     match sent {
         Ok(_) => "ok",
         Err(SendError::Retryable { .. }) => "retry",

@@ -3,7 +3,7 @@
 //! free slot: queued, never dropped.
 
 use crate::app::AppState;
-use crate::platform::outbound::SendError;
+use crate::outbound::SendError;
 use crate::sink::{self, EventKind, HandoffEvent};
 use crate::store::{now_ms, Job, NotifyPayload, StoreError};
 use std::time::Instant;

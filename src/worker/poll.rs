@@ -4,7 +4,7 @@
 
 use crate::app::AppState;
 use crate::config::ShopConfig;
-use crate::platform::outbound::retry_after;
+use crate::outbound::retry_after;
 use crate::platform::rakuten::{self, InquiryPage};
 use chrono::{DateTime, Duration as ChronoDuration, NaiveDateTime, TimeZone, Utc};
 use std::time::Duration;

@@ -3,7 +3,7 @@
 
 use anfu::config::SinkConfig;
 use anfu::domain::{Demand, HandoffCard, IssueType, Lang, Mood, Priority, Threat, TranscriptLine};
-use anfu::platform::outbound::SendError;
+use anfu::outbound::SendError;
 use anfu::sink::{deliver, EventKind, HandoffEvent};
 use axum::body::Bytes;
 use axum::extract::State;

@@ -2,7 +2,7 @@
 //! agent token for a session cookie, and server-sent events for live updates.
 
 use crate::app::AppState;
-use crate::platform::signing::{hmac_sha256, same};
+use crate::signing::{hmac_sha256, same};
 use axum::extract::{Form, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};

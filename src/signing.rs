@@ -1,14 +1,46 @@
-//! The signature schemes the platforms use (platforms.md §1–4), each checked against the
-//! published test vectors below. Comparisons of secrets and signatures are constant-time.
+//! The signature schemes the platforms and sinks use (platforms.md §1–4, §6), each checked
+//! against the published test vectors below. Comparisons of secrets and signatures are
+//! constant-time. Neutral: it depends on nothing else in the crate, so config, platforms and
+//! sinks can all use it.
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use md5::{Digest, Md5};
+use serde::Deserialize;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-use crate::config::TopSignMethod;
+/// How anfu signs (and accepts) TOP requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+pub enum TopSignMethod {
+    #[serde(rename = "md5")]
+    Md5,
+    #[serde(rename = "hmac")]
+    HmacMd5,
+    #[default]
+    #[serde(rename = "hmac-sha256")]
+    HmacSha256,
+}
+
+impl TopSignMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TopSignMethod::Md5 => "md5",
+            TopSignMethod::HmacMd5 => "hmac",
+            TopSignMethod::HmacSha256 => "hmac-sha256",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TopSignMethod> {
+        match s {
+            "md5" => Some(TopSignMethod::Md5),
+            "hmac" => Some(TopSignMethod::HmacMd5),
+            "hmac-sha256" => Some(TopSignMethod::HmacSha256),
+            _ => None,
+        }
+    }
+}
 
 /// TOP: every parameter except `sign` and empty ones, sorted by name, as name1value1…, then
 /// the raw body; md5 wraps it in the secret, the hmacs key with it. Upper-case hex.

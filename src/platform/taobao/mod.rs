@@ -1,9 +1,11 @@
 //! Taobao-style: TOP-signed pushes carrying a TMC envelope whose `content` is a JSON string.
 
-use super::signing::{same, top_sign};
-use super::{id_string, Parsed, WebhookError};
-use crate::config::{ShopConfig, TopSignMethod};
+use super::{id_string, Ack, Inbound, Parsed, Platform, WebhookError};
+use crate::config::{PlatformKind, ShopConfig, TopSignMethod};
 use crate::domain::BuyerMessage;
+use crate::outbound::{send, snippet, Answer, Reply, SendError};
+use crate::signing::{same, top_sign};
+use async_trait::async_trait;
 use chrono::{FixedOffset, NaiveDateTime, TimeZone, Utc};
 use serde::Deserialize;
 
@@ -169,4 +171,99 @@ pub fn send_params(
     );
     params.push(("sign".into(), sign));
     params
+}
+
+/// Taobao-style pushes and `taobao.im.message.send`.
+pub struct Taobao;
+
+#[async_trait]
+impl Platform for Taobao {
+    fn kind(&self) -> PlatformKind {
+        PlatformKind::Taobao
+    }
+
+    fn verify(&self, shop: &ShopConfig, request: &Inbound<'_>) -> Result<(), WebhookError> {
+        verify(shop, request.query, request.body)
+    }
+
+    fn parse(&self, body: &[u8]) -> Result<Parsed, WebhookError> {
+        parse(body)
+    }
+
+    fn ack(&self) -> Ack {
+        Ack::Json(serde_json::json!({"success": true}))
+    }
+
+    fn refusal(&self, e: &WebhookError) -> serde_json::Value {
+        serde_json::json!({"success": false, "error_code": e.code, "error_msg": e.message})
+    }
+
+    /// Code 7 (call limit) and isp.* (platform side) are retried; isv.* are our caller
+    /// errors; code 27 or an invalid session means the seller's token expired.
+    async fn send(
+        &self,
+        client: &reqwest::Client,
+        shop: &ShopConfig,
+        r: &Reply<'_>,
+    ) -> Result<(), SendError> {
+        let params = send_params(
+            shop,
+            r.conversation_id,
+            r.to_buyer.unwrap_or_default(),
+            r.text,
+            r.idempotency_key,
+        );
+        let url = format!("{}/router/rest", shop.api_base.trim_end_matches('/'));
+        let Answer {
+            status,
+            retry_after,
+            body,
+        } = send(client.post(url).form(&params)).await?;
+        if status >= 500 || status == 429 {
+            return Err(SendError::Retryable {
+                reason: format!("HTTP {status}: {}", snippet(&body)),
+                retry_after,
+            });
+        }
+        let json: serde_json::Value =
+            serde_json::from_str(&body).map_err(|_| SendError::Retryable {
+                reason: format!("HTTP {status}: unreadable answer {}", snippet(&body)),
+                retry_after,
+            })?;
+        if json.get("im_message_send_response").is_some() {
+            return Ok(());
+        }
+        let Some(error) = json.get("error_response") else {
+            return Err(SendError::Permanent {
+                reason: format!("HTTP {status}: unexpected answer {}", snippet(&body)),
+            });
+        };
+        let code = error.get("code").and_then(|c| c.as_i64()).unwrap_or(0);
+        let sub_code = error
+            .get("sub_code")
+            .and_then(|c| c.as_str())
+            .unwrap_or_default();
+        let reason = format!(
+            "code {code} {} ({sub_code}) {}",
+            error
+                .get("msg")
+                .and_then(|c| c.as_str())
+                .unwrap_or_default(),
+            error
+                .get("sub_msg")
+                .and_then(|c| c.as_str())
+                .unwrap_or_default()
+        );
+        // Code 7 (call limit) and isp.* (platform side) pass; isv.* are our caller errors.
+        if code == 7 || sub_code.starts_with("isp.") {
+            Err(SendError::Retryable {
+                reason,
+                retry_after,
+            })
+        } else if code == 27 || sub_code.contains("invalid-session") {
+            Err(SendError::AuthExpired { reason })
+        } else {
+            Err(SendError::Permanent { reason })
+        }
+    }
 }

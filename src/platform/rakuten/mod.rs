@@ -1,10 +1,12 @@
 //! Rakuten-style: ESA authorization, inquiry objects (polled, or pushed by a relay), replies
 //! within Rakuten's limits.
 
-use super::signing::{esa_authorization, same};
-use super::{id_string, Parsed, WebhookError};
-use crate::config::ShopConfig;
+use super::{id_string, Ack, Inbound, Parsed, Platform, WebhookError};
+use crate::config::{PlatformKind, RakutenMode, ShopConfig};
 use crate::domain::BuyerMessage;
+use crate::outbound::{send, Reply, SendError};
+use crate::signing::{esa_authorization, same};
+use async_trait::async_trait;
 use chrono::{FixedOffset, Utc};
 use serde::Deserialize;
 
@@ -163,6 +165,90 @@ fn is_rakuten_link(word: &str) -> bool {
         || host.ends_with(".rakuten.co.jp")
         || host == "rakuten.com"
         || host.ends_with(".rakuten.com")
+}
+
+/// Rakuten-style inquiries (polled, or pushed by a relay) and the inquiry reply call.
+pub struct Rakuten;
+
+#[async_trait]
+impl Platform for Rakuten {
+    fn kind(&self) -> PlatformKind {
+        PlatformKind::Rakuten
+    }
+
+    fn accepts_push(&self, shop: &ShopConfig) -> Result<(), WebhookError> {
+        if shop.mode == RakutenMode::Push {
+            return Ok(());
+        }
+        Err(WebhookError::new(
+            404,
+            "E404",
+            format!(
+                "shop `{}` is in poll mode; set mode = \"push\" to accept pushes",
+                shop.id
+            ),
+        ))
+    }
+
+    fn verify(&self, shop: &ShopConfig, request: &Inbound<'_>) -> Result<(), WebhookError> {
+        verify(shop, request.header("authorization"))
+    }
+
+    fn parse(&self, body: &[u8]) -> Result<Parsed, WebhookError> {
+        parse(body)
+    }
+
+    fn ack(&self) -> Ack {
+        Ack::Json(serde_json::json!({"resultCode": "N000"}))
+    }
+
+    fn refusal(&self, e: &WebhookError) -> serde_json::Value {
+        let code = if e.code.starts_with('E') {
+            e.code.to_string()
+        } else {
+            format!("E{}", e.status)
+        };
+        serde_json::json!({"resultCode": code, "message": e.message})
+    }
+
+    async fn send(
+        &self,
+        client: &reqwest::Client,
+        shop: &ShopConfig,
+        r: &Reply<'_>,
+    ) -> Result<(), SendError> {
+        let url = format!(
+            "{}/es/1.0/inquirymng-api/inquiry/reply",
+            shop.api_base.trim_end_matches('/')
+        );
+        let body = serde_json::json!({
+            "inquiryNumber": r.conversation_id,
+            "shopId": shop_id_of(r.conversation_id),
+            "message": fit_reply(r.text),
+        });
+        let answer = send(
+            client
+                .post(url)
+                .header("Authorization", authorization(shop))
+                .header("Content-Type", "application/json; charset=utf-8")
+                .body(body.to_string()),
+        )
+        .await?;
+        let reason = answer.reason();
+        // Rakuten's own verdicts differ from the common ones: 409 is "already posted" (what
+        // we wanted), 403 is final, and 401 means the 90-day licenseKey ran out.
+        match answer.status {
+            200..=299 | 409 => Ok(()),
+            401 => Err(SendError::AuthExpired {
+                reason: format!("{reason} (licenseKey expired? Rakuten keys last 90 days)"),
+            }),
+            429 | 500..=599 => Err(SendError::Retryable {
+                reason,
+                retry_after: answer.retry_after,
+            }),
+            _ => Err(SendError::Permanent { reason }),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,9 +1,11 @@
 //! Generic: Standard Webhooks signed JSON, for platforms without a dedicated adapter.
 
-use super::signing::{decode_whsec, standard_webhooks_verify};
-use super::{id_string, Parsed, WebhookError};
-use crate::config::ShopConfig;
+use super::{id_string, Ack, Inbound, Parsed, Platform, WebhookError};
+use crate::config::{PlatformKind, ShopConfig};
 use crate::domain::BuyerMessage;
+use crate::outbound::{send, standard_webhooks_post, Reply, SendError};
+use crate::signing::{decode_whsec, standard_webhooks_verify};
+use async_trait::async_trait;
 use serde::Deserialize;
 
 pub const TOLERANCE_SECS: i64 = 300;
@@ -99,4 +101,49 @@ pub fn parse(body: &[u8]) -> Result<Parsed, WebhookError> {
         order_id: b.order_id.as_ref().and_then(id_string),
         sent_at: b.sent_at,
     }])
+}
+
+/// Standard Webhooks both ways: signed pushes in, signed `POST {api_base}/messages` out.
+pub struct Generic;
+
+#[async_trait]
+impl Platform for Generic {
+    fn kind(&self) -> PlatformKind {
+        PlatformKind::Generic
+    }
+
+    fn verify(&self, shop: &ShopConfig, request: &Inbound<'_>) -> Result<(), WebhookError> {
+        let headers = SignatureHeaders {
+            id: request.header("webhook-id"),
+            timestamp: request.header("webhook-timestamp"),
+            signature: request.header("webhook-signature"),
+        };
+        verify(shop, &headers, request.body)
+    }
+
+    fn parse(&self, body: &[u8]) -> Result<Parsed, WebhookError> {
+        parse(body)
+    }
+
+    fn ack(&self) -> Ack {
+        Ack::NoContent
+    }
+
+    async fn send(
+        &self,
+        client: &reqwest::Client,
+        shop: &ShopConfig,
+        r: &Reply<'_>,
+    ) -> Result<(), SendError> {
+        let url = format!("{}/messages", shop.api_base.trim_end_matches('/'));
+        let body = serde_json::json!({
+            "conversation_id": r.conversation_id,
+            "text": r.text,
+            "idempotency_key": r.idempotency_key,
+        })
+        .to_string();
+        let key = decode_whsec(shop.secret.as_deref().unwrap_or_default()).unwrap_or_default();
+        let request = standard_webhooks_post(client, &url, &key, r.idempotency_key, body);
+        send(request).await?.check_status()
+    }
 }

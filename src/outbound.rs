@@ -1,0 +1,143 @@
+//! The outbound HTTP layer shared by the platforms' send calls and the sinks: one client
+//! (timeouts, user agent), and the classification of failures so that the worker knows
+//! whether to retry (and when) or to give up. Neutral: it depends on nothing above it.
+
+use crate::signing::standard_webhooks_sign;
+use std::time::Duration;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// Worth trying again (throttled, 5xx, timeout); `retry_after` when the platform said.
+    #[error("retryable: {reason}")]
+    Retryable {
+        reason: String,
+        retry_after: Option<Duration>,
+    },
+    /// The platform refused for good; retrying cannot help.
+    #[error("permanent: {reason}")]
+    Permanent { reason: String },
+    /// Credentials expired or revoked (Rakuten's 90-day licenseKey): an operator must act.
+    #[error("credentials rejected: {reason}")]
+    AuthExpired { reason: String },
+}
+
+#[derive(Clone)]
+pub struct Outbound {
+    client: reqwest::Client,
+}
+
+/// One reply to deliver.
+pub struct Reply<'a> {
+    pub conversation_id: &'a str,
+    pub to_buyer: Option<&'a str>,
+    pub text: &'a str,
+    pub idempotency_key: &'a str,
+}
+
+impl Outbound {
+    pub fn new(timeout: Duration) -> Outbound {
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(5)))
+            .user_agent(concat!("anfu/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("TLS backend initialises");
+        Outbound { client }
+    }
+
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+}
+
+/// Transport failures (refused, timeout, reset) are worth retrying.
+pub fn transport(e: reqwest::Error) -> SendError {
+    SendError::Retryable {
+        reason: format!("transport: {e}"),
+        retry_after: None,
+    }
+}
+
+/// What an outbound call got back: status, `Retry-After`, body.
+pub struct Answer {
+    pub status: u16,
+    pub retry_after: Option<Duration>,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn reason(&self) -> String {
+        format!(
+            "HTTP {}: {}",
+            self.status,
+            self.body.chars().take(200).collect::<String>()
+        )
+    }
+
+    /// The common HTTP-level verdict: `Ok` for 2xx (the caller may then read the body), else
+    /// 401/403 → credentials, 408/429/5xx → retry, other → permanent.
+    pub fn check_status(&self) -> Result<(), SendError> {
+        match self.status {
+            200..=299 => Ok(()),
+            401 | 403 => Err(SendError::AuthExpired {
+                reason: self.reason(),
+            }),
+            408 | 429 | 500..=599 => Err(SendError::Retryable {
+                reason: self.reason(),
+                retry_after: self.retry_after,
+            }),
+            _ => Err(SendError::Permanent {
+                reason: self.reason(),
+            }),
+        }
+    }
+}
+
+/// Sends a request and reads the whole answer; transport failures are retryable.
+pub async fn send(request: reqwest::RequestBuilder) -> Result<Answer, SendError> {
+    let response = request.send().await.map_err(transport)?;
+    let status = response.status().as_u16();
+    let retry_after = retry_after(&response);
+    let body = response.text().await.map_err(transport)?;
+    Ok(Answer {
+        status,
+        retry_after,
+        body,
+    })
+}
+
+/// A JSON POST signed with Standard Webhooks headers (`webhook-id` = `id`).
+pub fn standard_webhooks_post(
+    client: &reqwest::Client,
+    url: &str,
+    key: &[u8],
+    id: &str,
+    body: String,
+) -> reqwest::RequestBuilder {
+    let timestamp = chrono::Utc::now().timestamp();
+    let signature = standard_webhooks_sign(key, id, timestamp, body.as_bytes());
+    client
+        .post(url)
+        .header("content-type", "application/json")
+        .header("webhook-id", id)
+        .header("webhook-timestamp", timestamp.to_string())
+        .header("webhook-signature", format!("v1,{signature}"))
+        .body(body)
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is rare on these APIs and treated as absent).
+pub fn retry_after(response: &reqwest::Response) -> Option<Duration> {
+    response
+        .headers()
+        .get("retry-after")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
+}
+
+pub fn snippet(body: &str) -> String {
+    body.chars().take(200).collect()
+}
