@@ -126,8 +126,7 @@ pub async fn serve(
         stop_rx.clone(),
     )));
     for shop in &state.config.shops {
-        if shop.platform == config::PlatformKind::Rakuten && shop.mode == config::RakutenMode::Poll
-        {
+        if shop.polled() {
             tasks.push(tokio::spawn(worker::poll::run(
                 state.clone(),
                 shop.clone(),

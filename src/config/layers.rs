@@ -211,11 +211,26 @@ pub(super) fn typed(mut table: Table) -> Result<Config, ConfigError> {
         http_client: section(&mut table, "http_client")?,
         log: section(&mut table, "log")?,
         limits: section(&mut table, "limits")?,
-        shops: list(&mut table, "shops")?,
+        shops: shops(list(&mut table, "shops")?)?,
         sinks: list(&mut table, "sinks")?,
     };
     if let Some(unknown) = table.keys().next() {
         return Err(ConfigError(format!("unknown key `{unknown}`")));
     }
     Ok(config)
+}
+
+/// Types each shop by its platform; every missing key is reported at once.
+fn shops(raw: Vec<super::shops::RawShop>) -> Result<Vec<super::ShopConfig>, ConfigError> {
+    let mut problems = Vec::new();
+    let mut typed = Vec::new();
+    for (i, shop) in raw.into_iter().enumerate() {
+        let at = format!("shops[{i}] (id `{}`)", shop.id());
+        typed.extend(shop.typed(&at, &mut problems));
+    }
+    if problems.is_empty() {
+        Ok(typed)
+    } else {
+        Err(ConfigError(problems.join("; ")))
+    }
 }

@@ -4,12 +4,13 @@
 
 mod duration;
 mod layers;
+mod shops;
 mod sinks;
 
 pub use duration::HumanDuration;
 pub use sinks::SinkConfig;
 
-use crate::domain::{BusinessHours, Lang, Priority, UtcOffset};
+use crate::domain::Priority;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -195,76 +196,7 @@ pub enum RakutenMode {
 }
 
 pub use crate::signing::TopSignMethod;
-
-/// One shop wired to anfu.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ShopConfig {
-    pub id: String,
-    /// What buyers and agents read ("小鱼家旗舰店"); the id when unset.
-    pub name: Option<String>,
-    pub platform: PlatformKind,
-    pub api_base: String,
-    pub app_key: Option<String>,
-    pub secret: Option<String>,
-    pub session: Option<String>,
-    #[serde(default)]
-    pub sign_method: TopSignMethod,
-    pub service_secret: Option<String>,
-    pub license_key: Option<String>,
-    #[serde(default)]
-    pub mode: RakutenMode,
-    pub poll_interval: Option<HumanDuration>,
-    #[serde(default = "default_lang")]
-    pub lang: Lang,
-    /// When people answer, e.g. "mon-fri 09:00-18:00; sat 10:00-16:00"; none: always.
-    pub hours: Option<BusinessHours>,
-    /// The shop's clock for `hours`, e.g. "+08:00" (the default).
-    #[serde(default)]
-    pub utc_offset: UtcOffset,
-    /// The follow-up (回访): this long after a ticket is resolved, the buyer is asked once
-    /// whether the problem is solved (in business hours). Unset: no follow-up.
-    pub followup_after: Option<HumanDuration>,
-    /// A buyer who answers the follow-up satisfied is thanked and invited to review. Never an
-    /// unhappy one, and never with anything offered in exchange.
-    #[serde(default)]
-    pub invite_review: bool,
-}
-
-fn default_lang() -> Lang {
-    Lang::Hans
-}
-
-impl ShopConfig {
-    /// The shop as buyers know it: its `name`, else its id.
-    pub fn display_name(&self) -> &str {
-        self.name
-            .as_deref()
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
-            .unwrap_or(&self.id)
-    }
-
-    /// A field that must be set for this platform; validation guarantees it.
-    pub fn required(&self, value: &Option<String>) -> String {
-        value.clone().unwrap_or_default()
-    }
-
-    /// The SLA due time of a ticket opened at `now`: the clock only runs in business hours.
-    pub fn sla_due(&self, now: i64, sla: std::time::Duration) -> i64 {
-        let sla = sla.as_millis() as i64;
-        match &self.hours {
-            Some(hours) => hours.add_working(now, sla, self.utc_offset),
-            None => now + sla,
-        }
-    }
-
-    pub fn poll_every(&self) -> std::time::Duration {
-        self.poll_interval
-            .map(|d| d.0)
-            .unwrap_or(std::time::Duration::from_secs(60))
-    }
-}
+pub use shops::{GenericKeys, PlatformKeys, RakutenKeys, ShopConfig, TaobaoKeys};
 
 /// A configuration problem, naming the key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -337,35 +269,6 @@ impl Config {
             }
             if !(shop.api_base.starts_with("http://") || shop.api_base.starts_with("https://")) {
                 problems.push(format!("{at}.api_base must be an http(s) URL"));
-            }
-            let needs: &[(&str, &Option<String>)] = match shop.platform {
-                PlatformKind::Taobao => &[
-                    ("app_key", &shop.app_key),
-                    ("secret", &shop.secret),
-                    ("session", &shop.session),
-                ],
-                PlatformKind::Rakuten => &[
-                    ("service_secret", &shop.service_secret),
-                    ("license_key", &shop.license_key),
-                ],
-                PlatformKind::Generic => &[("secret", &shop.secret)],
-            };
-            for (key, value) in needs {
-                if value.as_deref().is_none_or(|v| v.trim().is_empty()) {
-                    problems.push(format!(
-                        "{at}.{key} is missing (required for platform {})",
-                        shop.platform.as_str()
-                    ));
-                }
-            }
-            if shop.platform == PlatformKind::Generic {
-                if let Some(secret) = &shop.secret {
-                    if crate::signing::decode_whsec(secret).is_none() {
-                        problems.push(format!(
-                            "{at}.secret must be whsec_ followed by base64 (Standard Webhooks)"
-                        ));
-                    }
-                }
             }
         }
         problems.extend(sinks::problems(&self.sinks));

@@ -38,9 +38,12 @@ fn defaults_fill_everything_the_file_leaves_out() {
     assert_eq!(c.storage.url, "sqlite://anfu.db");
     assert_eq!(c.sla.p3.0, std::time::Duration::from_secs(24 * 3600));
     assert_eq!(c.shops.len(), 3);
-    assert_eq!(c.shop("rk").unwrap().mode, RakutenMode::Poll);
     assert_eq!(
-        c.shop("xiaoyu").unwrap().sign_method,
+        c.shop("rk").unwrap().rakuten().unwrap().mode,
+        RakutenMode::Poll
+    );
+    assert_eq!(
+        c.shop("xiaoyu").unwrap().taobao().unwrap().sign_method,
         TopSignMethod::HmacSha256
     );
 }
@@ -61,7 +64,10 @@ fn environment_overrides_the_file() {
     assert_eq!(c.server.listen, "0.0.0.0:9000");
     assert_eq!(c.worker.concurrency, 7);
     assert_eq!(
-        c.shop("xiaoyu").unwrap().secret.as_deref(),
+        c.shop("xiaoyu")
+            .unwrap()
+            .taobao()
+            .map(|k| k.secret.as_str()),
         Some("from-env")
     );
     assert_eq!(c.sla.p1.0, std::time::Duration::from_secs(1800));
@@ -234,7 +240,10 @@ fn secrets_can_come_from_files() {
     )
     .expect("loads");
     assert_eq!(
-        c.shop("xiaoyu").unwrap().secret.as_deref(),
+        c.shop("xiaoyu")
+            .unwrap()
+            .taobao()
+            .map(|k| k.secret.as_str()),
         Some("from-a-file")
     );
     assert_eq!(c.server.agent_token, "agent-from-file");

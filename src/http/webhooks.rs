@@ -70,7 +70,7 @@ fn shop_for<'a>(
     state
         .config
         .shop(id)
-        .filter(|s| s.platform == platform)
+        .filter(|s| s.platform() == platform)
         .ok_or_else(|| {
             WebhookError::new(
                 404,
@@ -115,7 +115,7 @@ async fn store(
             ACCEPT_WAIT,
             state
                 .store
-                .accept(&shop.id, shop.platform.as_str(), &message),
+                .accept(&shop.id, shop.platform().as_str(), &message),
         )
         .await
         .unwrap_or_else(|_| {
@@ -151,7 +151,7 @@ pub(crate) fn count_message(state: &AppState, shop: &ShopConfig, new: bool) {
     state.metrics.inc(
         "anfu_webhook_messages_total",
         &[
-            ("platform", shop.platform.as_str()),
+            ("platform", shop.platform().as_str()),
             ("result", if new { "new" } else { "duplicate" }),
         ],
     );

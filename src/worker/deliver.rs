@@ -18,12 +18,12 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
         idempotency_key: &payload.idempotency_key,
     };
     let started = std::time::Instant::now();
-    let platform = crate::platform::of(shop.platform);
+    let platform = crate::platform::of(shop.platform());
     let sent = platform.send(state.outbound.client(), shop, &reply).await;
     state.metrics.observe(
         "anfu_reply_send_seconds",
         &[
-            ("platform", shop.platform.as_str()),
+            ("platform", shop.platform().as_str()),
             ("outcome", super::outcome(&sent)),
         ],
         started.elapsed().as_secs_f64(),

@@ -36,6 +36,9 @@ fn place(shop: &ShopConfig) -> String {
 /// Polls once: every page from the cursor to now. Returns how many new messages were stored.
 pub async fn poll_once(state: &AppState, shop: &ShopConfig) -> Result<usize, PollError> {
     state.faults.fire(&place(shop));
+    let Some(keys) = shop.rakuten() else {
+        return Ok(0);
+    };
     let now = Utc::now();
     let from = match state.store.cursor(&shop.id).await? {
         Some(cursor) => {
@@ -55,7 +58,7 @@ pub async fn poll_once(state: &AppState, shop: &ShopConfig) -> Result<usize, Pol
             .outbound
             .client()
             .get(url)
-            .header("Authorization", rakuten::authorization(shop))
+            .header("Authorization", rakuten::authorization(keys))
             .query(&[
                 ("fromDate", rakuten::poll_time(from)),
                 ("toDate", rakuten::poll_time(now)),
@@ -121,7 +124,10 @@ const LEASE_INTERVALS: u32 = 3;
 /// over when its lease runs out); failures are logged and retried at the next tick, a
 /// rejected licenseKey raises an alert.
 pub async fn run(state: AppState, shop: ShopConfig, mut shutdown: watch::Receiver<bool>) {
-    let every = shop.poll_every().max(Duration::from_millis(100));
+    let every = shop
+        .rakuten()
+        .map_or(Duration::from_secs(60), |k| k.poll_interval)
+        .max(Duration::from_millis(100));
     let lease_ms = i64::try_from((every * LEASE_INTERVALS).as_millis()).unwrap_or(i64::MAX);
     let holder = format!("{}-{:016x}", std::process::id(), fastrand::u64(..));
     loop {

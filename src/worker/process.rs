@@ -304,7 +304,7 @@ fn decide(
         let card = HandoffCard {
             shop: shop.id.clone(),
             shop_name: shop.name.clone(),
-            platform: shop.platform.as_str().to_string(),
+            platform: shop.platform().as_str().to_string(),
             conversation_id: job.conversation_id.clone(),
             buyer_id: last.buyer_id.clone(),
             buyer_nick: last.buyer_nick.clone(),

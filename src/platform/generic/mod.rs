@@ -4,7 +4,7 @@ use super::{id_string, Ack, Inbound, Parsed, Platform, WebhookError};
 use crate::config::{PlatformKind, ShopConfig};
 use crate::domain::BuyerMessage;
 use crate::outbound::{send, standard_webhooks_post, Reply, SendError};
-use crate::signing::{decode_whsec, standard_webhooks_verify};
+use crate::signing::standard_webhooks_verify;
 use async_trait::async_trait;
 use serde::Deserialize;
 
@@ -55,8 +55,14 @@ pub fn verify(
             "webhook-timestamp is more than 5 minutes from now",
         ));
     }
-    let key = decode_whsec(shop.secret.as_deref().unwrap_or_default()).unwrap_or_default();
-    if !standard_webhooks_verify(&key, id, timestamp, body, signature) {
+    let key = shop.generic().map(|k| k.key.as_slice()).ok_or_else(|| {
+        WebhookError::new(
+            404,
+            "unknown-shop",
+            format!("`{}` is not a generic shop", shop.id),
+        )
+    })?;
+    if !standard_webhooks_verify(key, id, timestamp, body, signature) {
         return Err(WebhookError::unauthorized(
             "invalid-signature",
             "webhook-signature does not match",
@@ -142,8 +148,10 @@ impl Platform for Generic {
             "idempotency_key": r.idempotency_key,
         })
         .to_string();
-        let key = decode_whsec(shop.secret.as_deref().unwrap_or_default()).unwrap_or_default();
-        let request = standard_webhooks_post(client, &url, &key, r.idempotency_key, body);
+        let key = shop.generic().ok_or_else(|| SendError::Permanent {
+            reason: format!("`{}` is not a generic shop", shop.id),
+        })?;
+        let request = standard_webhooks_post(client, &url, &key.key, r.idempotency_key, body);
         send(request).await?.check_status()
     }
 }

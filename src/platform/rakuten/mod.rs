@@ -2,7 +2,7 @@
 //! within Rakuten's limits.
 
 use super::{id_string, Ack, Inbound, Parsed, Platform, WebhookError};
-use crate::config::{PlatformKind, RakutenMode, ShopConfig};
+use crate::config::{PlatformKind, RakutenKeys, RakutenMode, ShopConfig};
 use crate::domain::BuyerMessage;
 use crate::outbound::{send, Reply, SendError};
 use crate::signing::{esa_authorization, same};
@@ -17,17 +17,22 @@ pub fn japan() -> FixedOffset {
     FixedOffset::east_opt(9 * 3600).expect("valid offset")
 }
 
-pub fn authorization(shop: &ShopConfig) -> String {
-    esa_authorization(
-        shop.service_secret.as_deref().unwrap_or_default(),
-        shop.license_key.as_deref().unwrap_or_default(),
-    )
+pub fn authorization(keys: &RakutenKeys) -> String {
+    esa_authorization(&keys.service_secret, &keys.license_key)
+}
+
+/// The shop's Rakuten keys (a shop of another platform is not one).
+fn keys(shop: &ShopConfig) -> Result<&RakutenKeys, WebhookError> {
+    shop.rakuten().ok_or_else(|| {
+        WebhookError::new(404, "E404", format!("`{}` is not a rakuten shop", shop.id))
+    })
 }
 
 pub fn verify(shop: &ShopConfig, header: Option<&str>) -> Result<(), WebhookError> {
+    let keys = keys(shop)?;
     let header = header
         .ok_or_else(|| WebhookError::unauthorized("E401", "missing Authorization: ESA … header"))?;
-    if !same(header.trim(), &authorization(shop)) {
+    if !same(header.trim(), &authorization(keys)) {
         return Err(WebhookError::unauthorized(
             "E401",
             "Authorization does not match this shop's serviceSecret:licenseKey",
@@ -177,7 +182,7 @@ impl Platform for Rakuten {
     }
 
     fn accepts_push(&self, shop: &ShopConfig) -> Result<(), WebhookError> {
-        if shop.mode == RakutenMode::Push {
+        if keys(shop)?.mode == RakutenMode::Push {
             return Ok(());
         }
         Err(WebhookError::new(
@@ -217,6 +222,9 @@ impl Platform for Rakuten {
         shop: &ShopConfig,
         r: &Reply<'_>,
     ) -> Result<(), SendError> {
+        let keys = shop.rakuten().ok_or_else(|| SendError::Permanent {
+            reason: format!("`{}` is not a rakuten shop", shop.id),
+        })?;
         let url = format!(
             "{}/es/1.0/inquirymng-api/inquiry/reply",
             shop.api_base.trim_end_matches('/')
@@ -229,7 +237,7 @@ impl Platform for Rakuten {
         let answer = send(
             client
                 .post(url)
-                .header("Authorization", authorization(shop))
+                .header("Authorization", authorization(keys))
                 .header("Content-Type", "application/json; charset=utf-8")
                 .body(body.to_string()),
         )

@@ -1,7 +1,7 @@
 //! Taobao-style: TOP-signed pushes carrying a TMC envelope whose `content` is a JSON string.
 
 use super::{id_string, Ack, Inbound, Parsed, Platform, WebhookError};
-use crate::config::{PlatformKind, ShopConfig, TopSignMethod};
+use crate::config::{PlatformKind, ShopConfig, TaobaoKeys, TopSignMethod};
 use crate::domain::BuyerMessage;
 use crate::outbound::{send, snippet, Answer, Reply, SendError};
 use crate::signing::{same, top_sign};
@@ -25,8 +25,20 @@ pub fn timestamp_now() -> String {
         .to_string()
 }
 
+/// The shop's Taobao keys (a shop of another platform is not one).
+fn keys(shop: &ShopConfig) -> Result<&TaobaoKeys, WebhookError> {
+    shop.taobao().ok_or_else(|| {
+        WebhookError::new(
+            404,
+            "unknown-shop",
+            format!("`{}` is not a taobao shop", shop.id),
+        )
+    })
+}
+
 /// Checks `app_key`, the timestamp window and the signature over query + raw body.
 pub fn verify(shop: &ShopConfig, query: &str, body: &[u8]) -> Result<(), WebhookError> {
+    let keys = keys(shop)?;
     let params: Vec<(String, String)> = serde_urlencoded::from_str(query)
         .map_err(|e| WebhookError::bad_request("isv.invalid-parameter", format!("query: {e}")))?;
     let get = |name: &str| {
@@ -52,7 +64,7 @@ pub fn verify(shop: &ShopConfig, query: &str, body: &[u8]) -> Result<(), Webhook
             format!("sign_method `{method}` is not md5, hmac or hmac-sha256"),
         )
     })?;
-    if !same(app_key, shop.app_key.as_deref().unwrap_or_default()) {
+    if !same(app_key, &keys.app_key) {
         return Err(WebhookError::new(
             403,
             "isv.appkey-mismatch",
@@ -76,12 +88,7 @@ pub fn verify(shop: &ShopConfig, query: &str, body: &[u8]) -> Result<(), Webhook
             "timestamp is more than 10 minutes from now",
         ));
     }
-    let expected = top_sign(
-        method,
-        shop.secret.as_deref().unwrap_or_default(),
-        &params,
-        body,
-    );
+    let expected = top_sign(method, &keys.secret, &params, body);
     if !same(&sign.to_ascii_uppercase(), &expected) {
         return Err(WebhookError::unauthorized(
             "isv.invalid-signature",
@@ -141,7 +148,7 @@ pub fn parse(body: &[u8]) -> Result<Parsed, WebhookError> {
 
 /// The send call's form parameters, signed (platforms.md §1 Send API).
 pub fn send_params(
-    shop: &ShopConfig,
+    keys: &TaobaoKeys,
     conversation_id: &str,
     to_nick: &str,
     text: &str,
@@ -149,12 +156,12 @@ pub fn send_params(
 ) -> Vec<(String, String)> {
     let mut params: Vec<(String, String)> = [
         ("method", "taobao.im.message.send"),
-        ("app_key", shop.app_key.as_deref().unwrap_or_default()),
-        ("session", shop.session.as_deref().unwrap_or_default()),
+        ("app_key", &keys.app_key),
+        ("session", &keys.session),
         ("timestamp", &timestamp_now()),
         ("v", "2.0"),
         ("format", "json"),
-        ("sign_method", shop.sign_method.as_str()),
+        ("sign_method", keys.sign_method.as_str()),
         ("conversation_id", conversation_id),
         ("to_nick", to_nick),
         ("text", text),
@@ -163,12 +170,7 @@ pub fn send_params(
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
-    let sign = top_sign(
-        shop.sign_method,
-        shop.secret.as_deref().unwrap_or_default(),
-        &params,
-        b"",
-    );
+    let sign = top_sign(keys.sign_method, &keys.secret, &params, b"");
     params.push(("sign".into(), sign));
     params
 }
@@ -206,8 +208,11 @@ impl Platform for Taobao {
         shop: &ShopConfig,
         r: &Reply<'_>,
     ) -> Result<(), SendError> {
+        let keys = shop.taobao().ok_or_else(|| SendError::Permanent {
+            reason: format!("`{}` is not a taobao shop", shop.id),
+        })?;
         let params = send_params(
-            shop,
+            keys,
             r.conversation_id,
             r.to_buyer.unwrap_or_default(),
             r.text,
