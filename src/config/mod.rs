@@ -8,7 +8,7 @@ mod shops;
 mod sinks;
 
 pub use duration::HumanDuration;
-pub use sinks::SinkConfig;
+pub use sinks::{SinkConfig, SinkKind};
 
 use crate::domain::Priority;
 use serde::Deserialize;

@@ -3,8 +3,43 @@
 //! order of `[[sinks]]` may change between restarts.
 
 use crate::domain::{IssueType, Priority};
-use crate::sink::SinkKind;
 use serde::Deserialize;
+
+/// The kinds of sink anfu delivers to (`kind = "…"`, `lark` and `generic` as aliases).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SinkKind {
+    DingTalk,
+    WeCom,
+    Feishu,
+    Slack,
+    Chatwoot,
+    Webhook,
+}
+
+impl SinkKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SinkKind::DingTalk => "dingtalk",
+            SinkKind::WeCom => "wecom",
+            SinkKind::Feishu => "feishu",
+            SinkKind::Slack => "slack",
+            SinkKind::Chatwoot => "chatwoot",
+            SinkKind::Webhook => "webhook",
+        }
+    }
+
+    pub fn parse(kind: &str) -> Option<SinkKind> {
+        Some(match kind {
+            "dingtalk" => SinkKind::DingTalk,
+            "wecom" => SinkKind::WeCom,
+            "feishu" | "lark" => SinkKind::Feishu,
+            "slack" => SinkKind::Slack,
+            "chatwoot" => SinkKind::Chatwoot,
+            "webhook" | "generic" => SinkKind::Webhook,
+            _ => return None,
+        })
+    }
+}
 
 /// Where handoff cards go (`crate::sink`). `kind`: dingtalk | wecom | feishu | slack |
 /// chatwoot | webhook. Routing keys (all optional, all must match): `shops`, `min_priority`,

@@ -17,6 +17,7 @@ mod wecom;
 pub use rate::{RateLimiter, RATE_LIMIT_PER_MINUTE};
 
 use crate::config::SinkConfig;
+pub use crate::config::SinkKind;
 use crate::domain::HandoffCard;
 use crate::outbound::SendError;
 pub(crate) use crate::outbound::{send, Answer};
@@ -48,41 +49,6 @@ pub struct HandoffEvent {
     pub idempotency_key: String,
     /// What this sink made for the ticket earlier (a Chatwoot conversation id), if anything.
     pub external_ref: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SinkKind {
-    DingTalk,
-    WeCom,
-    Feishu,
-    Slack,
-    Chatwoot,
-    Webhook,
-}
-
-impl SinkKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SinkKind::DingTalk => "dingtalk",
-            SinkKind::WeCom => "wecom",
-            SinkKind::Feishu => "feishu",
-            SinkKind::Slack => "slack",
-            SinkKind::Chatwoot => "chatwoot",
-            SinkKind::Webhook => "webhook",
-        }
-    }
-
-    pub fn parse(kind: &str) -> Option<SinkKind> {
-        Some(match kind {
-            "dingtalk" => SinkKind::DingTalk,
-            "wecom" => SinkKind::WeCom,
-            "feishu" | "lark" => SinkKind::Feishu,
-            "slack" => SinkKind::Slack,
-            "chatwoot" => SinkKind::Chatwoot,
-            "webhook" | "generic" => SinkKind::Webhook,
-            _ => return None,
-        })
-    }
 }
 
 /// Whether `sink` wants `card`: every routing key that is set must match. A chatwoot sink
