@@ -108,7 +108,8 @@ fn message(handoff: &Handoff, text: String, what: &str) -> ReplyPayload {
 
 /// What a message did to its conversation's resolved ticket.
 pub(super) enum Resolved {
-    Reopened,
+    /// Reopened: its id, its card (priority raised) and due time.
+    Reopened(i64, Box<HandoffCard>, Millis),
     /// A satisfied answer to the follow-up: recorded, and answered by the follow-up's own
     /// thanks (if any) rather than the bot's reply.
     Answered,
@@ -164,7 +165,7 @@ pub(super) async fn after_resolution(
             );
             state.announce("reopened", Some(latest.id));
             tracing::info!(handoff = latest.id, shop = %job.shop, conversation = %job.conversation_id, priority = %card.priority, "buyer complained again: ticket reopened");
-            Ok(Some(Resolved::Reopened))
+            Ok(Some(Resolved::Reopened(latest.id, card, due)))
         }
     }
 }

@@ -27,7 +27,7 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
     };
     let mut stale = 0;
     let reply = loop {
-        match commit_step(state, shop, job, Notices::Routed).await {
+        match commit_step(state, shop, job).await {
             Err(StoreError::Conflict(why)) if stale < STALE_RETRIES => {
                 stale += 1;
                 tracing::info!(job = job.id, shop = %job.shop, conversation = %job.conversation_id, %why, "conversation changed under its processing: processing again");
@@ -68,20 +68,11 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
     }
 }
 
-/// Whether an update of an open ticket tells the sinks.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Notices {
-    Routed,
-    /// The ticket was just reopened for these messages, and announced as such.
-    AlreadyAnnounced,
-}
-
 /// Reads the conversation, decides, and commits it all: the reply to deliver now, if any.
 async fn commit_step(
     state: &AppState,
     shop: &ShopConfig,
     job: &Job,
-    notices: Notices,
 ) -> Result<Option<(JobLease, ReplyPayload)>, StoreError> {
     let store = &state.store;
     let fresh = store.unprocessed(&job.shop, &job.conversation_id).await?;
@@ -109,10 +100,7 @@ async fn commit_step(
             let analysis = analyze(state, text, Vec::new()).await;
             let (card, sla_due_at) = merge(state, shop, card, analysis, &fresh, now);
             ProcessOutcome {
-                notify: match notices {
-                    Notices::Routed => routed(state, &card),
-                    Notices::AlreadyAnnounced => Vec::new(),
-                },
+                notify: routed(state, &card),
                 handoff: HandoffChange::Update {
                     id: handoff.id,
                     card: Box::new(card),
@@ -138,9 +126,32 @@ async fn commit_step(
                 Some(_) => None,
             };
             match step {
-                // The messages now join the reopened ticket as an update.
-                Some(Resolved::Reopened) => {
-                    return Box::pin(commit_step(state, shop, job, Notices::AlreadyAnnounced)).await
+                // Reopened (and announced as such): the buyer is answered as for a new
+                // complaint, and the messages join the reopened ticket.
+                Some(Resolved::Reopened(id, card, due)) => {
+                    let mut card = *card;
+                    append_lines(&mut card, &fresh);
+                    let (card, sla_due_at) =
+                        merge(state, shop, card, analysis.clone(), &fresh, now);
+                    let due = sla_due_at.min(due);
+                    let mut outcome = decide(
+                        state,
+                        shop,
+                        job,
+                        conversation,
+                        burst,
+                        analysis,
+                        processed,
+                        now,
+                    );
+                    outcome.handoff = HandoffChange::Update {
+                        id,
+                        card: Box::new(card),
+                        sla_due_at: due,
+                    };
+                    outcome.notify = Vec::new();
+                    outcome.state.open_handoff = Some(id);
+                    outcome
                 }
                 // Answered by the follow-up's own thanks (if any), not the bot's reply.
                 Some(Resolved::Answered) => quiet(job, processed, conversation),

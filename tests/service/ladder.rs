@@ -143,7 +143,22 @@ async fn repeat_reopens(storage_url: Option<String>) {
         .map(String::from);
     assert_eq!(before.as_deref(), Some("P2"));
     resolve(&app, id).await;
+    let replied = |app: &TestApp| {
+        let delivered = app.standin.delivered();
+        delivered
+            .iter()
+            .filter(|d| d.conversation_id == "c-rep")
+            .count()
+    };
+    let replies_before = replied(&app);
+    // Past the burst window and cooldown of the first reply (50 ms here).
+    tokio::time::sleep(Duration::from_millis(200)).await;
     say(&app, "m-rep-2", "c-rep", "还是开线，质量太差了，我要退货！").await;
+    let answered = wait_until(WAIT, || async { replied(&app) == replies_before + 1 }).await;
+    assert!(
+        answered,
+        "the buyer is answered at once, as for a new complaint"
+    );
     assert_eq!(
         ticket_of(&app, "c-rep").await,
         id,
