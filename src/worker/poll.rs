@@ -1,11 +1,10 @@
-//! Rakuten poll mode: fetch new inquiries from a per-shop cursor kept in the store. The
-//! window overlaps the previous one and the store drops duplicates, so a restart neither
-//! misses nor repeats a message.
+//! Rakuten poll mode: fetch new inquiries (`platform/rakuten/poll.rs` makes the call) from
+//! a per-shop cursor kept in the store. The window overlaps the previous one and the store
+//! drops duplicates, so a restart neither misses nor repeats a message.
 
 use crate::app::AppState;
 use crate::config::ShopConfig;
-use crate::outbound::retry_after;
-use crate::platform::rakuten::{self, InquiryPage};
+use crate::platform::rakuten;
 use chrono::{DateTime, Duration as ChronoDuration, NaiveDateTime, TimeZone, Utc};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -50,39 +49,12 @@ pub async fn poll_once(state: &AppState, shop: &ShopConfig) -> Result<usize, Pol
     let mut stored = 0;
     let mut page = 1;
     loop {
-        let url = format!(
-            "{}/es/1.0/inquirymng-api/inquiries",
-            shop.api_base.trim_end_matches('/')
-        );
-        let response = state
-            .outbound
-            .client()
-            .get(url)
-            .header("Authorization", rakuten::authorization(keys))
-            .query(&[
-                ("fromDate", rakuten::poll_time(from)),
-                ("toDate", rakuten::poll_time(now)),
-                ("noMerchantReply", "true".into()),
-                ("limit", "100".into()),
-                ("page", page.to_string()),
-            ])
-            .send()
+        let body = rakuten::poll::fetch_page(state.outbound.client(), shop, keys, from, now, page)
             .await
-            .map_err(|e| PollError::Http(e.to_string()))?;
-        let status = response.status().as_u16();
-        if status == 401 {
-            return Err(PollError::Unauthorized);
-        }
-        if !(200..300).contains(&status) {
-            let wait = retry_after(&response);
-            return Err(PollError::Http(format!(
-                "HTTP {status} (retry after {wait:?})"
-            )));
-        }
-        let body: InquiryPage = response
-            .json()
-            .await
-            .map_err(|e| PollError::Http(format!("unreadable page: {e}")))?;
+            .map_err(|e| match e {
+                rakuten::poll::FetchError::Unauthorized => PollError::Unauthorized,
+                rakuten::poll::FetchError::Http(why) => PollError::Http(why),
+            })?;
         for inquiry in &body.list {
             for message in rakuten::messages(inquiry) {
                 let new = state.store.accept(&shop.id, "rakuten", &message).await?;

@@ -1,6 +1,8 @@
 //! Rakuten-style: ESA authorization, inquiry objects (polled, or pushed by a relay), replies
 //! within Rakuten's limits.
 
+pub mod poll;
+
 use super::{id_string, Ack, Inbound, Parsed, Platform, WebhookError};
 use crate::config::{PlatformKind, RakutenKeys, RakutenMode, ShopConfig};
 use crate::domain::BuyerMessage;
