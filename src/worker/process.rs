@@ -126,14 +126,21 @@ async fn commit_step(
                 Some(_) => None,
             };
             match step {
-                // Reopened (and announced as such): the buyer is answered as for a new
-                // complaint, and the messages join the reopened ticket.
-                Some(Resolved::Reopened(id, card, due)) => {
-                    let mut card = *card;
-                    append_lines(&mut card, &fresh);
-                    let (card, sla_due_at) =
-                        merge(state, shop, card, analysis.clone(), &fresh, now);
-                    let due = sla_due_at.min(due);
+                // Answered by the follow-up's own thanks (if any), not the bot's reply.
+                Some(Resolved::Answered) => quiet(job, processed, conversation),
+                step => {
+                    // Reopened (and announced as such): the messages join the reopened
+                    // ticket, and the buyer is answered as for a new complaint.
+                    let reopened = match step {
+                        Some(Resolved::Reopened(id, card, due)) => {
+                            let mut card = *card;
+                            append_lines(&mut card, &fresh);
+                            let (card, sla_due_at) =
+                                merge(state, shop, card, analysis.clone(), &fresh, now);
+                            Some((id, card, sla_due_at.min(due)))
+                        }
+                        _ => None,
+                    };
                     let mut outcome = decide(
                         state,
                         shop,
@@ -144,27 +151,17 @@ async fn commit_step(
                         processed,
                         now,
                     );
-                    outcome.handoff = HandoffChange::Update {
-                        id,
-                        card: Box::new(card),
-                        sla_due_at: due,
-                    };
-                    outcome.notify = Vec::new();
-                    outcome.state.open_handoff = Some(id);
+                    if let Some((id, card, sla_due_at)) = reopened {
+                        outcome.handoff = HandoffChange::Update {
+                            id,
+                            card: Box::new(card),
+                            sla_due_at,
+                        };
+                        outcome.notify = Vec::new();
+                        outcome.state.open_handoff = Some(id);
+                    }
                     outcome
                 }
-                // Answered by the follow-up's own thanks (if any), not the bot's reply.
-                Some(Resolved::Answered) => quiet(job, processed, conversation),
-                None => decide(
-                    state,
-                    shop,
-                    job,
-                    conversation,
-                    burst,
-                    analysis,
-                    processed,
-                    now,
-                ),
             }
         }
     };
