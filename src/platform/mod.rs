@@ -6,6 +6,7 @@
 
 pub mod generic;
 pub mod rakuten;
+pub mod shopee;
 pub mod taobao;
 
 use crate::config::{PlatformKind, ShopConfig};
