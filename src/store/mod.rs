@@ -10,6 +10,7 @@ mod queue;
 mod reports;
 mod rows;
 mod sqlite;
+mod tokens;
 
 pub use agent_reply::{AgentLine, Delivery};
 pub use error::StoreError;
@@ -18,6 +19,7 @@ pub use postgres::PgStore;
 pub use queue::{JobLease, Settled};
 pub use reports::{Count, DayCount, Report, ReportQuery, Terms};
 pub use sqlite::SqliteStore;
+pub use tokens::TokenPair;
 
 use queue::Settle;
 
@@ -367,6 +369,21 @@ pub trait Store: Send + Sync + 'static {
     /// Gives the lease up (if `holder` has it), so another instance polls at once.
     async fn release_poll_lease(&self, shop: &str, holder: &str) -> Result<(), StoreError> {
         queue::release_poll_lease(self.sql(), shop, holder).await
+    }
+
+    /// The shop's newest platform token pair (Shopee), if one is stored.
+    async fn token(&self, shop: &str) -> Result<Option<TokenPair>, StoreError> {
+        tokens::read(self.sql(), shop).await
+    }
+    /// Stores a token pair bought by spending the refresh token `spent` (None: the config's
+    /// first one, when nothing is stored): false when another instance rotated first.
+    async fn rotate_token(
+        &self,
+        shop: &str,
+        spent: Option<&str>,
+        new: &TokenPair,
+    ) -> Result<bool, StoreError> {
+        tokens::rotate(self.sql(), shop, spent, new).await
     }
 
     /// How many jobs there are by kind and status (queue depth for /metrics).

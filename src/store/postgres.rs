@@ -46,6 +46,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/postgres/0008_agent_replies.sql"),
     ),
     (9, include_str!("../../migrations/postgres/0009_ladder.sql")),
+    (
+        10,
+        include_str!("../../migrations/postgres/0010_platform_tokens.sql"),
+    ),
 ];
 
 /// The advisory lock held while migrating ("anfu" in ASCII), so that instances starting

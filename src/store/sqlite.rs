@@ -54,6 +54,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/sqlite/0011_agent_replies.sql"),
     ),
     (12, include_str!("../../migrations/sqlite/0012_ladder.sql")),
+    (
+        13,
+        include_str!("../../migrations/sqlite/0013_platform_tokens.sql"),
+    ),
 ];
 
 /// How often claiming also takes back jobs whose worker's lease ran out.

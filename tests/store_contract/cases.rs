@@ -18,6 +18,7 @@ use std::time::Duration;
 
 pub use crate::agent_cases::*;
 pub use crate::report_cases::*;
+pub use crate::token_cases::*;
 
 pub(crate) const SHOP: &str = "xiaoyu";
 const LEASE: Millis = 60_000;

@@ -8,6 +8,7 @@ mod db;
 mod only;
 mod pg;
 mod report_cases;
+mod token_cases;
 
 /// For each case, a test per backend.
 macro_rules! contract {
@@ -69,4 +70,5 @@ contract!(
     a_followup_is_asked_once_and_answered_once,
     a_complaint_after_an_unanswered_followup_reopens_it_unhappy,
     the_report_counts_a_seeded_set,
+    token_pairs_rotate_once_and_the_newest_is_kept,
 );
