@@ -125,6 +125,11 @@ impl ShopConfig {
         self.rakuten().is_some_and(|k| k.mode == RakutenMode::Poll)
     }
 
+    /// `path` on the shop's platform API (`api_base`, with or without a trailing slash).
+    pub fn api_url(&self, path: &str) -> String {
+        format!("{}{path}", self.api_base.trim_end_matches('/'))
+    }
+
     /// The shop as buyers know it: its `name`, else its id.
     pub fn display_name(&self) -> &str {
         self.name

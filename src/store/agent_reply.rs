@@ -98,15 +98,9 @@ pub(super) async fn queue(
         return Err(resolved());
     }
     let now = now_ms();
-    let message_id = format!("agent-{}-{:016x}", handoff.id, fastrand::u64(..));
     let card = &handoff.card;
-    let payload = ReplyPayload {
-        to_buyer: card.buyer_nick.clone(),
-        text: text.to_string(),
-        idempotency_key: message_id.clone(),
-        received_at: None,
-        handoff_id: Some(handoff.id),
-    };
+    let payload = ReplyPayload::to_ticket(handoff, "agent", text.to_string());
+    let message_id = payload.idempotency_key.clone();
     let payload = serde_json::to_string(&payload).expect("payloads serialise");
     use Arg::*;
     let id = Int(handoff.id);

@@ -1,13 +1,13 @@
-//! The escalation ladder and the follow-up (回访), written once for both backends: an
-//! unclaimed P1 escalated once, a resolved ticket reopened when its buyer complains again,
-//! and the follow-up asked once, answered once. Each decision is a guarded write (the first
+//! The escalation ladder and the follow-up (回访), written once for both backends: the
+//! tickets the SLA timer marks, an unclaimed P1 escalated once, a resolved ticket reopened
+//! when its buyer complains again, and the follow-up asked once, answered once. Each decision is a guarded write (the first
 //! statement must change a row, or nothing is written), so two instances never announce or
 //! send anything twice.
 
 use super::queue::{Arg, Sql, Statement};
 use super::rows::{card_json, is_unique_violation};
 use super::{now_ms, Handoff, Millis, NotifyPayload, ReplyPayload, StoreError};
-use crate::domain::HandoffCard;
+use crate::domain::{HandoffCard, Priority};
 
 /// A notice about ticket `$1` (payload `$2`) queued at `$3`.
 const NOTIFY: &str = "INSERT INTO jobs (kind, shop, conversation_id, payload, status, run_at,
@@ -46,6 +46,29 @@ fn queue<'a>(
             args: vec![Arg::Int(id), Arg::Text(p), Arg::Int(now)],
         })
         .collect()
+}
+
+/// Open or claimed tickets past their SLA due time, unanswered, not yet marked breached.
+pub(super) async fn overdue(sql: &dyn Sql, now: Millis) -> Result<Vec<Handoff>, StoreError> {
+    let filter = "WHERE NOT h.sla_breached AND h.status IN ('open', 'claimed')
+       AND h.first_response_at IS NULL AND h.sla_due_at <= $1
+     ORDER BY h.sla_due_at LIMIT 200";
+    sql.handoffs_where(filter, &[Arg::Int(now)]).await
+}
+
+/// Open or claimed tickets of `priority` due in (`now`, `until`], unanswered, not yet warned.
+pub(super) async fn due_soon(
+    sql: &dyn Sql,
+    priority: Priority,
+    now: Millis,
+    until: Millis,
+) -> Result<Vec<Handoff>, StoreError> {
+    let filter = "WHERE NOT h.sla_warned AND NOT h.sla_breached
+       AND h.status IN ('open', 'claimed') AND h.first_response_at IS NULL
+       AND h.priority = $1 AND h.sla_due_at > $2 AND h.sla_due_at <= $3
+     ORDER BY h.sla_due_at LIMIT 200";
+    let args = [Arg::Text(priority.as_str()), Arg::Int(now), Arg::Int(until)];
+    sql.handoffs_where(filter, &args).await
 }
 
 /// Open (unclaimed) P1 tickets, open since `opened_before` or earlier, not escalated yet.

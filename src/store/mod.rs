@@ -68,6 +68,21 @@ pub struct ReplyPayload {
     pub handoff_id: Option<i64>,
 }
 
+impl ReplyPayload {
+    /// A message to a ticket's buyer that no buyer message prompted (an agent's line, a
+    /// follow-up): its idempotency key is fresh, `{what}-{ticket}-{random}`, and every retry
+    /// keeps it (a ticket may be followed up again after it reopens).
+    pub fn to_ticket(handoff: &Handoff, what: &str, text: String) -> ReplyPayload {
+        ReplyPayload {
+            to_buyer: handoff.card.buyer_nick.clone(),
+            text,
+            idempotency_key: format!("{what}-{}-{:016x}", handoff.id, fastrand::u64(..)),
+            received_at: None,
+            handoff_id: Some(handoff.id),
+        }
+    }
+}
+
 /// What a notify job tells a sink (the card is read from the ticket when it runs).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NotifyPayload {
@@ -322,18 +337,22 @@ pub trait Store: Send + Sync + 'static {
         reports::report(self.sql(), self.sql().dialect(), query).await
     }
 
-    /// Open or claimed tickets past their SLA due time, not yet marked breached.
-    async fn overdue(&self, now: Millis) -> Result<Vec<Handoff>, StoreError>;
+    /// Open or claimed tickets past their SLA due time, unanswered, not yet marked breached.
+    async fn overdue(&self, now: Millis) -> Result<Vec<Handoff>, StoreError> {
+        ladder::overdue(self.sql(), now).await
+    }
     /// Marks a ticket breached and queues the notices, once; false if it already was.
     async fn record_breach(&self, id: i64, notify: &[String]) -> Result<bool, StoreError>;
-    /// Open or claimed tickets of `priority` due after `now` and at or before `until`, not yet
-    /// warned.
+    /// Open or claimed tickets of `priority` due after `now` and at or before `until`,
+    /// unanswered, not yet warned.
     async fn due_soon(
         &self,
         priority: Priority,
         now: Millis,
         until: Millis,
-    ) -> Result<Vec<Handoff>, StoreError>;
+    ) -> Result<Vec<Handoff>, StoreError> {
+        ladder::due_soon(self.sql(), priority, now, until).await
+    }
     /// Marks a ticket as about to breach and queues the notices, once; false if it already
     /// was warned or breached.
     async fn record_warning(&self, id: i64, notify: &[String]) -> Result<bool, StoreError>;

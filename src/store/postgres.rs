@@ -620,39 +620,6 @@ impl Store for PgStore {
         self.load_handoff(id).await
     }
 
-    async fn overdue(&self, now: Millis) -> Result<Vec<Handoff>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "{HANDOFF_SELECT}
-             WHERE NOT h.sla_breached AND h.status IN ('open', 'claimed') AND h.first_response_at IS NULL
-               AND h.sla_due_at <= $1
-             ORDER BY h.sla_due_at LIMIT 200"
-        ))
-        .bind(now)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(|r| handoff_from(r, Vec::new())).collect()
-    }
-
-    async fn due_soon(
-        &self,
-        priority: Priority,
-        now: Millis,
-        until: Millis,
-    ) -> Result<Vec<Handoff>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "{HANDOFF_SELECT}
-             WHERE NOT h.sla_warned AND NOT h.sla_breached AND h.status IN ('open', 'claimed') AND h.first_response_at IS NULL
-               AND h.priority = $1 AND h.sla_due_at > $2 AND h.sla_due_at <= $3
-             ORDER BY h.sla_due_at LIMIT 200"
-        ))
-        .bind(priority.as_str())
-        .bind(now)
-        .bind(until)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(|r| handoff_from(r, Vec::new())).collect()
-    }
-
     async fn record_breach(&self, id: i64, notify: &[String]) -> Result<bool, StoreError> {
         self.mark_sla(id, SlaMark::Breached, notify).await
     }
@@ -727,29 +694,6 @@ impl Store for PgStore {
     }
 }
 
-impl PgStore {
-    /// The statements in one transaction; with `guarded`, only if the first changes a row
-    /// (else rolled back: `None`).
-    async fn run(
-        &self,
-        statements: &[Statement<'_>],
-        guarded: bool,
-    ) -> Result<Option<Vec<u64>>, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
-        let mut changed = Vec::with_capacity(statements.len());
-        for statement in statements {
-            let query = bound(statement.sql, &statement.args);
-            changed.push(query.execute(&mut *tx).await?.rows_affected());
-            if guarded && changed == [0] {
-                tx.rollback().await?;
-                return Ok(None);
-            }
-        }
-        tx.commit().await?;
-        Ok(Some(changed))
-    }
-}
-
 /// PostgreSQL's jsonb operators and `percentile_disc` (the lower median, as SQLite's).
 static DIALECT: reports::Dialect = reports::Dialect {
     issue: "(h.card::jsonb ->> 'issue_type')",
@@ -776,15 +720,23 @@ fn bound<'q>(
 
 #[async_trait]
 impl Sql for PgStore {
-    async fn write(&self, statements: &[Statement<'_>]) -> Result<Vec<u64>, sqlx::Error> {
-        Ok(self.run(statements, false).await?.unwrap_or_default())
-    }
-
-    async fn write_guarded(
+    async fn transaction(
         &self,
         statements: &[Statement<'_>],
+        guarded: bool,
     ) -> Result<Option<Vec<u64>>, sqlx::Error> {
-        self.run(statements, true).await
+        let mut tx = self.pool.begin().await?;
+        let mut changed = Vec::with_capacity(statements.len());
+        for statement in statements {
+            let query = bound(statement.sql, &statement.args);
+            changed.push(query.execute(&mut *tx).await?.rows_affected());
+            if guarded && changed == [0] {
+                tx.rollback().await?;
+                return Ok(None);
+            }
+        }
+        tx.commit().await?;
+        Ok(Some(changed))
     }
 
     async fn cells(
@@ -808,9 +760,5 @@ impl Sql for PgStore {
         let sql = format!("{HANDOFF_SELECT} {filter}");
         let rows = bound(&sql, args).fetch_all(&self.pool).await?;
         rows.iter().map(|r| handoff_from(r, Vec::new())).collect()
-    }
-
-    async fn pairs(&self, sql: &'static str) -> Result<Vec<(i64, String)>, sqlx::Error> {
-        sqlx::query_as(sql).fetch_all(&self.pool).await
     }
 }

@@ -66,15 +66,29 @@ pub struct Statement<'a> {
 #[async_trait]
 pub trait Sql: Send + Sync {
     /// The statements in order, in one transaction: how many rows each changed. An error
-    /// rolls them all back.
-    async fn write(&self, statements: &[Statement<'_>]) -> Result<Vec<u64>, sqlx::Error>;
+    /// rolls them all back; so does a `guarded` run whose first statement changes no row
+    /// (`None`).
+    async fn transaction(
+        &self,
+        statements: &[Statement<'_>],
+        guarded: bool,
+    ) -> Result<Option<Vec<u64>>, sqlx::Error>;
+    /// The statements in order, in one transaction: how many rows each changed.
+    async fn write(&self, statements: &[Statement<'_>]) -> Result<Vec<u64>, sqlx::Error> {
+        Ok(self
+            .transaction(statements, false)
+            .await?
+            .unwrap_or_default())
+    }
     /// As [`Sql::write`], but only when the first statement (the guard) changes a row: else
     /// nothing is written and the answer is `None`. A decision taken once ("mark it
     /// escalated, and if this call did, queue the notices") under concurrency.
     async fn write_guarded(
         &self,
         statements: &[Statement<'_>],
-    ) -> Result<Option<Vec<u64>>, sqlx::Error>;
+    ) -> Result<Option<Vec<u64>>, sqlx::Error> {
+        self.transaction(statements, true).await
+    }
     /// The rows of a report query (`reports.rs`), each cell an integer, a text or NULL.
     async fn cells(
         &self,
@@ -90,8 +104,6 @@ pub trait Sql: Send + Sync {
         filter: &'static str,
         args: &[Arg<'_>],
     ) -> Result<Vec<super::Handoff>, StoreError>;
-    /// The rows of a query selecting an integer and a text.
-    async fn pairs(&self, sql: &'static str) -> Result<Vec<(i64, String)>, sqlx::Error>;
 }
 
 /// The job is done or dead: `$3` the status, `$4` the error (if any).
@@ -288,7 +300,13 @@ const NAME_REF: &str = "UPDATE sink_refs SET sink = $1 WHERE sink = $2
 /// run: no such sink). How many rows changed.
 pub(super) async fn adopt_sink_names(sql: &dyn Sql, names: &[String]) -> Result<usize, StoreError> {
     let mut renamed = Vec::new();
-    for (id, payload) in sql.pairs(UNNAMED_NOTICES).await? {
+    for row in sql.cells(UNNAMED_NOTICES, &[]).await? {
+        let (super::reports::Cell::Int(id), super::reports::Cell::Text(payload)) =
+            (&row[0], &row[1])
+        else {
+            continue;
+        };
+        let (id, payload) = (*id, payload.clone());
         let Ok(mut value) = serde_json::from_str::<serde_json::Value>(&payload) else {
             continue;
         };

@@ -712,39 +712,6 @@ impl Store for SqliteStore {
         self.load_handoff(id).await
     }
 
-    async fn overdue(&self, now: Millis) -> Result<Vec<Handoff>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "{HANDOFF_SELECT}
-             WHERE h.sla_breached = 0 AND h.status IN ('open', 'claimed') AND h.first_response_at IS NULL
-               AND h.sla_due_at <= ?
-             ORDER BY h.sla_due_at LIMIT 200"
-        ))
-        .bind(now)
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter().map(|r| handoff_from(r, Vec::new())).collect()
-    }
-
-    async fn due_soon(
-        &self,
-        priority: Priority,
-        now: Millis,
-        until: Millis,
-    ) -> Result<Vec<Handoff>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "{HANDOFF_SELECT}
-             WHERE h.sla_warned = 0 AND h.sla_breached = 0 AND h.status IN ('open', 'claimed') AND h.first_response_at IS NULL
-               AND h.priority = ? AND h.sla_due_at > ? AND h.sla_due_at <= ?
-             ORDER BY h.sla_due_at LIMIT 200"
-        ))
-        .bind(priority.as_str())
-        .bind(now)
-        .bind(until)
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter().map(|r| handoff_from(r, Vec::new())).collect()
-    }
-
     async fn record_breach(&self, id: i64, notify: &[String]) -> Result<bool, StoreError> {
         self.mark_sla(id, SlaMark::Breached, notify).await
     }
@@ -819,29 +786,6 @@ impl Store for SqliteStore {
     }
 }
 
-impl SqliteStore {
-    /// The statements in one transaction; with `guarded`, only if the first changes a row
-    /// (else rolled back: `None`).
-    async fn run(
-        &self,
-        statements: &[Statement<'_>],
-        guarded: bool,
-    ) -> Result<Option<Vec<u64>>, sqlx::Error> {
-        let mut tx = self.writer.begin().await?;
-        let mut changed = Vec::with_capacity(statements.len());
-        for statement in statements {
-            let query = bound(statement.sql, &statement.args);
-            changed.push(query.execute(&mut *tx).await?.rows_affected());
-            if guarded && changed == [0] {
-                tx.rollback().await?;
-                return Ok(None);
-            }
-        }
-        tx.commit().await?;
-        Ok(Some(changed))
-    }
-}
-
 /// SQLite's JSON functions (`json_extract`, `json_each`) and a median by OFFSET.
 static DIALECT: reports::Dialect = reports::Dialect {
     issue: "json_extract(h.card, '$.issue_type')",
@@ -868,15 +812,23 @@ fn bound<'q>(
 
 #[async_trait]
 impl Sql for SqliteStore {
-    async fn write(&self, statements: &[Statement<'_>]) -> Result<Vec<u64>, sqlx::Error> {
-        Ok(self.run(statements, false).await?.unwrap_or_default())
-    }
-
-    async fn write_guarded(
+    async fn transaction(
         &self,
         statements: &[Statement<'_>],
+        guarded: bool,
     ) -> Result<Option<Vec<u64>>, sqlx::Error> {
-        self.run(statements, true).await
+        let mut tx = self.writer.begin().await?;
+        let mut changed = Vec::with_capacity(statements.len());
+        for statement in statements {
+            let query = bound(statement.sql, &statement.args);
+            changed.push(query.execute(&mut *tx).await?.rows_affected());
+            if guarded && changed == [0] {
+                tx.rollback().await?;
+                return Ok(None);
+            }
+        }
+        tx.commit().await?;
+        Ok(Some(changed))
     }
 
     async fn cells(
@@ -900,9 +852,5 @@ impl Sql for SqliteStore {
         let sql = format!("{HANDOFF_SELECT} {filter}");
         let rows = bound(&sql, args).fetch_all(&self.reader).await?;
         rows.iter().map(|r| handoff_from(r, Vec::new())).collect()
-    }
-
-    async fn pairs(&self, sql: &'static str) -> Result<Vec<(i64, String)>, sqlx::Error> {
-        sqlx::query_as(sql).fetch_all(&self.writer).await
     }
 }

@@ -49,13 +49,8 @@ pub async fn follow_up_once(state: &AppState) -> Result<usize, StoreError> {
             state.store.schedule_followup(handoff.id, open_at).await?;
             continue;
         }
-        let buyer = card.buyer_id.as_deref().unwrap_or(&card.conversation_id);
-        let key = format!("{}\u{0}{buyer}", card.shop);
-        if state
-            .reply_limit
-            .hit(&key, std::time::Instant::now())
-            .is_err()
-        {
+        let buyer = card.buyer_id.as_deref();
+        if !super::process::buyer_budget_allows(state, &card.shop, buyer, &card.conversation_id) {
             state
                 .store
                 .schedule_followup(handoff.id, now + FOLLOWUP_RETRY_MS)
@@ -69,7 +64,10 @@ pub async fn follow_up_once(state: &AppState) -> Result<usize, StoreError> {
         };
         if state
             .store
-            .ask_followup(handoff.id, &message(&handoff, text, "followup"))
+            .ask_followup(
+                handoff.id,
+                &ReplyPayload::to_ticket(&handoff, "anfu-followup", text),
+            )
             .await?
         {
             asked += 1;
@@ -91,18 +89,6 @@ fn slots<'a>(card: &'a HandoffCard, shop: &'a str) -> Slots<'a> {
         order_id: card.order_id.as_deref(),
         shop,
         ..Slots::default()
-    }
-}
-
-/// A message from anfu to the ticket's buyer; its key is fresh (a ticket may be followed up
-/// again after it reopens and is resolved again).
-fn message(handoff: &Handoff, text: String, what: &str) -> ReplyPayload {
-    ReplyPayload {
-        to_buyer: handoff.card.buyer_nick.clone(),
-        text,
-        idempotency_key: format!("anfu-{what}-{}-{:016x}", handoff.id, fastrand::u64(..)),
-        received_at: None,
-        handoff_id: Some(handoff.id),
     }
 }
 
@@ -235,7 +221,7 @@ pub async fn record_satisfied(state: &AppState, latest: &Handoff) -> Result<(), 
         state
             .replies
             .review_invitation(card.lang, &slots(card, s.display_name()), &seed)
-            .map(|text| message(latest, text, "invite"))
+            .map(|text| ReplyPayload::to_ticket(latest, "anfu-invite", text))
     });
     if state
         .store

@@ -353,15 +353,31 @@ fn decide(
 /// `limits.replies_per_buyer_per_hour`: one buyer writing in many conversations is not
 /// answered by the bot without end (the tickets still open).
 fn within_buyer_budget(state: &AppState, job: &Job, last: &crate::domain::BuyerMessage) -> bool {
-    let buyer = last.buyer_id.as_deref().unwrap_or(&job.conversation_id);
-    let key = format!("{}\u{0}{buyer}", job.shop);
-    match state.reply_limit.hit(&key, std::time::Instant::now()) {
-        Ok(()) => true,
-        Err(_) => {
-            tracing::warn!(shop = %job.shop, conversation = %job.conversation_id, "auto-reply skipped: the buyer's hourly budget is used up");
-            false
-        }
+    let fits = buyer_budget_allows(
+        state,
+        &job.shop,
+        last.buyer_id.as_deref(),
+        &job.conversation_id,
+    );
+    if !fits {
+        tracing::warn!(shop = %job.shop, conversation = %job.conversation_id, "auto-reply skipped: the buyer's hourly budget is used up");
     }
+    fits
+}
+
+/// Counts one message from anfu to a buyer (by id, else by conversation) against
+/// `limits.replies_per_buyer_per_hour`: false when the budget is used up.
+pub(super) fn buyer_budget_allows(
+    state: &AppState,
+    shop: &str,
+    buyer: Option<&str>,
+    conversation: &str,
+) -> bool {
+    let key = format!("{shop}\u{0}{}", buyer.unwrap_or(conversation));
+    state
+        .reply_limit
+        .hit(&key, std::time::Instant::now())
+        .is_ok()
 }
 
 /// The configured sinks whose routing rules take this card.

@@ -141,7 +141,7 @@ impl Platform for Generic {
         shop: &ShopConfig,
         r: &Reply<'_>,
     ) -> Result<(), SendError> {
-        let url = format!("{}/messages", shop.api_base.trim_end_matches('/'));
+        let url = shop.api_url("/messages");
         let body = serde_json::json!({
             "conversation_id": r.conversation_id,
             "text": r.text,

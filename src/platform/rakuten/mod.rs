@@ -227,10 +227,7 @@ impl Platform for Rakuten {
         let keys = shop.rakuten().ok_or_else(|| SendError::Permanent {
             reason: format!("`{}` is not a rakuten shop", shop.id),
         })?;
-        let url = format!(
-            "{}/es/1.0/inquirymng-api/inquiry/reply",
-            shop.api_base.trim_end_matches('/')
-        );
+        let url = shop.api_url("/es/1.0/inquirymng-api/inquiry/reply");
         let body = serde_json::json!({
             "inquiryNumber": r.conversation_id,
             "shopId": shop_id_of(r.conversation_id),

@@ -23,10 +23,7 @@ pub async fn fetch_page(
     to: DateTime<Utc>,
     page: u32,
 ) -> Result<InquiryPage, FetchError> {
-    let url = format!(
-        "{}/es/1.0/inquirymng-api/inquiries",
-        shop.api_base.trim_end_matches('/')
-    );
+    let url = shop.api_url("/es/1.0/inquirymng-api/inquiries");
     let response = client
         .get(url)
         .header("Authorization", authorization(keys))

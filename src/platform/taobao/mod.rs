@@ -218,7 +218,7 @@ impl Platform for Taobao {
             r.text,
             r.idempotency_key,
         );
-        let url = format!("{}/router/rest", shop.api_base.trim_end_matches('/'));
+        let url = shop.api_url("/router/rest");
         let Answer {
             status,
             retry_after,
