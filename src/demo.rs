@@ -225,7 +225,11 @@ async fn print_results(state: &crate::app::AppState, standin: &StandIn) {
             c.sla_due
         );
         for line in &c.transcript {
-            println!("  buyer: {}", line.text);
+            let who = match line.kind {
+                crate::domain::MessageKind::Seller => "shop",
+                _ => "buyer",
+            };
+            println!("  {who}: {}", line.text);
         }
         if let Some(r) = &c.auto_reply {
             println!("  auto-reply: {}", r.replace('\n', " "));

@@ -29,9 +29,24 @@ pub struct Outbound {
 /// One reply to deliver.
 pub struct Reply<'a> {
     pub conversation_id: &'a str,
+    /// The buyer's nickname (Taobao's `to_nick`).
     pub to_buyer: Option<&'a str>,
+    /// The buyer's platform id (Shopee's `to_id`).
+    pub buyer_id: Option<&'a str>,
     pub text: &'a str,
     pub idempotency_key: &'a str,
+    /// Which attempt this is (1 = the first): a retry of a send whose outcome is unknown is
+    /// checked first where the platform has no idempotency key.
+    pub attempt: u32,
+    /// When the reply was queued (unix ms), if known.
+    pub queued_at: Option<i64>,
+}
+
+/// A delivered reply: the platform's id of the message, when it returns one (a platform that
+/// pushes the shop's messages back echoes it under that id).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sent {
+    pub message_id: Option<String>,
 }
 
 impl Outbound {

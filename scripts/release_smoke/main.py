@@ -9,7 +9,7 @@ import tempfile
 import time
 import traceback
 
-from . import agents, e2e, ops, signing
+from . import agents, e2e, ops, shopee, signing
 from .report import Results
 from .service import Anfu
 from .world import World
@@ -48,6 +48,8 @@ def main(argv):
                         help="the binary (default target/release/anfu, relative to the repo)")
     parser.add_argument("--keep", action="store_true",
                         help="keep the temp dir (config, log, database) even when all pass")
+    parser.add_argument("--only-shopee", action="store_true",
+                        help="run only the Shopee part (its own anfu, platforms.md §7)")
     args = parser.parse_args(argv)
     os.chdir(repo)
     binary = os.path.abspath(args.bin)
@@ -61,23 +63,28 @@ def main(argv):
     signal.alarm(WATCHDOG_S)  # every wait is bounded; this is the backstop
     results = Results()
     workdir = tempfile.mkdtemp(prefix="anfu-release-smoke-")
-    anfu = world = None
+    anfu = world = scene = None
     crashed = False
     started = time.monotonic()
     try:
         results.check("signing-vectors", signing.vector_failures(),
                       ["platforms.md §6: TOP md5, Standard Webhooks, Chatwoot"])
-        anfu = Anfu(binary, repo, workdir, token=None)
-        world, ding_e2e, ding_acc = build_world(anfu.port)
-        anfu.token = world.agent_token
-        world.start_standins()
-        anfu.write_config(world.config(anfu.port, os.path.join(workdir, "anfu.db")))
-        anfu.start()
-        why = anfu.wait_healthy()
-        results.check("starts", [why] if why else [], [f"{binary} serve on 127.0.0.1:"
-                                                       f"{anfu.port}"])
-        if why is None:
-            run_checks(world, anfu, results, repo, ding_e2e, ding_acc)
+        if not args.only_shopee:
+            anfu = Anfu(binary, repo, workdir, token=None)
+            world, ding_e2e, ding_acc = build_world(anfu.port)
+            anfu.token = world.agent_token
+            world.start_standins()
+            anfu.write_config(world.config(anfu.port, os.path.join(workdir, "anfu.db")))
+            anfu.start()
+            why = anfu.wait_healthy()
+            results.check("starts", [why] if why else [], [f"{binary} serve on 127.0.0.1:"
+                                                           f"{anfu.port}"])
+            if why is None:
+                run_checks(world, anfu, results, repo, ding_e2e, ding_acc)
+            anfu.kill()  # stopped by check_process already; never two anfu at once
+        # after the others, on its own anfu and stand-in, so it disturbs none of them
+        scene = shopee.ShopeeScenario(binary, repo, workdir)
+        scene.run(results)
     except KeyboardInterrupt as exc:
         crashed = True
         print(f"FAIL interrupted: {exc}", flush=True)
@@ -91,15 +98,17 @@ def main(argv):
             anfu.kill()
         if world is not None:
             world.stop_standins()
+        if scene is not None:
+            scene.close(results)
     if crashed:
         results.failed += 1
     failed = results.failed > 0
-    if anfu is not None and (failed or args.keep):
-        tail = anfu.log_text().splitlines()[-25:]
+    if failed or args.keep:
+        tail = anfu.log_text().splitlines()[-25:] if anfu is not None else []
         if failed and tail:
             print("--- last lines of the anfu log ---")
             print("\n".join(tail))
-        print(f"kept {workdir} (anfu.toml, anfu.log, anfu.db)")
+        print(f"kept {workdir} (anfu.toml, anfu.log, anfu.db; shopee/ the Shopee part's)")
     else:
         shutil.rmtree(workdir, ignore_errors=True)
     print(f"(took {time.monotonic() - started:.1f}s)")

@@ -1,9 +1,11 @@
-"""Signatures of platforms.md, written from the contract text alone (§1-§4, vectors in §6)."""
+"""Signatures of platforms.md, written from the contract text alone (§1-§4 and §7, vectors in
+§6 and §7)."""
 
 import base64
 import datetime as dt
 import hashlib
 import hmac
+import json
 import urllib.parse
 
 CHINA = dt.timezone(dt.timedelta(hours=8))
@@ -129,6 +131,67 @@ def feishu_sign(secret, timestamp):
 def chatwoot_signature(secret, timestamp, body):
     mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
     return "sha256=" + mac.hexdigest()
+
+
+# --- §7 Shopee Open Platform v2 -----------------------------------------------------------
+
+def shopee_push_signature(partner_key, callback_url, body):
+    """The push's `Authorization`: hex HMAC-SHA256(partner_key, callback_url + "|" + raw body).
+    callback_url is the URL as registered in Shopee's console, not the one anfu sees."""
+    mac = hmac.new(partner_key.encode(), callback_url.encode() + b"|" + body, hashlib.sha256)
+    return mac.hexdigest()
+
+
+def shopee_base(partner_id, api_path, timestamp, access_token=None, shop_id=None):
+    """partner_id + api_path + timestamp, then access_token + shop_id for shop APIs."""
+    base = f"{partner_id}{api_path}{timestamp}"
+    if access_token is not None:
+        base += f"{access_token}{shop_id}"
+    return base
+
+
+def shopee_sign(partner_key, base):
+    return hmac.new(partner_key.encode(), base.encode(), hashlib.sha256).hexdigest()
+
+
+# §7's push example, key order as printed; one line without spaces after separators is what
+# the push vector signs.
+SHOPEE_EXAMPLE_PUSH = {
+    "msg_id": "a1", "shop_id": 14701711, "code": 10, "timestamp": 1726044722,
+    "data": {"type": "message", "content": {
+        "message_id": "2302748948493123953", "shop_id": 14701711, "from_id": 165105353,
+        "from_user_name": "buyer_tw", "to_id": 947151379, "to_user_name": "seller_tw",
+        "message_type": "text", "content": {"text": "收到的杯子破了"},
+        "conversation_id": "709122092476686867", "created_timestamp": 1726044721,
+        "region": "TW"}}}
+
+
+def compact_json(obj):
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def shopee_vector_failures():
+    """§7's three vectors: a wrong helper must fail loudly before it judges the binary."""
+    bad = []
+    key = "shpk-test-partner-key"
+    got = shopee_push_signature(key, "https://anfu.example/webhooks/shopee/tw1",
+                                compact_json(SHOPEE_EXAMPLE_PUSH))
+    if got != "170174a72b7f3c60e0b1fd447591ab0ac9ce28ef44ff8be8d42d19192565758b":
+        bad.append(f"Shopee push vector gave {got}")
+    base = shopee_base(2001887, "/api/v2/shop/get_shop_info", 1655714431,
+                       "59777174636562737266615546704c6d", 14701711)
+    if base != "2001887/api/v2/shop/get_shop_info165571443159777174636562737266615546704c6d" \
+               "14701711":
+        bad.append(f"Shopee shop-API base string is {base}")
+    got = shopee_sign(key, base)
+    if got != "aa9fac92635a70d58e27bf96c164a67ebbebe2902f059d5e9935a51d30e7f429":
+        bad.append(f"Shopee shop-API vector gave {got}")
+    base = shopee_base(2001887, "/api/v2/auth/access_token/get", 1655714431)
+    got = shopee_sign(key, base)
+    if base != "2001887/api/v2/auth/access_token/get1655714431" or \
+            got != "4c72b65ac9599832b0287d1ab89525f9afbebb19677782436f853f5b85132bea":
+        bad.append(f"Shopee public-API vector: base {base} gave {got}")
+    return bad
 
 
 # --- §6 test vectors: proves this reading of the contract before it judges the binary ------

@@ -175,6 +175,7 @@ pub enum PlatformKind {
     Taobao,
     Rakuten,
     Generic,
+    Shopee,
 }
 
 impl PlatformKind {
@@ -183,6 +184,7 @@ impl PlatformKind {
             PlatformKind::Taobao => "taobao",
             PlatformKind::Rakuten => "rakuten",
             PlatformKind::Generic => "generic",
+            PlatformKind::Shopee => "shopee",
         }
     }
 }
@@ -196,7 +198,7 @@ pub enum RakutenMode {
 }
 
 pub use crate::signing::TopSignMethod;
-pub use shops::{GenericKeys, PlatformKeys, RakutenKeys, ShopConfig, TaobaoKeys};
+pub use shops::{GenericKeys, PlatformKeys, RakutenKeys, ShopConfig, ShopeeKeys, TaobaoKeys};
 
 /// A configuration problem, naming the key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -33,6 +33,30 @@ pub(super) struct RawShop {
     followup_after: Option<HumanDuration>,
     #[serde(default)]
     invite_review: bool,
+    partner_id: Option<Id>,
+    partner_key: Option<String>,
+    shop_id: Option<Id>,
+    callback_url: Option<String>,
+    refresh_token: Option<String>,
+    seller_user_id: Option<Id>,
+}
+
+/// A platform's numeric id, written as a number or a string (64-bit ids survive either).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum Id {
+    Number(u64),
+    Text(String),
+}
+
+impl Id {
+    fn digits(self) -> Option<String> {
+        let s = match self {
+            Id::Number(n) => n.to_string(),
+            Id::Text(s) => s.trim().to_string(),
+        };
+        (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())).then_some(s)
+    }
 }
 
 /// One shop wired to anfu.
@@ -64,6 +88,7 @@ pub enum PlatformKeys {
     Taobao(TaobaoKeys),
     Rakuten(RakutenKeys),
     Generic(GenericKeys),
+    Shopee(ShopeeKeys),
 }
 
 #[derive(Debug, Clone)]
@@ -90,12 +115,37 @@ pub struct GenericKeys {
     pub key: Vec<u8>,
 }
 
+/// Shopee Open Platform v2 (platforms.md §7).
+#[derive(Debug, Clone)]
+pub struct ShopeeKeys {
+    pub partner_id: u64,
+    /// Signs anfu's calls and checks the pushes.
+    pub partner_key: String,
+    /// Shopee's numeric id of the shop.
+    pub shop_id: u64,
+    /// The push URL exactly as registered in Shopee's console (part of the push signature;
+    /// behind a proxy it differs from the URL anfu sees).
+    pub callback_url: String,
+    /// The first refresh token only: the rotated ones live in the store.
+    pub refresh_token: String,
+    /// The shop's own chat account: its messages are seller lines.
+    pub seller_user_id: Option<String>,
+}
+
 impl ShopConfig {
     pub fn platform(&self) -> PlatformKind {
         match self.keys {
             PlatformKeys::Taobao(_) => PlatformKind::Taobao,
             PlatformKeys::Rakuten(_) => PlatformKind::Rakuten,
             PlatformKeys::Generic(_) => PlatformKind::Generic,
+            PlatformKeys::Shopee(_) => PlatformKind::Shopee,
+        }
+    }
+
+    pub fn shopee(&self) -> Option<&ShopeeKeys> {
+        match &self.keys {
+            PlatformKeys::Shopee(k) => Some(k),
+            _ => None,
         }
     }
 
@@ -198,12 +248,48 @@ impl RawShop {
                 };
                 PlatformKeys::Generic(GenericKeys { key })
             }
+            PlatformKind::Shopee => {
+                let partner_key = missing("partner_key", self.partner_key);
+                let callback_url = missing("callback_url", self.callback_url);
+                let refresh_token = missing("refresh_token", self.refresh_token);
+                let mut id = |key: &str, value: Option<Id>| {
+                    let digits = value.and_then(Id::digits);
+                    if digits.is_none() {
+                        problems.push(format!(
+                            "{at}.{key} is missing or not a number (required for platform {platform})"
+                        ));
+                    }
+                    digits.and_then(|d| d.parse::<u64>().ok())
+                };
+                let partner_id = id("partner_id", self.partner_id);
+                let shop_id = id("shop_id", self.shop_id);
+                let seller_user_id = match self.seller_user_id.map(Id::digits) {
+                    Some(None) => {
+                        problems.push(format!("{at}.seller_user_id must be a number"));
+                        None
+                    }
+                    other => other.flatten(),
+                };
+                PlatformKeys::Shopee(ShopeeKeys {
+                    partner_id: partner_id?,
+                    partner_key: partner_key?,
+                    shop_id: shop_id?,
+                    callback_url: callback_url?,
+                    refresh_token: refresh_token?,
+                    seller_user_id,
+                })
+            }
+        };
+        // Shopee's chat is Shopee Taiwan's: Traditional unless the shop says otherwise.
+        let default_lang = match self.platform {
+            PlatformKind::Shopee => Lang::Hant,
+            _ => Lang::Hans,
         };
         Some(ShopConfig {
             id: self.id,
             name: self.name,
             api_base: self.api_base,
-            lang: self.lang.unwrap_or(Lang::Hans),
+            lang: self.lang.unwrap_or(default_lang),
             hours: self.hours,
             utc_offset: self.utc_offset,
             followup_after: self.followup_after,

@@ -1,7 +1,7 @@
 //! The handoff card: everything an agent needs to take over a conversation.
 
 use super::labels::{Demand, IssueType, Lang, Mood, Priority, Threat};
-use super::Evidence;
+use super::{Evidence, MessageKind};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,6 +38,20 @@ pub struct TranscriptLine {
     pub message_key: String,
     pub text: String,
     pub sent_at: Option<String>,
+    /// The buyer's text, a placeholder, or the shop's own line (cards before seller lines
+    /// hold buyer text only).
+    #[serde(default)]
+    pub kind: MessageKind,
+}
+
+impl TranscriptLine {
+    /// The line as a person reads it on a card: the shop's lines marked as such.
+    pub fn shown(&self) -> String {
+        match self.kind {
+            MessageKind::Seller => format!("【商家】{}", self.text),
+            _ => self.text.clone(),
+        }
+    }
 }
 
 impl HandoffCard {

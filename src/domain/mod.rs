@@ -10,4 +10,4 @@ pub use analysis::{Analysis, Evidence};
 pub use handoff::{HandoffCard, TranscriptLine};
 pub use hours::{BusinessHours, UtcOffset};
 pub use labels::{Demand, Intent, IssueType, Lang, Mood, Priority, Threat, UnknownLabel};
-pub use message::BuyerMessage;
+pub use message::{BuyerMessage, MessageKind};

@@ -49,7 +49,7 @@ async fn push(
         };
         p.verify(shop, &request)?;
         utf8(&body)?;
-        let messages = p.parse(&body)?;
+        let messages = p.parse(shop, &body)?;
         store(&state, shop, messages).await
     }
     .await;
@@ -57,6 +57,7 @@ async fn push(
         Ok(()) => match p.ack() {
             Ack::Json(body) => Json(body).into_response(),
             Ack::NoContent => StatusCode::NO_CONTENT.into_response(),
+            Ack::Empty => StatusCode::OK.into_response(),
         },
         Err(e) => refuse(&state, p.name(), &shop, &e, p.refusal(&e)),
     }

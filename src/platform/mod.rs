@@ -11,7 +11,8 @@ pub mod taobao;
 
 use crate::config::{PlatformKind, ShopConfig};
 use crate::domain::BuyerMessage;
-use crate::outbound::{Reply, SendError};
+use crate::outbound::{Reply, SendError, Sent};
+use crate::store::Store;
 use async_trait::async_trait;
 
 /// A webhook as received: what a platform verifies and parses.
@@ -31,6 +32,15 @@ impl Inbound<'_> {
 pub enum Ack {
     Json(serde_json::Value),
     NoContent,
+    /// HTTP 200 with an empty body (Shopee).
+    Empty,
+}
+
+/// What a send may use besides the shop's config: the HTTP client, and the store (for
+/// tokens that rotate, shared by every instance).
+pub struct SendContext<'a> {
+    pub client: &'a reqwest::Client,
+    pub store: &'a dyn Store,
 }
 
 /// One marketplace: its inbound webhook contract and its send call.
@@ -51,8 +61,14 @@ pub trait Platform: Send + Sync {
     /// Checks the signature (and its freshness) on the request as received.
     fn verify(&self, shop: &ShopConfig, request: &Inbound<'_>) -> Result<(), WebhookError>;
 
-    /// The buyer messages of a verified body (none for ignored events).
-    fn parse(&self, body: &[u8]) -> Result<Parsed, WebhookError>;
+    /// The messages of a verified body (none for ignored events).
+    fn parse(&self, shop: &ShopConfig, body: &[u8]) -> Result<Parsed, WebhookError>;
+
+    /// Whether the platform pushes the shop's own messages back, anfu's sends included: then
+    /// an echo is told from the buyer's text before anything is answered.
+    fn echoes_sends(&self) -> bool {
+        false
+    }
 
     /// The acknowledgement of a stored webhook, in the platform's shape.
     fn ack(&self) -> Ack;
@@ -65,14 +81,19 @@ pub trait Platform: Send + Sync {
     /// Sends one reply through the platform's API, its failure classified.
     async fn send(
         &self,
-        client: &reqwest::Client,
+        ctx: &SendContext<'_>,
         shop: &ShopConfig,
         reply: &Reply<'_>,
-    ) -> Result<(), SendError>;
+    ) -> Result<Sent, SendError>;
 }
 
 /// Every platform anfu speaks.
-pub static REGISTRY: [&dyn Platform; 3] = [&taobao::Taobao, &rakuten::Rakuten, &generic::Generic];
+pub static REGISTRY: [&dyn Platform; 4] = [
+    &taobao::Taobao,
+    &rakuten::Rakuten,
+    &generic::Generic,
+    &shopee::Shopee,
+];
 
 /// The platform of a configured shop.
 pub fn of(kind: PlatformKind) -> &'static dyn Platform {
@@ -130,7 +151,8 @@ impl WebhookError {
     }
 }
 
-/// What a verified webhook carried: buyer messages to store (none for ignored events).
+/// What a verified webhook carried: messages to store (none for ignored events): the
+/// buyer's, and the shop's own where the platform reports them.
 pub type Parsed = Vec<BuyerMessage>;
 
 /// A JSON value that must be an id: strings stay as written, integers are printed exactly

@@ -201,7 +201,7 @@ pub fn view(event: &HandoffEvent) -> View {
         .iter()
         .map(|l| {
             inert(&cut_chars(
-                &mask(&l.text.replace(['\r', '\n'], " ")),
+                &mask(&l.shown().replace(['\r', '\n'], " ")),
                 LINE_CHARS,
             ))
         })

@@ -9,6 +9,7 @@ mod postgres;
 mod queue;
 mod reports;
 mod rows;
+mod sent;
 mod sqlite;
 mod tokens;
 
@@ -56,6 +57,13 @@ impl JobKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReplyPayload {
     pub to_buyer: Option<String>,
+    /// The buyer's platform id (Shopee's numeric `to_id`), when the platform gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buyer_id: Option<String>,
+    /// When the reply was queued: a send whose outcome is unknown is looked up in the
+    /// conversation from then on (Shopee has no idempotency key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queued_at: Option<Millis>,
     pub text: String,
     /// Sent with every attempt so the platform delivers it once.
     pub idempotency_key: String,
@@ -75,6 +83,8 @@ impl ReplyPayload {
     pub fn to_ticket(handoff: &Handoff, what: &str, text: String) -> ReplyPayload {
         ReplyPayload {
             to_buyer: handoff.card.buyer_nick.clone(),
+            buyer_id: handoff.card.buyer_id.clone(),
+            queued_at: Some(now_ms()),
             text,
             idempotency_key: format!("{what}-{}-{:016x}", handoff.id, fastrand::u64(..)),
             received_at: None,
@@ -391,6 +401,16 @@ pub trait Store: Send + Sync + 'static {
     }
 
     /// The shop's newest platform token pair (Shopee), if one is stored.
+    /// The texts anfu queued for a conversation since `since` (its replies and agents'
+    /// lines), so that an echo of one is never read as the buyer's.
+    async fn reply_texts(
+        &self,
+        shop: &str,
+        conversation: &str,
+        since: Millis,
+    ) -> Result<Vec<String>, StoreError> {
+        sent::reply_texts(self.sql(), shop, conversation, since).await
+    }
     async fn token(&self, shop: &str) -> Result<Option<TokenPair>, StoreError> {
         tokens::read(self.sql(), shop).await
     }

@@ -50,6 +50,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         10,
         include_str!("../../migrations/postgres/0010_platform_tokens.sql"),
     ),
+    (
+        11,
+        include_str!("../../migrations/postgres/0011_message_kinds.sql"),
+    ),
 ];
 
 /// The advisory lock held while migrating ("anfu" in ASCII), so that instances starting
@@ -268,8 +272,8 @@ impl Store for PgStore {
         // conversation's messages) between this insert and its commit and miss the message.
         let new: i64 = sqlx::query_scalar(
             "WITH m AS (
-               INSERT INTO messages (shop, platform, message_key, conversation_id, buyer_id, buyer_nick, text, order_id, sent_at, received_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+               INSERT INTO messages (shop, platform, message_key, conversation_id, buyer_id, buyer_nick, text, order_id, sent_at, received_at, kind)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
                ON CONFLICT (shop, message_key) DO NOTHING
                RETURNING shop, conversation_id, received_at
              ), queued AS (
@@ -290,6 +294,7 @@ impl Store for PgStore {
         .bind(opt_t(&m.order_id))
         .bind(opt_t(&m.sent_at))
         .bind(now_ms())
+        .bind(m.kind.as_str())
         .fetch_one(&self.pool)
         .await?;
         Ok(new == 1)

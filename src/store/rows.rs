@@ -3,7 +3,7 @@
 //! integers, JSON is text, flags decode as bool), so one mapping serves SQLite and PostgreSQL.
 
 use super::*;
-use crate::domain::{HandoffCard, Priority};
+use crate::domain::{HandoffCard, MessageKind, Priority};
 use std::str::FromStr;
 
 pub(super) const JOB_COLUMNS: &str =
@@ -14,7 +14,7 @@ pub(super) const HANDOFF_SELECT: &str = "SELECT h.id, h.status, h.priority, h.cl
        h.followup_answer, h.review_invited, j.status AS reply_status
      FROM handoffs h LEFT JOIN jobs j ON j.id = h.reply_job";
 pub(super) const MESSAGE_COLUMNS: &str =
-    "id, message_key, conversation_id, buyer_id, buyer_nick, text, order_id, sent_at, received_at";
+    "id, message_key, conversation_id, buyer_id, buyer_nick, text, order_id, sent_at, received_at, kind";
 
 /// The few column types the store reads, for either backend's row type.
 pub(super) trait Fields {
@@ -94,6 +94,11 @@ pub(super) fn message_from(row: &impl Fields) -> Result<StoredMessage, StoreErro
             text: row.text("text")?,
             order_id: row.opt_text("order_id")?,
             sent_at: row.opt_text("sent_at")?,
+            kind: {
+                let kind = row.text("kind")?;
+                MessageKind::parse(&kind)
+                    .ok_or_else(|| StoreError::Corrupt(format!("message kind `{kind}`")))?
+            },
         },
     })
 }

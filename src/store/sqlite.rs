@@ -58,6 +58,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         13,
         include_str!("../../migrations/sqlite/0013_platform_tokens.sql"),
     ),
+    (
+        14,
+        include_str!("../../migrations/sqlite/0014_message_kinds.sql"),
+    ),
 ];
 
 /// How often claiming also takes back jobs whose worker's lease ran out.
@@ -207,13 +211,13 @@ fn sync_wal(wal: &Path) -> std::io::Result<()> {
 async fn commit_group(pool: &SqlitePool, group: &[AcceptRequest]) -> Result<Vec<bool>, StoreError> {
     let now = now_ms();
     let mut sql = String::from(
-        "INSERT INTO messages (shop, platform, message_key, conversation_id, buyer_id, buyer_nick, text, order_id, sent_at, received_at) VALUES ",
+        "INSERT INTO messages (shop, platform, message_key, conversation_id, buyer_id, buyer_nick, text, order_id, sent_at, received_at, kind) VALUES ",
     );
     for i in 0..group.len() {
         if i > 0 {
             sql.push(',');
         }
-        sql.push_str("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        sql.push_str("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     }
     sql.push_str(" ON CONFLICT (shop, message_key) DO NOTHING RETURNING shop, message_key");
     let mut query = sqlx::query(&sql);
@@ -229,7 +233,8 @@ async fn commit_group(pool: &SqlitePool, group: &[AcceptRequest]) -> Result<Vec<
             .bind(&m.text)
             .bind(&m.order_id)
             .bind(&m.sent_at)
-            .bind(now);
+            .bind(now)
+            .bind(m.kind.as_str());
     }
     let rows = query.fetch_all(pool).await?;
     let mut new: std::collections::HashSet<(String, String)> = rows

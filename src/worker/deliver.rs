@@ -1,7 +1,10 @@
 //! Delivering a stored reply through the platform's send API.
 
 use crate::app::AppState;
-use crate::outbound::Reply;
+use crate::config::ShopConfig;
+use crate::domain::{BuyerMessage, MessageKind};
+use crate::outbound::{Reply, Sent};
+use crate::platform::SendContext;
 use crate::store::{now_ms, Job, ReplyPayload, StoreError};
 
 pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
@@ -14,12 +17,19 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
     let reply = Reply {
         conversation_id: &job.conversation_id,
         to_buyer: payload.to_buyer.as_deref(),
+        buyer_id: payload.buyer_id.as_deref(),
         text: &payload.text,
         idempotency_key: &payload.idempotency_key,
+        attempt: job.attempts,
+        queued_at: payload.queued_at,
     };
     let started = std::time::Instant::now();
     let platform = crate::platform::of(shop.platform());
-    let sent = platform.send(state.outbound.client(), shop, &reply).await;
+    let ctx = SendContext {
+        client: state.outbound.client(),
+        store: state.store.as_ref(),
+    };
+    let sent = platform.send(&ctx, shop, &reply).await;
     state.metrics.observe(
         "anfu_reply_send_seconds",
         &[
@@ -28,14 +38,20 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
         ],
         started.elapsed().as_secs_f64(),
     );
-    if let (Ok(()), Some(received_at)) = (&sent, payload.received_at) {
+    if let (Ok(_), Some(received_at)) = (&sent, payload.received_at) {
         let lag = (now_ms() - received_at).max(0) as f64 / 1000.0;
         state.metrics.observe("anfu_reply_lag_seconds", &[], lag);
+    }
+    if let Ok(Sent {
+        message_id: Some(id),
+    }) = &sent
+    {
+        record_own_line(state, shop, job, id, &payload.text).await?;
     }
     super::settle(
         state,
         job,
-        sent,
+        sent.map(drop),
         &job.shop,
         "send API rejected the shop's credentials",
     )
@@ -45,4 +61,30 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
         state.announce("agent_reply", Some(handoff));
     }
     Ok(())
+}
+
+/// A sent line the platform gave an id: kept as the shop's line of the conversation, so
+/// that its echo (the same id pushed back) is dropped as a duplicate, never answered.
+async fn record_own_line(
+    state: &AppState,
+    shop: &ShopConfig,
+    job: &Job,
+    message_id: &str,
+    text: &str,
+) -> Result<(), StoreError> {
+    let line = BuyerMessage {
+        message_key: message_id.to_string(),
+        conversation_id: job.conversation_id.clone(),
+        buyer_id: None,
+        buyer_nick: None,
+        text: text.to_string(),
+        order_id: None,
+        sent_at: Some(chrono::Utc::now().to_rfc3339()),
+        kind: MessageKind::Seller,
+    };
+    state
+        .store
+        .accept(&shop.id, shop.platform().as_str(), &line)
+        .await
+        .map(drop)
 }

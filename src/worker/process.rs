@@ -9,7 +9,7 @@ use crate::app::AppState;
 use crate::config::ShopConfig;
 use crate::domain::handoff::mood_rank;
 use crate::domain::hours::handoff_eta;
-use crate::domain::{Analysis, HandoffCard, Intent, Lang};
+use crate::domain::{Analysis, HandoffCard, Intent, Lang, MessageKind};
 use crate::reply::Slots;
 use crate::store::{
     now_ms, ConversationState, HandoffChange, Job, JobKind, JobLease, Millis, ProcessOutcome,
@@ -75,7 +75,9 @@ async fn commit_step(
     job: &Job,
 ) -> Result<Option<(JobLease, ReplyPayload)>, StoreError> {
     let store = &state.store;
-    let fresh = store.unprocessed(&job.shop, &job.conversation_id).await?;
+    let mut fresh = store.unprocessed(&job.shop, &job.conversation_id).await?;
+    let echoes = echoes(state, shop, job, &fresh).await?;
+    relabel_echoes(&mut fresh, &echoes);
     if fresh.is_empty() {
         store.complete_job(job.lease()).await?;
         return Ok(None);
@@ -93,10 +95,16 @@ async fn commit_step(
     }
     let now = now_ms();
     let processed: Vec<i64> = fresh.iter().map(|m| m.id).collect();
+    let buyer_wrote = fresh.iter().any(|m| m.message.kind.is_analysed());
     let outcome = match ticket {
         Some(handoff) => {
             let mut card = handoff.card;
-            let text = append_lines(&mut card, &fresh);
+            let theirs: Vec<StoredMessage> = fresh
+                .iter()
+                .filter(|m| !(m.message.kind == MessageKind::Seller && echoes.contains(&m.message.text)))
+                .cloned()
+                .collect();
+            let text = append_lines(&mut card, &theirs);
             let analysis = analyze(state, text, Vec::new()).await;
             let (card, sla_due_at) = merge(state, shop, card, analysis, &fresh, now);
             ProcessOutcome {
@@ -109,12 +117,15 @@ async fn commit_step(
                 ..quiet(job, processed, conversation)
             }
         }
+        // Only placeholders and seller lines: nothing to read or answer (no reply loops).
+        None if !buyer_wrote => quiet(job, processed, conversation),
         None => {
             let burst_ms = state.config.conversation.burst_window.0.as_millis() as i64;
             let since = fresh[0].received_at - burst_ms;
-            let recent = store
+            let mut recent = store
                 .messages_since(&job.shop, &job.conversation_id, since - CONTEXT_WINDOW_MS)
                 .await?;
+            relabel_echoes(&mut recent, &echoes);
             let first_of_burst = recent.partition_point(|m| m.received_at < since);
             let (earlier, burst) = recent.split_at(first_of_burst);
             // A flood into one conversation must not make one analysis (or card) without
@@ -185,6 +196,37 @@ async fn commit_step(
     Ok(reply_job.zip(reply))
 }
 
+/// How long after queueing a reply its echo may come back.
+const ECHO_WINDOW_MS: i64 = 3600 * 1000;
+
+/// anfu's own texts in this conversation, when its platform pushes the shop's messages back:
+/// an echo that beat the record of its send's message id must not be read as the buyer's,
+/// and anfu's own lines do not join a ticket's transcript (the ticket lists them already).
+async fn echoes(
+    state: &AppState,
+    shop: &ShopConfig,
+    job: &Job,
+    fresh: &[StoredMessage],
+) -> Result<Vec<String>, StoreError> {
+    let platform = crate::platform::of(shop.platform());
+    if !platform.echoes_sends() || fresh.is_empty() {
+        return Ok(Vec::new());
+    }
+    let since = now_ms() - ECHO_WINDOW_MS;
+    state
+        .store
+        .reply_texts(&job.shop, &job.conversation_id, since)
+        .await
+}
+
+fn relabel_echoes(messages: &mut [StoredMessage], echoes: &[String]) {
+    for m in messages {
+        if m.message.kind.is_analysed() && echoes.contains(&m.message.text) {
+            m.message.kind = MessageKind::Seller;
+        }
+    }
+}
+
 /// Processing that changes nothing but marks the messages processed.
 fn quiet(job: &Job, processed: Vec<i64>, state: ConversationState) -> ProcessOutcome {
     ProcessOutcome {
@@ -212,24 +254,31 @@ pub(super) async fn analyze(state: &AppState, text: String, context: Vec<Turn>) 
 /// ("已经三天了") takes its meaning from what came before, but not from last month.
 const CONTEXT_WINDOW_MS: i64 = 3 * 24 * 3600 * 1000;
 
-/// The buyer's earlier messages, as the analyzer's context. anfu's and agents' replies are
-/// not stored as turns yet, so only buyer lines are given.
+/// The conversation's earlier lines, as the analyzer's context: the buyer's text and the
+/// shop's lines where the platform reports them (placeholders say nothing to read).
 fn context(earlier: &[StoredMessage]) -> Vec<Turn> {
-    let newest = &earlier[earlier
-        .len()
-        .saturating_sub(crate::analysis::context::MAX_TURNS)..];
-    newest
+    let turns: Vec<Turn> = earlier
         .iter()
-        .map(|m| Turn::buyer(m.message.text.clone()))
-        .collect()
+        .filter_map(|m| match m.message.kind {
+            MessageKind::BuyerText => Some(Turn::buyer(m.message.text.clone())),
+            MessageKind::Seller => Some(Turn::shop(m.message.text.clone())),
+            MessageKind::BuyerOther => None,
+        })
+        .collect();
+    let skip = turns
+        .len()
+        .saturating_sub(crate::analysis::context::MAX_TURNS);
+    turns.into_iter().skip(skip).collect()
 }
 
 /// Transcript lines a ticket keeps (and analyses): the newest.
 pub(super) const MAX_TRANSCRIPT_LINES: usize = 50;
 
+/// The text the analyzer reads: the buyer's text lines, not placeholders or seller lines.
 pub(super) fn joined(messages: &[StoredMessage]) -> String {
     messages
         .iter()
+        .filter(|m| m.message.kind.is_analysed())
         .map(|m| m.message.text.as_str())
         .collect::<Vec<_>>()
         .join("\n")
@@ -258,7 +307,13 @@ fn decide(
         || (rank > 0
             && rank == conversation.last_mood_rank
             && analysis.intensity > conversation.last_intensity);
-    let last = &burst[burst.len() - 1].message;
+    // The buyer's newest line (a seller line in the burst is not who is answered).
+    let last = &burst
+        .iter()
+        .rev()
+        .find(|m| m.message.kind != MessageKind::Seller)
+        .unwrap_or(&burst[burst.len() - 1])
+        .message;
     let may_reply =
         !in_burst && (!in_cooldown || escalated) && within_buyer_budget(state, job, last);
     let order_id = analysis
@@ -298,10 +353,12 @@ fn decide(
     let answered = burst
         .iter()
         .rev()
-        .find(|m| processed.contains(&m.id))
+        .find(|m| processed.contains(&m.id) && m.message.kind.is_analysed())
         .unwrap_or(&burst[burst.len() - 1]);
     let reply = reply_text.as_ref().map(|text| ReplyPayload {
         to_buyer: last.buyer_nick.clone(),
+        buyer_id: last.buyer_id.clone(),
+        queued_at: Some(now),
         received_at: Some(answered.received_at),
         text: text.clone(),
         idempotency_key: format!("anfu-{}-{}", job.shop, answered.message.message_key),

@@ -19,6 +19,7 @@ pub(super) fn append_lines(card: &mut HandoffCard, fresh: &[StoredMessage]) -> S
     card.transcript.drain(..excess);
     card.transcript
         .iter()
+        .filter(|l| l.kind.is_analysed())
         .map(|l| l.text.as_str())
         .collect::<Vec<_>>()
         .join("\n")
@@ -76,5 +77,6 @@ pub(super) fn line(m: &StoredMessage) -> TranscriptLine {
         message_key: m.message.message_key.clone(),
         text: m.message.text.clone(),
         sent_at: m.message.sent_at.clone(),
+        kind: m.message.kind,
     }
 }

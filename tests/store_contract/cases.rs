@@ -7,7 +7,7 @@
 #![allow(clippy::unwrap_used)]
 
 use crate::db::Db;
-use anfu::domain::{BuyerMessage, HandoffCard, Lang, Mood, Priority};
+use anfu::domain::{BuyerMessage, HandoffCard, Lang, MessageKind, Mood, Priority};
 use anfu::store::{
     now_ms, ConversationState, HandoffChange, HandoffFilter, Job, JobKind, Millis, NotifyPayload,
     ProcessOutcome, ReplyPayload, Settled, Store, StoreError,
@@ -32,6 +32,7 @@ pub fn msg(key: &str, conversation: &str, text: &str) -> BuyerMessage {
         text: text.into(),
         order_id: Some("4012345678901234".into()),
         sent_at: Some("2024-05-01 10:00:00".into()),
+        kind: MessageKind::BuyerText,
     }
 }
 

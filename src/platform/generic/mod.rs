@@ -1,9 +1,9 @@
 //! Generic: Standard Webhooks signed JSON, for platforms without a dedicated adapter.
 
-use super::{id_string, Ack, Inbound, Parsed, Platform, WebhookError};
+use super::{id_string, Ack, Inbound, Parsed, Platform, SendContext, WebhookError};
 use crate::config::{PlatformKind, ShopConfig};
-use crate::domain::BuyerMessage;
-use crate::outbound::{send, standard_webhooks_post, Reply, SendError};
+use crate::domain::{BuyerMessage, MessageKind};
+use crate::outbound::{send, standard_webhooks_post, Reply, SendError, Sent};
 use crate::signing::standard_webhooks_verify;
 use async_trait::async_trait;
 use serde::Deserialize;
@@ -106,6 +106,7 @@ pub fn parse(body: &[u8]) -> Result<Parsed, WebhookError> {
         text: b.text,
         order_id: b.order_id.as_ref().and_then(id_string),
         sent_at: b.sent_at,
+        kind: MessageKind::BuyerText,
     }])
 }
 
@@ -127,7 +128,7 @@ impl Platform for Generic {
         verify(shop, &headers, request.body)
     }
 
-    fn parse(&self, body: &[u8]) -> Result<Parsed, WebhookError> {
+    fn parse(&self, _shop: &ShopConfig, body: &[u8]) -> Result<Parsed, WebhookError> {
         parse(body)
     }
 
@@ -137,10 +138,10 @@ impl Platform for Generic {
 
     async fn send(
         &self,
-        client: &reqwest::Client,
+        ctx: &SendContext<'_>,
         shop: &ShopConfig,
         r: &Reply<'_>,
-    ) -> Result<(), SendError> {
+    ) -> Result<Sent, SendError> {
         let url = shop.api_url("/messages");
         let body = serde_json::json!({
             "conversation_id": r.conversation_id,
@@ -151,7 +152,7 @@ impl Platform for Generic {
         let key = shop.generic().ok_or_else(|| SendError::Permanent {
             reason: format!("`{}` is not a generic shop", shop.id),
         })?;
-        let request = standard_webhooks_post(client, &url, &key.key, r.idempotency_key, body);
-        send(request).await?.check_status()
+        let request = standard_webhooks_post(ctx.client, &url, &key.key, r.idempotency_key, body);
+        send(request).await?.check_status().map(|()| Sent::default())
     }
 }

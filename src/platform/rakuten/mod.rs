@@ -3,10 +3,10 @@
 
 pub mod poll;
 
-use super::{id_string, Ack, Inbound, Parsed, Platform, WebhookError};
+use super::{id_string, Ack, Inbound, Parsed, Platform, SendContext, WebhookError};
 use crate::config::{PlatformKind, RakutenKeys, RakutenMode, ShopConfig};
-use crate::domain::BuyerMessage;
-use crate::outbound::{send, Reply, SendError};
+use crate::domain::{BuyerMessage, MessageKind};
+use crate::outbound::{send, Reply, SendError, Sent};
 use crate::signing::{esa_authorization, same};
 use async_trait::async_trait;
 use chrono::{FixedOffset, Utc};
@@ -68,10 +68,10 @@ pub struct InquiryReply {
     pub reply_from: Option<String>,
 }
 
-/// The buyer's messages in an inquiry: the opening one (reply id 0) and each follow-up from
-/// the user. Merchant replies are ours, not the buyer's.
+/// The lines of an inquiry: the buyer's opening message (reply id 0), each follow-up from the
+/// user, and the merchant's replies as seller lines (transcript only: never answered).
 pub fn messages(inquiry: &Inquiry) -> Parsed {
-    let base = |key: String, text: &str, at: &Option<String>| BuyerMessage {
+    let base = |key: String, text: &str, at: &Option<String>, kind| BuyerMessage {
         message_key: key,
         conversation_id: inquiry.inquiry_number.clone(),
         buyer_id: None,
@@ -79,6 +79,7 @@ pub fn messages(inquiry: &Inquiry) -> Parsed {
         text: text.to_string(),
         order_id: inquiry.order_number.clone(),
         sent_at: at.clone(),
+        kind,
     };
     let mut out = Vec::new();
     if let Some(text) = inquiry.message.as_deref().filter(|t| !t.trim().is_empty()) {
@@ -86,15 +87,22 @@ pub fn messages(inquiry: &Inquiry) -> Parsed {
             format!("{}#0", inquiry.inquiry_number),
             text,
             &inquiry.reg_date,
+            MessageKind::BuyerText,
         ));
     }
     for reply in &inquiry.replies {
-        let from_user = reply.reply_from.as_deref() == Some("user");
-        if let (true, Some(id), Some(text)) = (from_user, id_string(&reply.id), &reply.message) {
+        let kind = match reply.reply_from.as_deref() {
+            Some("user") => MessageKind::BuyerText,
+            Some("merchant") => MessageKind::Seller,
+            _ => continue,
+        };
+        let text = reply.message.as_deref().filter(|t| !t.trim().is_empty());
+        if let (Some(id), Some(text)) = (id_string(&reply.id), text) {
             out.push(base(
                 format!("{}#{id}", inquiry.inquiry_number),
                 text,
                 &reply.reg_date,
+                kind,
             ));
         }
     }
@@ -201,7 +209,7 @@ impl Platform for Rakuten {
         verify(shop, request.header("authorization"))
     }
 
-    fn parse(&self, body: &[u8]) -> Result<Parsed, WebhookError> {
+    fn parse(&self, _shop: &ShopConfig, body: &[u8]) -> Result<Parsed, WebhookError> {
         parse(body)
     }
 
@@ -220,10 +228,10 @@ impl Platform for Rakuten {
 
     async fn send(
         &self,
-        client: &reqwest::Client,
+        ctx: &SendContext<'_>,
         shop: &ShopConfig,
         r: &Reply<'_>,
-    ) -> Result<(), SendError> {
+    ) -> Result<Sent, SendError> {
         let keys = shop.rakuten().ok_or_else(|| SendError::Permanent {
             reason: format!("`{}` is not a rakuten shop", shop.id),
         })?;
@@ -234,7 +242,7 @@ impl Platform for Rakuten {
             "message": fit_reply(r.text),
         });
         let answer = send(
-            client
+            ctx.client
                 .post(url)
                 .header("Authorization", authorization(keys))
                 .header("Content-Type", "application/json; charset=utf-8")
@@ -245,7 +253,7 @@ impl Platform for Rakuten {
         // Rakuten's own verdicts differ from the common ones: 409 is "already posted" (what
         // we wanted), 403 is final, and 401 means the 90-day licenseKey ran out.
         match answer.status {
-            200..=299 | 409 => Ok(()),
+            200..=299 | 409 => Ok(Sent::default()),
             401 => Err(SendError::AuthExpired {
                 reason: format!("{reason} (licenseKey expired? Rakuten keys last 90 days)"),
             }),
@@ -294,7 +302,7 @@ mod tests {
     }
 
     #[test]
-    fn follow_ups_from_the_user_are_messages_merchant_replies_are_not() {
+    fn follow_ups_from_the_user_are_buyer_text_merchant_replies_are_seller_lines() {
         let inquiry: Inquiry = serde_json::from_str(
             r#"{"inquiryNumber":"338276-20241105-1t","shopId":338276,"userName":"陳小姐",
                 "message":"杯子破了","orderNumber":null,
@@ -302,11 +310,19 @@ mod tests {
                            {"id":2,"message":"請補寄","replyFrom":"user"}]}"#,
         )
         .unwrap();
-        let keys: Vec<String> = messages(&inquiry)
+        let lines: Vec<(String, MessageKind)> = messages(&inquiry)
             .into_iter()
-            .map(|m| m.message_key)
+            .map(|m| (m.message_key, m.kind))
             .collect();
-        assert_eq!(keys, ["338276-20241105-1t#0", "338276-20241105-1t#2"]);
+        let line = |key: &str, kind| (key.to_string(), kind);
+        assert_eq!(
+            lines,
+            [
+                line("338276-20241105-1t#0", MessageKind::BuyerText),
+                line("338276-20241105-1t#1", MessageKind::Seller),
+                line("338276-20241105-1t#2", MessageKind::BuyerText),
+            ]
+        );
         assert_eq!(shop_id_of("338276-20241105-1t"), "338276");
     }
 }

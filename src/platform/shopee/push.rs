@@ -3,7 +3,7 @@
 //! as a transcript placeholder, or the shop's own message (its seller account, or anfu's
 //! reply echoed back) kept as a seller line and never answered. Ids are 64-bit: strings.
 
-use crate::domain::BuyerMessage;
+use crate::domain::{BuyerMessage, MessageKind};
 use crate::platform::{id_string, WebhookError};
 use serde::Deserialize;
 use serde_json::Value;
@@ -16,21 +16,8 @@ pub const CHAT_CODE: i64 = 10;
 pub enum Push {
     /// Not a chat message (another code, a notification): acknowledged, nothing kept.
     Ignored,
-    Message {
-        message: BuyerMessage,
-        from: From,
-    },
-}
-
-/// Who wrote a chat message, and so what anfu does with it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum From {
-    /// A buyer's text: analysed and answered.
-    BuyerText,
-    /// A buyer's image, sticker, item, order or video: a transcript placeholder only.
-    BuyerOther,
-    /// The shop's own account (or anfu's echoed reply): a seller line, never answered.
-    Seller,
+    /// A chat message; its `kind` says whose and whether it is read.
+    Message(BuyerMessage),
 }
 
 #[derive(Deserialize)]
@@ -79,7 +66,7 @@ fn placeholder(message_type: &str) -> String {
 /// chat account when configured. A push for another shop is refused (404, nothing kept).
 pub fn parse(
     body: &[u8],
-    shop_id: i64,
+    shop_id: u64,
     seller_user_id: Option<&str>,
 ) -> Result<Push, WebhookError> {
     let b: Body = serde_json::from_slice(body).map_err(|e| bad(format!("body: {e}")))?;
@@ -114,12 +101,14 @@ pub fn parse(
     let order_id = (c.message_type == "order")
         .then(|| c.content.get("order_sn").and_then(id_string))
         .flatten();
-    let from = if seller_user_id.is_some_and(|s| s == sender) {
-        From::Seller
+    // anfu's own replies come back under the message ids their sends returned: stored
+    // already as seller lines, so the store drops the echo as a duplicate.
+    let kind = if seller_user_id.is_some_and(|s| s == sender) {
+        MessageKind::Seller
     } else if is_text {
-        From::BuyerText
+        MessageKind::BuyerText
     } else {
-        From::BuyerOther
+        MessageKind::BuyerOther
     };
     let message = BuyerMessage {
         message_key,
@@ -132,15 +121,16 @@ pub fn parse(
             .created_timestamp
             .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
             .map(|t| t.to_rfc3339()),
+        kind,
     };
-    Ok(Push::Message { message, from })
+    Ok(Push::Message(message))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const SHOP: i64 = 14701711;
+    const SHOP: u64 = 14701711;
 
     fn push(message_type: &str, content: Value, from_id: Value) -> Vec<u8> {
         serde_json::json!({"msg_id": "a1", "shop_id": SHOP, "code": 10, "timestamp": 1726044722,
@@ -153,9 +143,12 @@ mod tests {
         .into_bytes()
     }
 
-    fn message(p: Push) -> (BuyerMessage, From) {
+    fn message(p: Push) -> (BuyerMessage, MessageKind) {
         match p {
-            Push::Message { message, from } => (message, from),
+            Push::Message(message) => {
+                let kind = message.kind;
+                (message, kind)
+            }
             Push::Ignored => panic!("a message was ignored"),
         }
     }
@@ -168,7 +161,7 @@ mod tests {
             165105353.into(),
         );
         let (m, from) = message(parse(&body, SHOP, Some("947151379")).expect("parses"));
-        assert_eq!(from, From::BuyerText);
+        assert_eq!(from, MessageKind::BuyerText);
         assert_eq!(m.message_key, "2302748948493123953");
         assert_eq!(m.conversation_id, "709122092476686867");
         assert_eq!(m.buyer_id.as_deref(), Some("165105353"));
@@ -186,7 +179,7 @@ mod tests {
             1.into(),
         );
         let (m, from) = message(parse(&order, SHOP, None).expect("parses"));
-        assert_eq!((m.text.as_str(), from), ("[订单]", From::BuyerOther));
+        assert_eq!((m.text.as_str(), from), ("[订单]", MessageKind::BuyerOther));
         assert_eq!(m.order_id.as_deref(), Some("240911ABCDEF12"));
         for (kind, shown) in [
             ("image", "[图片]"),
@@ -214,7 +207,7 @@ mod tests {
             947151379.into(),
         );
         let (_, from) = message(parse(&body, SHOP, Some("947151379")).expect("parses"));
-        assert_eq!(from, From::Seller);
+        assert_eq!(from, MessageKind::Seller);
     }
 
     #[test]

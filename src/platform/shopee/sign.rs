@@ -29,18 +29,18 @@ pub fn push_is_genuine(partner_key: &str, callback_url: &str, body: &[u8], heade
 /// The `sign` of a shop API call (send a message, read a conversation).
 pub fn shop_api(
     partner_key: &str,
-    partner_id: i64,
+    partner_id: u64,
     api_path: &str,
     timestamp: i64,
     access_token: &str,
-    shop_id: i64,
+    shop_id: u64,
 ) -> String {
     let base = format!("{partner_id}{api_path}{timestamp}{access_token}{shop_id}");
     hex_hmac(partner_key, base.as_bytes())
 }
 
 /// The `sign` of a public API call (the access-token refresh).
-pub fn public_api(partner_key: &str, partner_id: i64, api_path: &str, timestamp: i64) -> String {
+pub fn public_api(partner_key: &str, partner_id: u64, api_path: &str, timestamp: i64) -> String {
     let base = format!("{partner_id}{api_path}{timestamp}");
     hex_hmac(partner_key, base.as_bytes())
 }

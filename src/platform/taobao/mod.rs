@@ -1,9 +1,9 @@
 //! Taobao-style: TOP-signed pushes carrying a TMC envelope whose `content` is a JSON string.
 
-use super::{id_string, Ack, Inbound, Parsed, Platform, WebhookError};
+use super::{id_string, Ack, Inbound, Parsed, Platform, SendContext, WebhookError};
 use crate::config::{PlatformKind, ShopConfig, TaobaoKeys, TopSignMethod};
-use crate::domain::BuyerMessage;
-use crate::outbound::{send, snippet, Answer, Reply, SendError};
+use crate::domain::{BuyerMessage, MessageKind};
+use crate::outbound::{send, snippet, Answer, Reply, SendError, Sent};
 use crate::signing::{same, top_sign};
 use async_trait::async_trait;
 use chrono::{FixedOffset, NaiveDateTime, TimeZone, Utc};
@@ -143,6 +143,7 @@ pub fn parse(body: &[u8]) -> Result<Parsed, WebhookError> {
         text: chat.text,
         order_id: chat.tid.as_ref().and_then(id_string),
         sent_at: chat.sent_at,
+        kind: MessageKind::BuyerText,
     }])
 }
 
@@ -188,7 +189,7 @@ impl Platform for Taobao {
         verify(shop, request.query, request.body)
     }
 
-    fn parse(&self, body: &[u8]) -> Result<Parsed, WebhookError> {
+    fn parse(&self, _shop: &ShopConfig, body: &[u8]) -> Result<Parsed, WebhookError> {
         parse(body)
     }
 
@@ -204,10 +205,10 @@ impl Platform for Taobao {
     /// errors; code 27 or an invalid session means the seller's token expired.
     async fn send(
         &self,
-        client: &reqwest::Client,
+        ctx: &SendContext<'_>,
         shop: &ShopConfig,
         r: &Reply<'_>,
-    ) -> Result<(), SendError> {
+    ) -> Result<Sent, SendError> {
         let keys = shop.taobao().ok_or_else(|| SendError::Permanent {
             reason: format!("`{}` is not a taobao shop", shop.id),
         })?;
@@ -223,7 +224,7 @@ impl Platform for Taobao {
             status,
             retry_after,
             body,
-        } = send(client.post(url).form(&params)).await?;
+        } = send(ctx.client.post(url).form(&params)).await?;
         if status >= 500 || status == 429 {
             return Err(SendError::Retryable {
                 reason: format!("HTTP {status}: {}", snippet(&body)),
@@ -236,7 +237,7 @@ impl Platform for Taobao {
                 retry_after,
             })?;
         if json.get("im_message_send_response").is_some() {
-            return Ok(());
+            return Ok(Sent::default());
         }
         let Some(error) = json.get("error_response") else {
             return Err(SendError::Permanent {
