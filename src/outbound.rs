@@ -65,10 +65,12 @@ impl Outbound {
     }
 }
 
-/// Transport failures (refused, timeout, reset) are worth retrying.
+/// Transport failures (refused, timeout, reset) are worth retrying. The reason leaves the
+/// URL out: query strings carry signatures and tokens (Shopee's `sign`, `access_token`), and
+/// reasons are logged and shown.
 pub fn transport(e: reqwest::Error) -> SendError {
     SendError::Retryable {
-        reason: format!("transport: {e}"),
+        reason: format!("transport: {}", e.without_url()),
         retry_after: None,
     }
 }

@@ -5,6 +5,7 @@ runs a Shopee-only anfu of its own against it, so nothing here disturbs the othe
 
 import itertools
 import os
+import re
 import secrets
 import threading
 import time
@@ -63,6 +64,7 @@ class ShopAccount:
         self.first_refresh_token = self.refresh_token = "rt" + secrets.token_hex(16)
         self.access_token = None  # anfu holds only the first refresh token: it must refresh
         self.issued = [self.refresh_token]  # every refresh token, oldest first
+        self.access_issued = []  # every access token
         self.presented = []  # (refresh token, was it the live one, time) per refresh call
         self.refreshes = 0  # refreshes that worked
         self.buyers = {}  # buyer id -> conversation id
@@ -191,6 +193,7 @@ class ShopeeOpenPlatform(StandIn):
                 acct.refresh_token = "rt" + secrets.token_hex(16)
                 acct.access_token = "at" + secrets.token_hex(16)
                 acct.issued.append(acct.refresh_token)
+                acct.access_issued.append(acct.access_token)
                 pair = acct.access_token, acct.refresh_token
         if not live:
             spent = "a spent" if token in acct.issued else "an unknown"
@@ -222,8 +225,9 @@ class ShopeeOpenPlatform(StandIn):
             if conv is None:  # Shopee would open a conversation; the smoke has no such buyer
                 conv = acct.buyers[to_id] = str(next(_conversation_ids))
                 acct.conversations[conv] = []
-                self.problems.append(f"{self.name}: {acct.key}: send to to_id {to_id}, who never "
-                                     "wrote to the shop (an id mangled on the way?)")
+                if len(self.problems) < 40:  # self.problem() would take the lock again
+                    self.problems.append(f"{self.name}: {acct.key}: send to to_id {to_id}, who "
+                                         "never wrote to the shop")
             msg = {"message_id": str(next(_message_ids)), "from_id": acct.seller_user_id,
                    "to_id": to_id, "message_type": "text", "content": {"text": text},
                    "conversation_id": conv, "created_timestamp": _now()}
@@ -330,14 +334,15 @@ class ShopeeOpenPlatform(StandIn):
 
 # --- the scenario ----------------------------------------------------------------------------
 
-BUDGET_S = 40  # every wait is cut to what is left of this; the happy path takes about 20 s
+BUDGET_S = 30  # every wait is cut to what is left of this; the happy path needs about 15 s
 REPLY_WAIT_S = 8
 QUIET_S = 3
 TIMEOUT_S = 2  # anfu's http_client.timeout here, so a lost answer costs seconds, not ten
 
 SELLER_TW1, SELLER_TW2 = 947151379, 947151388
 ORDER_SN = "240911ABCDEF12"
-# Characters only Simplified Chinese writes (Traditional: 們這請時發貨還讓給說問為對會過換補單實沒經處馬聯謝務員見)
+# Characters only Simplified Chinese writes; Traditional has
+# 們這請時發貨還讓給說問為對會過換補單實沒經處馬聯謝務員見 instead
 SIMPLIFIED_ONLY = "们这请时发货还让给说问为对会过换补单实没经处马联谢务员见"
 BIG_BUYER_ID = 2 ** 53 + 1  # 64-bit ids: this one does not survive a trip through an f64
 
@@ -347,12 +352,30 @@ COMPLAINT_3 = "包裹被壓壞了，裡面的盤子碎了兩個，請盡快補�
 COMPLAINT_4 = "等了一週還沒寄出，太慢了，我要取消退款"
 COMPLAINT_5 = "收到的耳機左邊沒有聲音，根本不能用，我要退貨"
 COMPLAINT_6 = "床單洗一次就掉色，品質太差了，要求全額退款"
-SELLER_TEXT = "包裹被壓壞了，裡面的盤子碎了兩個，我要退貨退款"  # would be answered if read as a buyer's
+# the shop's own line, worded so that anfu would answer it if it took it for a buyer's
+SELLER_TEXT = "包裹被壓壞了，裡面的盤子碎了兩個，我要退貨退款"
 
 CHECKS = ["shopee-complaint-answered", "shopee-refuses-bad-pushes", "shopee-redelivery-once",
           "shopee-no-reply-loop", "shopee-placeholders", "shopee-token-refresh",
           "shopee-lost-answer-looked-up", "shopee-restart-newest-token",
-          "shopee-contract-and-process"]
+          "shopee-contract-and-process", "shopee-log-keeps-secrets"]
+
+
+def distinct(lines):
+    """Each line once, in first-seen order, with how often it came."""
+    counts = {}
+    for line in lines:
+        counts[line] = counts.get(line, 0) + 1
+    return [line if n == 1 else f"{line} (×{n})" for line, n in counts.items()]
+
+
+def masked(line, named):
+    """The log line with the secrets it leaked blanked, so the smoke's output does not leak."""
+    line = re.sub(r"\b(sign|access_token)=[^&\s]+", r"\1=<…>", line)
+    for kind, values in named.items():
+        for v in values:
+            line = line.replace(v, f"<{kind}>")
+    return line
 
 
 def empty_200(answer):
@@ -420,8 +443,8 @@ class ShopeeScenario:
     def reply_problems(self, buyer, what, traditional=False):
         got = self.platform.sent_to(buyer)
         if len(got) != 1:
-            texts = "; ".join(short(m["content"]["text"], 40) for m in got)
-            return [f"{what}: {len(got)} replies to buyer {buyer.id} (want exactly 1){': ' if got else ''}{texts}"]
+            texts = "".join(f"; {short(m['content']['text'], 40)}" for m in got)
+            return [f"{what}: {len(got)} replies to buyer {buyer.id} (want exactly 1){texts}"]
         text = got[0]["content"]["text"]
         if traditional:
             simplified = sorted({c for c in text if c in SIMPLIFIED_ONLY})
@@ -437,14 +460,21 @@ class ShopeeScenario:
         for acct in (self.tw1, self.tw2):
             with self.platform.lock:
                 buyers = set(acct.real_buyers)
-                for m in acct.sent:
-                    if kind == "loop" and m["to_id"] == acct.seller_user_id:
-                        bad.append(f"{acct.key}: anfu sent to the shop's own account "
-                                   f"{m['to_id']} (answering its own message)")
-                    elif kind == "mangled" and m["to_id"] not in buyers | {acct.seller_user_id}:
-                        bad.append(f"{acct.key}: send to to_id {m['to_id']}, no buyer the "
-                                   "platform knows")
+                if kind == "loop":
+                    n = sum(1 for m in acct.sent if m["to_id"] == acct.seller_user_id)
+                    if n:
+                        bad.append(f"{acct.key}: {n} sends to the shop's own account "
+                                   f"{acct.seller_user_id} (anfu answering its own messages)")
+                    continue
+                bad += [f"{acct.key}: send to to_id {m['to_id']}, no buyer the platform knows"
+                        for m in acct.sent if m["to_id"] not in buyers | {acct.seller_user_id}]
         return bad
+
+    def standin_says(self, bad, limit=3):
+        """When a check failed, what the stand-in refused on the way (the likely cause)."""
+        if not bad:
+            return bad
+        return bad + [f"stand-in: {p}" for p in distinct(self.platform.problems)[:limit]]
 
     def tickets_of(self, buyer):
         tickets = items(self.anfu.get("/v1/handoffs")) or []
@@ -484,6 +514,7 @@ class ShopeeScenario:
                 results.check(name, ["not run: anfu sent no Shopee reply at all in the first "
                                      "round"])
         self.check_contract(results)
+        self.check_log_secrets(results)
         self.done = True
         print(f"    · the Shopee part took {time.monotonic() - started:.1f}s", flush=True)
 
@@ -503,7 +534,8 @@ class ShopeeScenario:
         push_c = p.buyer_says(c, COMPLAINT_3)
         push_sticker = p.buyer_says(sticker_buyer, message_type="sticker", content={
             "sticker_id": "1001", "sticker_package_id": "3"})
-        push_note = p.notify(p.new_buyer("tw1"))
+        note_buyer = p.new_buyer("tw1")
+        push_note = p.notify(note_buyer)
         replied = self.wait(self.replied(a, b, c), REPLY_WAIT_S)
         first = p.sent_to(a)
         redelivered.append(p.redeliver(push_a))  # after the reply went out
@@ -519,6 +551,7 @@ class ShopeeScenario:
         bad += self.reply_problems(b, f"tw2 (buyer id {BIG_BUYER_ID}, above 2^53)",
                                    traditional=True)
         bad += self.stray_sends("mangled")
+        bad = self.standin_says(bad)
         details = [f"tw1's reply {first[0]['time'] - pushed_at:.1f}s after the push: "
                    f"{short(first[0]['content']['text'], 90)}" if first else
                    f"tw1: no reply within {REPLY_WAIT_S}s"]
@@ -554,9 +587,13 @@ class ShopeeScenario:
                 for e in echoes if e["status"] != 200 or e["body"].strip()]
         for acct, want in ((self.tw1, 2), (self.tw2, 1)):
             n = len(p.sends(acct.key))
-            if n != want:
+            if n > want:
                 bad.append(f"{acct.key}: {n} sends after {len(acct.echoes)} echoes and "
                            f"{QUIET_S}s of quiet (want {want}: a reply loop?)")
+            elif n < want:
+                bad.append(f"{acct.key}: {n} sends (want {want}; replies missing, see above), "
+                           "so the echoes were not all exercised")
+        bad += self.stray_sends("loop")
         results.check("shopee-no-reply-loop", bad,
                       [f"{len(echoes)} echoes of anfu's replies pushed back (tw2 has no "
                        "seller_user_id) and acked; the shop's own message unanswered"])
@@ -568,6 +605,8 @@ class ShopeeScenario:
         bad += self.reply_problems(c, "text complaint after an order message")
         if p.sent_to(sticker_buyer):
             bad.append("a sticker alone was answered")
+        if p.sent_to(note_buyer):
+            bad.append("the buyer named in a notification push was answered")
         details = []
         if not tickets:
             bad.append(f"no ticket in /v1/handoffs for conversation {c.conversation_id} "
@@ -578,7 +617,7 @@ class ShopeeScenario:
                 bad.append(f"the ticket's card.order_id is {got!r}, want the order message's "
                            f"order_sn {ORDER_SN!r}")
             details.append(self.placeholder_note(tickets[0], bad))
-        results.check("shopee-placeholders", bad, details)
+        results.check("shopee-placeholders", self.standin_says(bad), details)
 
     def forged_pushes(self):
         """(what, answer, wanted statuses, buyer who must stay unanswered) for each bad push."""
@@ -636,7 +675,11 @@ class ShopeeScenario:
         if presented and presented[0][0] != newest:
             bad.append("the first refresh presented an older refresh token, not the newest "
                        "issued")
-        results.check("shopee-token-refresh", bad,
+        spent = sum(1 for _, live, _ in presented[1:] if not live)
+        if spent:
+            bad.append(f"{spent} more refresh call(s) with a spent refresh token (two refreshes "
+                       "racing?)")
+        results.check("shopee-token-refresh", self.standin_says(bad),
                       [f"refreshes {before} → {after}; {len(presented)} refresh call(s) since "
                        "the expiry"])
 
@@ -660,7 +703,7 @@ class ShopeeScenario:
         if not looked_up():
             bad.append(f"no get_message for conversation {buyer.conversation_id} after the "
                        f"send answered later than anfu's {TIMEOUT_S}s timeout")
-        results.check("shopee-lost-answer-looked-up", bad,
+        results.check("shopee-lost-answer-looked-up", self.standin_says(bad),
                       [f"one send answered after {TIMEOUT_S + 1.5:.1f}s (the message delivered,"
                        " the answer lost)"])
 
@@ -700,12 +743,12 @@ class ShopeeScenario:
                                f"{'the config’s first' if token == first else 'a spent'} "
                                "refresh token, not the newest stored one")
         sends = len(p.sends("tw2"))
-        results.check("shopee-restart-newest-token", bad,
+        results.check("shopee-restart-newest-token", self.standin_says(bad),
                       [f"SIGTERM exit {code}; {len(calls['tw2'])} tw2 refresh call(s) after the "
                        f"restart; tw2 sends in all: {sends}"])
 
     def check_contract(self, results):
-        bad = list(self.platform.problems) + list(self.platform.unexpected)
+        bad = distinct(list(self.platform.problems) + list(self.platform.unexpected))
         bad += self.stray_sends("loop")
         if not self.anfu.alive():
             bad.append(f"anfu exited early with code {self.anfu.proc.returncode}")
@@ -714,6 +757,29 @@ class ShopeeScenario:
         bad += [f"panic: {short(line, 200)}" for line in panics[:3]]
         results.check("shopee-contract-and-process", bad,
                       ["stand-in saw no contract breach; anfu alive, no panic"])
+
+    def secrets_in_logs(self):
+        """config/default.toml: "Secrets, signatures and query strings are never logged" --
+        Shopee puts the sign and the access token in the query string of every call."""
+        named = {"partner_key": [self.platform.partner_key]}
+        for acct in (self.tw1, self.tw2):
+            named[f"{acct.key} refresh token"] = list(acct.issued)
+            named[f"{acct.key} access token"] = list(acct.access_issued)
+        found = {}
+        for path in self.logs + [self.anfu.log_path]:
+            for line in self.read(path).splitlines():
+                kinds = [k for k, values in named.items() if any(v in line for v in values)]
+                kinds += [f"`{q}=` in a URL" for q in ("sign", "access_token")
+                          if f"?partner_id=" in line and f"{q}=" in line]
+                for kind in kinds:
+                    found.setdefault(kind, (0, line))
+                    found[kind] = (found[kind][0] + 1, found[kind][1])
+        return [f"{kind}: {n} log line(s), e.g. {short(masked(line, named), 160)}"
+                for kind, (n, line) in found.items()]
+
+    def check_log_secrets(self, results):
+        results.check("shopee-log-keeps-secrets", self.secrets_in_logs(),
+                      ["no partner_key, token or signed query string in anfu's log"])
 
     # --- teardown -------------------------------------------------------------------------
     @staticmethod
@@ -731,7 +797,7 @@ class ShopeeScenario:
         failed = results.failed > self.failed_at_start or not self.done
         self.anfu.kill()
         self.platform.stop()
-        if failed and self.anfu.proc is not None:
+        if failed and self.deadline is not None:  # a failed start showed its log already
             tail = self.anfu.log_text().splitlines()[-20:]
             if tail:
                 print("--- last lines of the Shopee anfu log ---")

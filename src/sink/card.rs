@@ -433,6 +433,7 @@ pub(crate) mod tests {
                 message_key: "m1".into(),
                 text: "质量太差了，我要退款，电话13812345678，地址浙江省杭州市西湖区文三路90号2幢301室".into(),
                 sent_at: None,
+                kind: Default::default(),
             }],
             evidence: vec![],
             auto_reply: Some("非常抱歉，已为您转接专人处理".into()),
@@ -478,6 +479,19 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn the_shops_own_lines_are_marked_on_the_card() {
+        let mut e = sample_event();
+        e.card.transcript.push(TranscriptLine {
+            message_key: "s1".into(),
+            text: "您好，已为您登记补发".into(),
+            sent_at: None,
+            kind: crate::domain::MessageKind::Seller,
+        });
+        let md = markdown(&view(&e));
+        assert!(md.contains("> 【商家】您好，已为您登记补发\n"), "{md}");
+    }
+
+    #[test]
     fn markdown_within_keeps_the_limit_without_breaking_chars() {
         let mut e = sample_event();
         e.card.transcript = (0..40)
@@ -485,6 +499,7 @@ pub(crate) mod tests {
                 message_key: format!("m{i}"),
                 text: format!("第{i}条：{}", "质量太差".repeat(60)),
                 sent_at: None,
+                kind: Default::default(),
             })
             .collect();
         let v = view(&e);

@@ -108,7 +108,12 @@ async fn commit_step(
             let analysis = analyze(state, text, Vec::new()).await;
             let (card, sla_due_at) = merge(state, shop, card, analysis, &fresh, now);
             ProcessOutcome {
-                notify: routed(state, &card),
+                // The shop's own lines and placeholders change nothing an agent must hear of.
+                notify: if buyer_wrote {
+                    routed(state, &card)
+                } else {
+                    Vec::new()
+                },
                 handoff: HandoffChange::Update {
                     id: handoff.id,
                     card: Box::new(card),
@@ -131,7 +136,12 @@ async fn commit_step(
             // A flood into one conversation must not make one analysis (or card) without
             // bound.
             let burst = &burst[burst.len().saturating_sub(MAX_TRANSCRIPT_LINES)..];
-            let analysis = analyze(state, joined(burst), context(earlier)).await;
+            let mut analysis = analyze(state, joined(burst), context(earlier)).await;
+            // An order the platform named earlier (a Shopee order card the buyer sent before
+            // complaining) is still the conversation's order.
+            if analysis.order_id.is_none() && burst.iter().all(|m| m.message.order_id.is_none()) {
+                analysis.order_id = earlier.iter().rev().find_map(|m| m.message.order_id.clone());
+            }
             let step = match conversation.open_handoff {
                 None => super::ladder::after_resolution(state, job, &analysis, burst, now).await?,
                 Some(_) => None,

@@ -18,6 +18,7 @@ mod pg;
 mod rakuten_poll;
 mod reports;
 mod signatures;
+mod shopee;
 mod sinks;
 mod storage_faults;
 mod support;

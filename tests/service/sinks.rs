@@ -166,11 +166,13 @@ fn card() -> HandoffCard {
                 message_key: "m1".into(),
                 text: "杯子碎了".into(),
                 sent_at: None,
+                kind: Default::default(),
             },
             TranscriptLine {
                 message_key: "m2".into(),
                 text: format!("马上给我退款，不然差评！电话{PHONE}，地址{ADDRESS}"),
                 sent_at: None,
+                kind: Default::default(),
             },
         ],
         evidence: vec![],
@@ -311,12 +313,14 @@ async fn wecom_markdown_within_4096_bytes() {
             message_key: format!("m{i}"),
             text: format!("第{i}句：{}", "东西坏了太生气了".repeat(20)),
             sent_at: None,
+            kind: Default::default(),
         })
         .collect();
     long.transcript.push(TranscriptLine {
         message_key: "last".into(),
         text: format!("最后一句，电话{PHONE}，地址{ADDRESS}"),
         sent_at: None,
+        kind: Default::default(),
     });
     deliver(&client(), &s, &event(long)).await.unwrap();
     let seen = fake.last();

@@ -42,7 +42,8 @@ pub struct Options {
     pub gen_shop: String,
     /// Extra keys of `[server]`.
     pub server: String,
-    /// More sections, appended at the end (e.g. `[limits]`).
+    /// More sections, appended at the end (e.g. `[limits]`); `{base}` stands for the
+    /// stand-in's URL.
     pub extra: String,
     /// Extra keys of `[worker]`.
     pub worker: &'static str,
@@ -142,7 +143,7 @@ secret = "{GEN_SECRET}"
         sla = o.sla,
         gen_shop = o.gen_shop,
         server = o.server,
-        extra = o.extra,
+        extra = o.extra.replace("{base}", base),
         worker = o.worker,
         max_attempts = o.max_attempts,
         storage = o.storage,
@@ -216,6 +217,12 @@ impl TestApp {
     pub async fn another_instance(&self) -> TestApp {
         let (standin, dir, db) = (self.standin.clone(), self.dir.clone(), self.db.clone());
         start(standin, dir, db, &Options::default()).await
+    }
+
+    /// A second instance with these settings, on the same database and stand-in.
+    pub async fn another_instance_with(&self, o: &Options) -> TestApp {
+        let (standin, dir, db) = (self.standin.clone(), self.dir.clone(), self.db.clone());
+        start(standin, dir, db, o).await
     }
 
     pub async fn shutdown(&mut self) {

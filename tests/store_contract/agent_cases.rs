@@ -207,6 +207,8 @@ pub async fn a_followup_is_asked_once_and_answered_once(db: &Db) {
     s.schedule_followup(id, now - 1).await.unwrap();
     assert_eq!(s.followups_due(now).await.unwrap().len(), 1);
     let question = ReplyPayload {
+        buyer_id: None,
+        queued_at: None,
         to_buyer: Some("小王".into()),
         text: "问题解决了吗？".into(),
         idempotency_key: "anfu-followup-1".into(),
@@ -230,6 +232,8 @@ pub async fn a_followup_is_asked_once_and_answered_once(db: &Db) {
     assert!(h.followup.sent_at.is_some() && h.followup.answer.is_none());
 
     let thanks = ReplyPayload {
+        buyer_id: None,
+        queued_at: None,
         text: "谢谢您".into(),
         idempotency_key: "anfu-invite-1".into(),
         ..question.clone()
@@ -261,6 +265,8 @@ pub async fn a_complaint_after_an_unanswered_followup_reopens_it_unhappy(db: &Db
     s.resolve_handoff(id).await.unwrap();
     s.schedule_followup(id, now_ms() - 1).await.unwrap();
     let question = ReplyPayload {
+        buyer_id: None,
+        queued_at: None,
         to_buyer: None,
         text: "问题解决了吗？".into(),
         idempotency_key: "anfu-followup-2".into(),

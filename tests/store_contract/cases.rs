@@ -390,6 +390,8 @@ pub async fn expired_lease_is_claimable_again(db: &Db) {
     // So is a reply job whose worker died delivering it.
     let mut outcome = quiet(&again, unprocessed_ids(s, "c1").await);
     outcome.reply = Some(ReplyPayload {
+        buyer_id: None,
+        queued_at: None,
         to_buyer: None,
         text: "抱歉".into(),
         idempotency_key: "k".into(),
@@ -529,6 +531,8 @@ pub async fn commit_processing_writes_everything(db: &Db) {
     assert_eq!(ids.len(), 2);
     let now = now_ms();
     let reply = ReplyPayload {
+        buyer_id: None,
+        queued_at: None,
         to_buyer: Some("buyer-1".into()),
         text: "非常抱歉，马上为您处理".into(),
         idempotency_key: "anfu-c1-1".into(),
@@ -635,6 +639,8 @@ pub async fn second_open_ticket_is_refused_whole(db: &Db) {
     let mut outcome = quiet(&job, pending.clone());
     outcome.handoff = open(&job, Priority::P1, now_ms());
     outcome.reply = Some(ReplyPayload {
+        buyer_id: None,
+        queued_at: None,
         to_buyer: None,
         text: "抱歉".into(),
         idempotency_key: "k2".into(),
@@ -1213,6 +1219,8 @@ pub async fn a_worker_whose_lease_ran_out_changes_nothing(db: &Db) {
     // Nor does its processing step land, reply and all.
     let mut outcome = quiet(&stale, unprocessed_ids(s, "c1").await);
     outcome.reply = Some(ReplyPayload {
+        buyer_id: None,
+        queued_at: None,
         to_buyer: None,
         text: "抱歉".into(),
         idempotency_key: "stale".into(),

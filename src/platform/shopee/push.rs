@@ -31,7 +31,8 @@ struct Body {
 struct Data {
     #[serde(rename = "type")]
     kind: String,
-    content: Option<Content>,
+    /// Read as a chat message only once the push is one (a notification's differs).
+    content: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -84,6 +85,8 @@ pub fn parse(
         return Ok(Push::Ignored);
     };
     let c = data.content.ok_or_else(|| bad("data.content is missing"))?;
+    let c: Content =
+        serde_json::from_value(c).map_err(|e| bad(format!("data.content: {e}")))?;
     let message_key = id_string(&c.message_id).ok_or_else(|| bad("message_id is missing"))?;
     let conversation_id =
         id_string(&c.conversation_id).ok_or_else(|| bad("conversation_id is missing"))?;
@@ -215,6 +218,9 @@ mod tests {
         let other = br#"{"shop_id": 14701711, "code": 3, "data": {"type": "order"}}"#;
         assert_eq!(parse(other, SHOP, None), Ok(Push::Ignored));
         let note = br#"{"shop_id": 14701711, "code": 10, "data": {"type": "notification"}}"#;
+        assert_eq!(parse(note, SHOP, None), Ok(Push::Ignored));
+        let note = br#"{"shop_id": 14701711, "code": 10, "data": {"type": "notification",
+            "content": {"conversation_id": "1", "unread_count": 2}}}"#;
         assert_eq!(parse(note, SHOP, None), Ok(Push::Ignored));
         let body = push("text", serde_json::json!({"text": "hi"}), 1.into());
         assert_eq!(parse(&body, 99, None).map(|_| ()).unwrap_err().status, 404);

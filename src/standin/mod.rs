@@ -1,7 +1,12 @@
 //! A stand-in platform on loopback, speaking the send APIs of platforms.md: the Taobao-style
-//! router, Rakuten's inquiries (poll) and reply endpoints, and the generic `/messages`. It
+//! router, Rakuten's inquiries (poll) and reply endpoints, the generic `/messages`, and
+//! Shopee's seller chat and token renewal (`shopee.rs`). It
 //! dedupes on the idempotency key as the real platforms do, records every call, and can be
 //! scripted to fail (500, 429 + Retry-After, permanent errors) — for the demo and the tests.
+
+mod shopee;
+
+pub use shopee::{ShopeeAccount, ShopeeLine};
 
 use axum::body::Bytes;
 use axum::extract::{Query, State};
@@ -122,6 +127,7 @@ struct Inner {
     polls: usize,
     robot_calls: Vec<RobotCall>,
     chatwoot: Chatwoot,
+    shopee: shopee::World,
 }
 
 /// A small Chatwoot: contacts (searchable by identifier), conversations, and every call seen.
@@ -170,6 +176,9 @@ impl StandIn {
             .route("/messages", post(generic_send))
             .route("/robot/{name}", post(robot))
             .route("/chatwoot/{*path}", get(chatwoot).post(chatwoot))
+            .route("/api/v2/sellerchat/send_message", post(shopee::send_message))
+            .route("/api/v2/sellerchat/get_message", get(shopee::get_message))
+            .route("/api/v2/auth/access_token/get", post(shopee::access_token))
             .with_state(inner.clone());
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -594,5 +603,10 @@ pub mod sign {
 
     pub fn rakuten_authorization(service_secret: &str, license_key: &str) -> String {
         esa_authorization(service_secret, license_key)
+    }
+
+    /// A Shopee push's `Authorization`, signed over the callback URL as registered.
+    pub fn shopee_push(partner_key: &str, callback_url: &str, body: &[u8]) -> String {
+        crate::platform::shopee::sign::push(partner_key, callback_url, body)
     }
 }

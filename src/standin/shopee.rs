@@ -1,0 +1,368 @@
+//! The stand-in's Shopee (platforms.md §7): one partner app authorised for one shop. Access
+//! tokens expire (on demand), refresh tokens work once and rotate, sends are checked for
+//! Shopee's signs and a numeric `to_id`, a conversation can be read back, and — as on the
+//! real platform — every message the shop sends is pushed back to anfu (the echo).
+
+use super::{headers_of, record, respond, Call, Delivered, Inner, StandIn};
+use crate::platform::shopee::sign;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The partner app and the shop it is authorised for.
+#[derive(Debug, Clone)]
+pub struct ShopeeAccount {
+    pub partner_id: u64,
+    pub partner_key: String,
+    pub shop_id: u64,
+    /// The shop's own chat account (`from_id` of its messages).
+    pub seller_user_id: u64,
+    /// The refresh token handed to the operator (the config's).
+    pub first_refresh_token: String,
+}
+
+/// One line of a conversation as the stand-in keeps it.
+#[derive(Debug, Clone)]
+pub struct ShopeeLine {
+    pub message_id: String,
+    pub conversation_id: String,
+    pub from_id: u64,
+    pub to_id: u64,
+    pub text: Option<String>,
+    pub created: i64,
+}
+
+#[derive(Default)]
+pub(super) struct World {
+    account: Option<ShopeeAccount>,
+    access_token: Option<String>,
+    refresh_token: Option<String>,
+    /// Refresh tokens presented, in order (spent or not).
+    presented: Vec<String>,
+    refused: usize,
+    in_flight: usize,
+    max_in_flight: usize,
+    lines: Vec<ShopeeLine>,
+    /// Where the shop's own messages are pushed back: anfu's webhook URL and the callback
+    /// URL the pushes are signed over.
+    echo: Option<(String, String)>,
+    next_id: u64,
+}
+
+impl World {
+    fn new_id(&mut self) -> String {
+        self.next_id += 1;
+        format!("{}", 2_302_748_948_493_100_000u64 + self.next_id)
+    }
+}
+
+fn error(status: StatusCode, error: &str, message: &str) -> Response {
+    (
+        status,
+        Json(json!({"error": error, "message": message, "request_id": "standin"})),
+    )
+        .into_response()
+}
+
+impl StandIn {
+    /// Authorises the app for the shop: only `first_refresh_token` is valid to begin with.
+    pub fn shopee_account(&self, account: ShopeeAccount) {
+        let mut inner = self.inner.lock().expect("lock");
+        inner.shopee.refresh_token = Some(account.first_refresh_token.clone());
+        inner.shopee.account = Some(account);
+    }
+
+    /// Pushes the shop's own messages back to `webhook_url`, signed over `callback_url`.
+    pub fn shopee_echo_to(&self, webhook_url: &str, callback_url: &str) {
+        self.inner.lock().expect("lock").shopee.echo =
+            Some((webhook_url.to_string(), callback_url.to_string()));
+    }
+
+    /// The current access token stops working (Shopee answers `invalid_access_token`).
+    pub fn shopee_expire_access_token(&self) {
+        self.inner.lock().expect("lock").shopee.access_token = None;
+    }
+
+    /// The refresh tokens presented so far, in order.
+    pub fn shopee_refreshes(&self) -> Vec<String> {
+        self.inner.lock().expect("lock").shopee.presented.clone()
+    }
+
+    /// Refreshes refused (a spent or unknown refresh token).
+    pub fn shopee_refused_refreshes(&self) -> usize {
+        self.inner.lock().expect("lock").shopee.refused
+    }
+
+    /// The most refreshes ever in progress at once.
+    pub fn shopee_max_concurrent_refreshes(&self) -> usize {
+        self.inner.lock().expect("lock").shopee.max_in_flight
+    }
+
+    /// The refresh token that works now.
+    pub fn shopee_current_refresh_token(&self) -> Option<String> {
+        self.inner.lock().expect("lock").shopee.refresh_token.clone()
+    }
+
+    /// The messages the shop sent (anfu's sends), in order.
+    pub fn shopee_sent(&self) -> Vec<ShopeeLine> {
+        let inner = self.inner.lock().expect("lock");
+        let seller = inner.shopee.account.as_ref().map(|a| a.seller_user_id);
+        inner
+            .shopee
+            .lines
+            .iter()
+            .filter(|l| Some(l.from_id) == seller)
+            .cloned()
+            .collect()
+    }
+
+    /// A chat push from `from_id` to the other party of the conversation, as Shopee sends
+    /// it (§7's shape), recorded in the conversation: its body and its message id.
+    pub fn shopee_push(
+        &self,
+        conversation_id: &str,
+        from_id: u64,
+        to_id: u64,
+        message_type: &str,
+        content: Value,
+    ) -> (Vec<u8>, String) {
+        let mut inner = self.inner.lock().expect("lock");
+        let world = &mut inner.shopee;
+        let shop_id = world.account.as_ref().map_or(0, |a| a.shop_id);
+        let message_id = world.new_id();
+        let created = chrono::Utc::now().timestamp();
+        world.lines.push(ShopeeLine {
+            message_id: message_id.clone(),
+            conversation_id: conversation_id.to_string(),
+            from_id,
+            to_id,
+            text: content.get("text").and_then(Value::as_str).map(str::to_string),
+            created,
+        });
+        (
+            push_body(shop_id, &message_id, conversation_id, from_id, to_id, message_type, content, created),
+            message_id,
+        )
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn push_body(
+    shop_id: u64,
+    message_id: &str,
+    conversation_id: &str,
+    from_id: u64,
+    to_id: u64,
+    message_type: &str,
+    content: Value,
+    created: i64,
+) -> Vec<u8> {
+    json!({"msg_id": format!("p{message_id}"), "shop_id": shop_id, "code": 10,
+        "timestamp": created, "data": {"type": "message", "content": {
+        "message_id": message_id, "shop_id": shop_id, "from_id": from_id,
+        "from_user_name": format!("user{from_id}"), "to_id": to_id,
+        "to_user_name": format!("user{to_id}"), "message_type": message_type,
+        "content": content, "conversation_id": conversation_id,
+        "created_timestamp": created, "region": "TW"}}})
+    .to_string()
+    .into_bytes()
+}
+
+type Shared = State<Arc<Mutex<Inner>>>;
+type Params = Query<HashMap<String, String>>;
+
+/// Checks a shop API call's common parameters: `Err` is Shopee's refusal.
+fn check_shop_call(world: &World, path: &str, q: &HashMap<String, String>) -> Result<(), Response> {
+    let Some(account) = &world.account else {
+        return Err(error(StatusCode::FORBIDDEN, "error_auth", "no app is authorised"));
+    };
+    let get = |k: &str| q.get(k).map(String::as_str).unwrap_or_default();
+    let timestamp: i64 = get("timestamp").parse().unwrap_or(0);
+    if (chrono::Utc::now().timestamp() - timestamp).abs() > 300 {
+        return Err(error(StatusCode::FORBIDDEN, "error_param", "timestamp out of range"));
+    }
+    if get("partner_id") != account.partner_id.to_string()
+        || get("shop_id") != account.shop_id.to_string()
+    {
+        return Err(error(StatusCode::FORBIDDEN, "error_param", "partner_id or shop_id"));
+    }
+    let want = sign::shop_api(
+        &account.partner_key,
+        account.partner_id,
+        path,
+        timestamp,
+        get("access_token"),
+        account.shop_id,
+    );
+    if get("sign") != want {
+        return Err(error(StatusCode::FORBIDDEN, "error_sign", "Wrong sign."));
+    }
+    if world.access_token.as_deref() != Some(get("access_token")) {
+        return Err(error(StatusCode::FORBIDDEN, "invalid_access_token", "Invalid access_token."));
+    }
+    Ok(())
+}
+
+pub(super) async fn send_message(
+    State(inner): Shared,
+    Query(q): Params,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let call = Call {
+        platform: "shopee",
+        at: Instant::now(),
+        headers: headers_of(&headers),
+        fields: [
+            ("to_id".to_string(), json["to_id"].to_string()),
+            ("text".to_string(), json["content"]["text"].as_str().unwrap_or_default().to_string()),
+        ]
+        .into(),
+    };
+    let scripted = record(&inner, call);
+    let shared = inner.clone();
+    respond(scripted, move || deliver(&shared, &q, &json)).await
+}
+
+fn deliver(inner: &Arc<Mutex<Inner>>, q: &HashMap<String, String>, json: &Value) -> Response {
+    let mut guard = inner.lock().expect("lock");
+    if let Err(refusal) = check_shop_call(&guard.shopee, "/api/v2/sellerchat/send_message", q) {
+        return refusal;
+    }
+    let (Some(to_id), Some(text)) = (json["to_id"].as_u64(), json["content"]["text"].as_str())
+    else {
+        return error(StatusCode::BAD_REQUEST, "error_param", "to_id must be a number and content.text a string");
+    };
+    let world = &mut guard.shopee;
+    let Some(conversation_id) = world
+        .lines
+        .iter()
+        .rev()
+        .find(|l| l.from_id == to_id || l.to_id == to_id)
+        .map(|l| l.conversation_id.clone())
+    else {
+        return error(StatusCode::BAD_REQUEST, "error_param", "no conversation with this user");
+    };
+    let account = world.account.clone().expect("checked");
+    let message_id = world.new_id();
+    let created = chrono::Utc::now().timestamp();
+    world.lines.push(ShopeeLine {
+        message_id: message_id.clone(),
+        conversation_id: conversation_id.clone(),
+        from_id: account.seller_user_id,
+        to_id,
+        text: Some(text.to_string()),
+        created,
+    });
+    let echo = world.echo.clone();
+    guard.delivered.push(Delivered {
+        platform: "shopee",
+        conversation_id: conversation_id.clone(),
+        text: text.to_string(),
+        key: message_id.clone(),
+    });
+    drop(guard);
+    if let Some((url, callback)) = echo {
+        let body = push_body(
+            account.shop_id,
+            &message_id,
+            &conversation_id,
+            account.seller_user_id,
+            to_id,
+            "text",
+            json!({"text": text}),
+            created,
+        );
+        let authorization = sign::push(&account.partner_key, &callback, &body);
+        // Like Shopee, the echo comes at once (it may even beat the send's answer).
+        tokio::spawn(async move {
+            let _ = reqwest::Client::new()
+                .post(url)
+                .header("authorization", authorization)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await;
+        });
+    }
+    Json(json!({"error": "", "message": "", "request_id": "standin",
+        "response": {"message_id": message_id, "to_id": to_id, "message_type": "text",
+        "content": {"text": text}, "conversation_id": conversation_id,
+        "created_timestamp": created}}))
+    .into_response()
+}
+
+pub(super) async fn get_message(State(inner): Shared, Query(q): Params) -> Response {
+    let guard = inner.lock().expect("lock");
+    if let Err(refusal) = check_shop_call(&guard.shopee, "/api/v2/sellerchat/get_message", &q) {
+        return refusal;
+    }
+    let conversation = q.get("conversation_id").cloned().unwrap_or_default();
+    let messages: Vec<Value> = guard
+        .shopee
+        .lines
+        .iter()
+        .rev()
+        .filter(|l| l.conversation_id == conversation)
+        .take(50)
+        .map(|l| {
+            json!({"message_id": l.message_id, "from_id": l.from_id, "to_id": l.to_id,
+                "message_type": "text", "content": {"text": l.text},
+                "conversation_id": l.conversation_id, "created_timestamp": l.created})
+        })
+        .collect();
+    Json(json!({"error": "", "message": "", "request_id": "standin",
+        "response": {"messages": messages}}))
+    .into_response()
+}
+
+/// How long a refresh takes: long enough that two at once overlap and are seen.
+const REFRESH_TIME: Duration = Duration::from_millis(50);
+
+pub(super) async fn access_token(State(inner): Shared, Query(q): Params, body: Bytes) -> Response {
+    let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let presented = json["refresh_token"].as_str().unwrap_or_default().to_string();
+    {
+        let mut guard = inner.lock().expect("lock");
+        let world = &mut guard.shopee;
+        let Some(account) = world.account.clone() else {
+            return error(StatusCode::FORBIDDEN, "error_auth", "no app is authorised");
+        };
+        let get = |k: &str| q.get(k).map(String::as_str).unwrap_or_default();
+        let timestamp: i64 = get("timestamp").parse().unwrap_or(0);
+        let want = sign::public_api(
+            &account.partner_key,
+            account.partner_id,
+            "/api/v2/auth/access_token/get",
+            timestamp,
+        );
+        if get("sign") != want || json["shop_id"].as_u64() != Some(account.shop_id) {
+            return error(StatusCode::FORBIDDEN, "error_sign", "Wrong sign or shop_id.");
+        }
+        world.presented.push(presented.clone());
+        world.in_flight += 1;
+        world.max_in_flight = world.max_in_flight.max(world.in_flight);
+    }
+    tokio::time::sleep(REFRESH_TIME).await;
+    let mut guard = inner.lock().expect("lock");
+    let world = &mut guard.shopee;
+    world.in_flight -= 1;
+    if world.refresh_token.as_deref() != Some(presented.as_str()) {
+        world.refused += 1;
+        return error(StatusCode::OK, "error_param", "refresh_token is invalid");
+    }
+    let n = world.presented.len();
+    let pair = (format!("access-{n}-{:08x}", fastrand::u32(..)), format!("refresh-{n}-{:08x}", fastrand::u32(..)));
+    world.access_token = Some(pair.0.clone());
+    world.refresh_token = Some(pair.1.clone());
+    Json(json!({"access_token": pair.0, "refresh_token": pair.1, "expire_in": 14400,
+        "error": "", "message": "", "request_id": "standin"}))
+    .into_response()
+}
