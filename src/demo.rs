@@ -1,6 +1,7 @@
 //! `anfu demo`: the whole loop on one machine. Starts the service on the embedded SQLite
 //! default with a stand-in platform on loopback, replays fixtures/webhooks (Taobao-style
-//! pushes, Rakuten-style inquiries picked up by polling, generic pushes), prints each buyer
+//! pushes, generic pushes, a Shopee conversation with its order card, the staff's own line
+//! and a photo, Rakuten-style inquiries picked up by polling), prints each buyer
 //! message, the reply that went back and the handoff card, then keeps serving.
 
 use crate::config::{Config, TopSignMethod};
@@ -12,6 +13,13 @@ use std::time::Duration;
 const TAOBAO_SHOP: &str = "xiaoyu";
 const RAKUTEN_SHOP: &str = "rakuten338276";
 const GENERIC_SHOP: &str = "webshop";
+const SHOPEE_SHOP: &str = "tw1";
+const SHOPEE_PARTNER_ID: u64 = 2001887;
+const SHOPEE_PARTNER_KEY: &str = "demo-shopee-partner-key";
+const SHOPEE_SHOP_ID: u64 = 14701711;
+const SHOPEE_SELLER: u64 = 947151379;
+/// The push URL as registered in Shopee's console (a proxy would forward it to anfu).
+const SHOPEE_CALLBACK: &str = "https://anfu.example/webhooks/shopee/tw1";
 const APP_KEY: &str = "12345678";
 const TAOBAO_SECRET: &str = "demo-app-secret";
 const GENERIC_SECRET: &str = "whsec_YW5mdS1kZW1vLXNpZ25pbmcta2V5LTIwMjY=";
@@ -62,6 +70,17 @@ name = "安抚示范店"
 platform = "generic"
 api_base = "{base}"
 secret = "{GENERIC_SECRET}"
+[[shops]]
+id = "{SHOPEE_SHOP}"
+name = "台灣小舖"
+platform = "shopee"
+api_base = "{base}"
+partner_id = {SHOPEE_PARTNER_ID}
+partner_key = "{SHOPEE_PARTNER_KEY}"
+shop_id = {SHOPEE_SHOP_ID}
+callback_url = "{SHOPEE_CALLBACK}"
+refresh_token = "demo-first-refresh-token"
+seller_user_id = "{SHOPEE_SELLER}"
 "#,
         listen = o.listen,
         db = o.database.display(),
@@ -140,6 +159,35 @@ pub async fn run(o: DemoOptions) -> Result<(), String> {
             name(&path),
             ack.status().as_u16()
         );
+    }
+    standin.shopee_account(crate::standin::ShopeeAccount {
+        partner_id: SHOPEE_PARTNER_ID,
+        partner_key: SHOPEE_PARTNER_KEY.into(),
+        shop_id: SHOPEE_SHOP_ID,
+        seller_user_id: SHOPEE_SELLER,
+        first_refresh_token: "demo-first-refresh-token".into(),
+    });
+    standin.shopee_echo_to(
+        &format!("{base}/webhooks/shopee/{SHOPEE_SHOP}"),
+        SHOPEE_CALLBACK,
+    );
+    for (path, body) in fixtures(&o.fixtures.join("shopee")) {
+        standin.shopee_saw(&body);
+        let authorization = sign::shopee_push(SHOPEE_PARTNER_KEY, SHOPEE_CALLBACK, &body);
+        let ack = client
+            .post(format!("{base}/webhooks/shopee/{SHOPEE_SHOP}"))
+            .header("content-type", "application/json")
+            .header("authorization", authorization)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        println!(
+            "→ shopee  {:<40} ack {}",
+            name(&path),
+            ack.status().as_u16()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
     }
     for (path, body) in fixtures(&o.fixtures.join("rakuten")) {
         if let Ok(inquiry) = serde_json::from_slice(&body) {

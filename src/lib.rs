@@ -126,6 +126,14 @@ pub async fn serve(
         stop_rx.clone(),
     )));
     for shop in &state.config.shops {
+        if let Some(every) = platform::of(shop.platform()).upkeep_every() {
+            tasks.push(tokio::spawn(worker::upkeep::run(
+                state.clone(),
+                shop.clone(),
+                every,
+                stop_rx.clone(),
+            )));
+        }
         if shop.polled() {
             tasks.push(tokio::spawn(worker::poll::run(
                 state.clone(),

@@ -78,6 +78,16 @@ pub trait Platform: Send + Sync {
         serde_json::json!({"error": {"code": e.code, "message": e.message}})
     }
 
+    /// How often the shop's credentials need upkeep (Shopee's rotating tokens), if ever.
+    fn upkeep_every(&self) -> Option<std::time::Duration> {
+        None
+    }
+
+    /// One round of credential upkeep (renewing a token before it expires).
+    async fn upkeep(&self, _ctx: &SendContext<'_>, _shop: &ShopConfig) -> Result<(), SendError> {
+        Ok(())
+    }
+
     /// Sends one reply through the platform's API, its failure classified.
     async fn send(
         &self,

@@ -176,7 +176,10 @@ impl StandIn {
             .route("/messages", post(generic_send))
             .route("/robot/{name}", post(robot))
             .route("/chatwoot/{*path}", get(chatwoot).post(chatwoot))
-            .route("/api/v2/sellerchat/send_message", post(shopee::send_message))
+            .route(
+                "/api/v2/sellerchat/send_message",
+                post(shopee::send_message),
+            )
             .route("/api/v2/sellerchat/get_message", get(shopee::get_message))
             .route("/api/v2/auth/access_token/get", post(shopee::access_token))
             .with_state(inner.clone());

@@ -89,6 +89,13 @@ impl StandIn {
         self.inner.lock().expect("lock").shopee.access_token = None;
     }
 
+    /// The seller withdraws the authorisation: no refresh token works any more.
+    pub fn shopee_revoke(&self) {
+        let mut inner = self.inner.lock().expect("lock");
+        inner.shopee.refresh_token = None;
+        inner.shopee.access_token = None;
+    }
+
     /// The refresh tokens presented so far, in order.
     pub fn shopee_refreshes(&self) -> Vec<String> {
         self.inner.lock().expect("lock").shopee.presented.clone()
@@ -106,7 +113,12 @@ impl StandIn {
 
     /// The refresh token that works now.
     pub fn shopee_current_refresh_token(&self) -> Option<String> {
-        self.inner.lock().expect("lock").shopee.refresh_token.clone()
+        self.inner
+            .lock()
+            .expect("lock")
+            .shopee
+            .refresh_token
+            .clone()
     }
 
     /// The messages the shop sent (anfu's sends), in order.
@@ -120,6 +132,35 @@ impl StandIn {
             .filter(|l| Some(l.from_id) == seller)
             .cloned()
             .collect()
+    }
+
+    /// Keeps a push made elsewhere (a fixture) in its conversation, so that the shop can
+    /// answer its buyer.
+    pub fn shopee_saw(&self, body: &[u8]) {
+        let Ok(push) = serde_json::from_slice::<Value>(body) else {
+            return;
+        };
+        let c = &push["data"]["content"];
+        let id = |v: &Value| crate::platform::id_string(v);
+        let (Some(message_id), Some(conversation_id)) =
+            (id(&c["message_id"]), id(&c["conversation_id"]))
+        else {
+            return;
+        };
+        let number = |v: &Value| id(v).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
+        self.inner
+            .lock()
+            .expect("lock")
+            .shopee
+            .lines
+            .push(ShopeeLine {
+                message_id,
+                conversation_id,
+                from_id: number(&c["from_id"]),
+                to_id: number(&c["to_id"]),
+                text: c["content"]["text"].as_str().map(str::to_string),
+                created: c["created_timestamp"].as_i64().unwrap_or(0),
+            });
     }
 
     /// A chat push from `from_id` to the other party of the conversation, as Shopee sends
@@ -142,11 +183,23 @@ impl StandIn {
             conversation_id: conversation_id.to_string(),
             from_id,
             to_id,
-            text: content.get("text").and_then(Value::as_str).map(str::to_string),
+            text: content
+                .get("text")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             created,
         });
         (
-            push_body(shop_id, &message_id, conversation_id, from_id, to_id, message_type, content, created),
+            push_body(
+                shop_id,
+                &message_id,
+                conversation_id,
+                from_id,
+                to_id,
+                message_type,
+                content,
+                created,
+            ),
             message_id,
         )
     }
@@ -178,19 +231,35 @@ type Shared = State<Arc<Mutex<Inner>>>;
 type Params = Query<HashMap<String, String>>;
 
 /// Checks a shop API call's common parameters: `Err` is Shopee's refusal.
-fn check_shop_call(world: &World, path: &str, q: &HashMap<String, String>) -> Result<(), Response> {
+fn check_shop_call(
+    world: &World,
+    path: &str,
+    q: &HashMap<String, String>,
+) -> Result<(), Box<Response>> {
     let Some(account) = &world.account else {
-        return Err(error(StatusCode::FORBIDDEN, "error_auth", "no app is authorised"));
+        return Err(Box::new(error(
+            StatusCode::FORBIDDEN,
+            "error_auth",
+            "no app is authorised",
+        )));
     };
     let get = |k: &str| q.get(k).map(String::as_str).unwrap_or_default();
     let timestamp: i64 = get("timestamp").parse().unwrap_or(0);
     if (chrono::Utc::now().timestamp() - timestamp).abs() > 300 {
-        return Err(error(StatusCode::FORBIDDEN, "error_param", "timestamp out of range"));
+        return Err(Box::new(error(
+            StatusCode::FORBIDDEN,
+            "error_param",
+            "timestamp out of range",
+        )));
     }
     if get("partner_id") != account.partner_id.to_string()
         || get("shop_id") != account.shop_id.to_string()
     {
-        return Err(error(StatusCode::FORBIDDEN, "error_param", "partner_id or shop_id"));
+        return Err(Box::new(error(
+            StatusCode::FORBIDDEN,
+            "error_param",
+            "partner_id or shop_id",
+        )));
     }
     let want = sign::shop_api(
         &account.partner_key,
@@ -201,10 +270,18 @@ fn check_shop_call(world: &World, path: &str, q: &HashMap<String, String>) -> Re
         account.shop_id,
     );
     if get("sign") != want {
-        return Err(error(StatusCode::FORBIDDEN, "error_sign", "Wrong sign."));
+        return Err(Box::new(error(
+            StatusCode::FORBIDDEN,
+            "error_sign",
+            "Wrong sign.",
+        )));
     }
     if world.access_token.as_deref() != Some(get("access_token")) {
-        return Err(error(StatusCode::FORBIDDEN, "invalid_access_token", "Invalid access_token."));
+        return Err(Box::new(error(
+            StatusCode::FORBIDDEN,
+            "invalid_access_token",
+            "Invalid access_token.",
+        )));
     }
     Ok(())
 }
@@ -222,7 +299,13 @@ pub(super) async fn send_message(
         headers: headers_of(&headers),
         fields: [
             ("to_id".to_string(), json["to_id"].to_string()),
-            ("text".to_string(), json["content"]["text"].as_str().unwrap_or_default().to_string()),
+            (
+                "text".to_string(),
+                json["content"]["text"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            ),
         ]
         .into(),
     };
@@ -234,11 +317,15 @@ pub(super) async fn send_message(
 fn deliver(inner: &Arc<Mutex<Inner>>, q: &HashMap<String, String>, json: &Value) -> Response {
     let mut guard = inner.lock().expect("lock");
     if let Err(refusal) = check_shop_call(&guard.shopee, "/api/v2/sellerchat/send_message", q) {
-        return refusal;
+        return *refusal;
     }
     let (Some(to_id), Some(text)) = (json["to_id"].as_u64(), json["content"]["text"].as_str())
     else {
-        return error(StatusCode::BAD_REQUEST, "error_param", "to_id must be a number and content.text a string");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "error_param",
+            "to_id must be a number and content.text a string",
+        );
     };
     let world = &mut guard.shopee;
     let Some(conversation_id) = world
@@ -248,7 +335,11 @@ fn deliver(inner: &Arc<Mutex<Inner>>, q: &HashMap<String, String>, json: &Value)
         .find(|l| l.from_id == to_id || l.to_id == to_id)
         .map(|l| l.conversation_id.clone())
     else {
-        return error(StatusCode::BAD_REQUEST, "error_param", "no conversation with this user");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "error_param",
+            "no conversation with this user",
+        );
     };
     let account = world.account.clone().expect("checked");
     let message_id = world.new_id();
@@ -302,7 +393,7 @@ fn deliver(inner: &Arc<Mutex<Inner>>, q: &HashMap<String, String>, json: &Value)
 pub(super) async fn get_message(State(inner): Shared, Query(q): Params) -> Response {
     let guard = inner.lock().expect("lock");
     if let Err(refusal) = check_shop_call(&guard.shopee, "/api/v2/sellerchat/get_message", &q) {
-        return refusal;
+        return *refusal;
     }
     let conversation = q.get("conversation_id").cloned().unwrap_or_default();
     let messages: Vec<Value> = guard
@@ -328,7 +419,10 @@ const REFRESH_TIME: Duration = Duration::from_millis(50);
 
 pub(super) async fn access_token(State(inner): Shared, Query(q): Params, body: Bytes) -> Response {
     let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let presented = json["refresh_token"].as_str().unwrap_or_default().to_string();
+    let presented = json["refresh_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     {
         let mut guard = inner.lock().expect("lock");
         let world = &mut guard.shopee;
@@ -344,7 +438,11 @@ pub(super) async fn access_token(State(inner): Shared, Query(q): Params, body: B
             timestamp,
         );
         if get("sign") != want || json["shop_id"].as_u64() != Some(account.shop_id) {
-            return error(StatusCode::FORBIDDEN, "error_sign", "Wrong sign or shop_id.");
+            return error(
+                StatusCode::FORBIDDEN,
+                "error_sign",
+                "Wrong sign or shop_id.",
+            );
         }
         world.presented.push(presented.clone());
         world.in_flight += 1;
@@ -359,10 +457,15 @@ pub(super) async fn access_token(State(inner): Shared, Query(q): Params, body: B
         return error(StatusCode::OK, "error_param", "refresh_token is invalid");
     }
     let n = world.presented.len();
-    let pair = (format!("access-{n}-{:08x}", fastrand::u32(..)), format!("refresh-{n}-{:08x}", fastrand::u32(..)));
+    let pair = (
+        format!("access-{n}-{:08x}", fastrand::u32(..)),
+        format!("refresh-{n}-{:08x}", fastrand::u32(..)),
+    );
     world.access_token = Some(pair.0.clone());
     world.refresh_token = Some(pair.1.clone());
-    Json(json!({"access_token": pair.0, "refresh_token": pair.1, "expire_in": 14400,
-        "error": "", "message": "", "request_id": "standin"}))
+    Json(
+        json!({"access_token": pair.0, "refresh_token": pair.1, "expire_in": 14400,
+        "error": "", "message": "", "request_id": "standin"}),
+    )
     .into_response()
 }

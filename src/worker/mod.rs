@@ -9,6 +9,7 @@ mod process;
 pub mod retry;
 pub mod sla;
 mod ticket_update;
+pub mod upkeep;
 
 use crate::app::AppState;
 use crate::store::{now_ms, Job, JobKind, Settled, StoreError};

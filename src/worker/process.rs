@@ -101,7 +101,9 @@ async fn commit_step(
             let mut card = handoff.card;
             let theirs: Vec<StoredMessage> = fresh
                 .iter()
-                .filter(|m| !(m.message.kind == MessageKind::Seller && echoes.contains(&m.message.text)))
+                .filter(|m| {
+                    !(m.message.kind == MessageKind::Seller && echoes.contains(&m.message.text))
+                })
                 .cloned()
                 .collect();
             let text = append_lines(&mut card, &theirs);
@@ -140,7 +142,10 @@ async fn commit_step(
             // An order the platform named earlier (a Shopee order card the buyer sent before
             // complaining) is still the conversation's order.
             if analysis.order_id.is_none() && burst.iter().all(|m| m.message.order_id.is_none()) {
-                analysis.order_id = earlier.iter().rev().find_map(|m| m.message.order_id.clone());
+                analysis.order_id = earlier
+                    .iter()
+                    .rev()
+                    .find_map(|m| m.message.order_id.clone());
             }
             let step = match conversation.open_handoff {
                 None => super::ladder::after_resolution(state, job, &analysis, burst, now).await?,

@@ -56,8 +56,10 @@ fn authorise(app: &TestApp, echo_shop: &str) {
         seller_user_id: SELLER,
         first_refresh_token: FIRST_REFRESH.into(),
     });
-    app.standin
-        .shopee_echo_to(&format!("{}/webhooks/shopee/{echo_shop}", app.base), &callback(echo_shop));
+    app.standin.shopee_echo_to(
+        &format!("{}/webhooks/shopee/{echo_shop}", app.base),
+        &callback(echo_shop),
+    );
 }
 
 /// Posts a push to `shop`, signed over `signed_url`: the status and the raw answer.
@@ -90,7 +92,11 @@ async fn buyer_says(app: &TestApp, shop: &str, buyer: u64, text: &str) -> Vec<u8
         json!({"text": text}),
     );
     let (status, answer) = post(app, shop, &body, &callback(shop)).await;
-    assert_eq!((status, answer.as_str()), (200, ""), "a good push is acked empty");
+    assert_eq!(
+        (status, answer.as_str()),
+        (200, ""),
+        "a good push is acked empty"
+    );
     body
 }
 
@@ -171,8 +177,14 @@ async fn a_signed_push_is_answered_once_and_forged_pushes_are_refused() {
     for (body, authorization) in [
         (&tampered, genuine.clone()),
         (&forged, sign::shopee_push(PARTNER_KEY, &url_seen, &forged)),
-        (&forged, sign::shopee_push(PARTNER_KEY, &callback("sp-own"), &forged)),
-        (&forged, sign::shopee_push("another-partner-key", &callback("sp"), &forged)),
+        (
+            &forged,
+            sign::shopee_push(PARTNER_KEY, &callback("sp-own"), &forged),
+        ),
+        (
+            &forged,
+            sign::shopee_push("another-partner-key", &callback("sp"), &forged),
+        ),
     ] {
         let (status, answer) = post_with(&app, "sp", body, &authorization).await;
         assert_eq!(status, 401, "{answer}");
@@ -200,9 +212,19 @@ async fn the_shops_own_messages_and_placeholders_are_kept_and_never_answered() {
     };
     // The shop's staff greets first (sp-own knows its seller account), then the buyer sends
     // a sticker, an order card and a notification arrives: nothing to answer.
-    let greeting = say(SELLER, buyer, "text", json!({"text": "您好，請問有什麼可以幫您？"}));
+    let greeting = say(
+        SELLER,
+        buyer,
+        "text",
+        json!({"text": "您好，請問有什麼可以幫您？"}),
+    );
     let sticker = say(buyer, SELLER, "sticker", json!({"sticker_id": "7"}));
-    let order = say(buyer, SELLER, "order", json!({"order_sn": "240911ABCDEF12", "shop_id": SHOP_ID}));
+    let order = say(
+        buyer,
+        SELLER,
+        "order",
+        json!({"order_sn": "240911ABCDEF12", "shop_id": SHOP_ID}),
+    );
     let note = json!({"shop_id": SHOP_ID, "code": 10, "data": {"type": "notification"}})
         .to_string()
         .into_bytes();
@@ -212,7 +234,10 @@ async fn the_shops_own_messages_and_placeholders_are_kept_and_never_answered() {
     app.settle().await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let sent = sends_to(&app, buyer);
-    assert!(sent.is_empty(), "no reply to a seller line or a placeholder: {sent:?}");
+    assert!(
+        sent.is_empty(),
+        "no reply to a seller line or a placeholder: {sent:?}"
+    );
     assert!(app.handoffs().await.is_empty());
 
     // The complaint names no order: the order card's number is the ticket's.
@@ -220,12 +245,20 @@ async fn the_shops_own_messages_and_placeholders_are_kept_and_never_answered() {
     assert_eq!(wait_sends(&app, buyer, 1).await.len(), 1);
     let card = ticket(&app, buyer).await["card"].clone();
     assert_eq!(card["order_id"], "240911ABCDEF12", "{card}");
-    assert!(!card["evidence"].as_array().expect("evidence").is_empty(), "{card}");
+    assert!(
+        !card["evidence"].as_array().expect("evidence").is_empty(),
+        "{card}"
+    );
 
     // The staff answers in Shopee's own chat, the buyer sends a photo: both join the
     // ticket's transcript, neither is answered by the bot.
     let staff = say(SELLER, buyer, "text", json!({"text": "抱歉，麻煩提供照片"}));
-    let photo = say(buyer, SELLER, "image", json!({"url": "https://cf.shopee.tw/file/x"}));
+    let photo = say(
+        buyer,
+        SELLER,
+        "image",
+        json!({"url": "https://cf.shopee.tw/file/x"}),
+    );
     for body in [&staff, &photo] {
         assert_eq!(post(&app, "sp-own", body, &callback("sp-own")).await.0, 200);
     }
@@ -235,7 +268,12 @@ async fn the_shops_own_messages_and_placeholders_are_kept_and_never_answered() {
         .as_array()
         .expect("transcript")
         .iter()
-        .map(|l| (l["kind"].as_str().unwrap_or_default(), l["text"].as_str().unwrap_or_default()))
+        .map(|l| {
+            (
+                l["kind"].as_str().unwrap_or_default(),
+                l["text"].as_str().unwrap_or_default(),
+            )
+        })
         .collect();
     assert_eq!(
         lines[lines.len() - 3..],
@@ -257,8 +295,15 @@ async fn an_expired_token_is_renewed_with_the_rotated_refresh_token_even_after_a
 
     app.standin.shopee_expire_access_token();
     buyer_says(&app, "sp", 302, "收到的盤子破了，可以補寄嗎？").await;
-    assert_eq!(wait_sends(&app, 302, 1).await.len(), 1, "one reply after the renewal");
-    assert_eq!(app.standin.shopee_refreshes(), [FIRST_REFRESH, issued.as_str()]);
+    assert_eq!(
+        wait_sends(&app, 302, 1).await.len(),
+        1,
+        "one reply after the renewal"
+    );
+    assert_eq!(
+        app.standin.shopee_refreshes(),
+        [FIRST_REFRESH, issued.as_str()]
+    );
 
     // Restarted with the config's long-spent token: the store's newest pair is used.
     let newest = app.standin.shopee_current_refresh_token().expect("a pair");
@@ -280,7 +325,10 @@ async fn a_send_whose_answer_was_lost_is_looked_up_not_sent_twice() {
     let sent = wait_sends(&app, 401, 1).await;
     assert_eq!(sent.len(), 1, "the buyer sees one reply: {sent:?}");
     app.settle().await;
-    assert!(app.jobs("dead").await.is_empty(), "the retry found the first attempt");
+    assert!(
+        app.jobs("dead").await.is_empty(),
+        "the retry found the first attempt"
+    );
     let replies: Vec<Value> = app
         .all_jobs()
         .await
@@ -288,14 +336,19 @@ async fn a_send_whose_answer_was_lost_is_looked_up_not_sent_twice() {
         .filter(|j| j["kind"] == "reply")
         .collect();
     assert!(replies.iter().all(|j| j["status"] == "done"), "{replies:?}");
-    assert!(replies.iter().any(|j| j["attempts"] == 2), "it was retried: {replies:?}");
+    assert!(
+        replies.iter().any(|j| j["attempts"] == 2),
+        "it was retried: {replies:?}"
+    );
 }
 
 #[tokio::test]
 async fn two_instances_on_postgres_renew_one_at_a_time_and_lose_no_rotation() {
     let db = TestDb::create().await;
     let first = start(Some(db.url.clone())).await;
-    let second = first.another_instance_with(&options(Some(db.url.clone()))).await;
+    let second = first
+        .another_instance_with(&options(Some(db.url.clone())))
+        .await;
     // Both start without a pair, then the pair expires twice while both are busy.
     for round in 0..3u64 {
         if round > 0 {
@@ -313,10 +366,71 @@ async fn two_instances_on_postgres_renew_one_at_a_time_and_lose_no_rotation() {
     }
     assert_eq!(first.standin.shopee_max_concurrent_refreshes(), 1);
     assert_eq!(first.standin.shopee_refused_refreshes(), 0);
-    let stored = first.state.store.token("sp").await.expect("store").expect("a pair");
+    let stored = first
+        .state
+        .store
+        .token("sp")
+        .await
+        .expect("store")
+        .expect("a pair");
     assert_eq!(
         Some(stored.refresh_token),
         first.standin.shopee_current_refresh_token(),
         "the store holds the newest refresh token"
     );
+}
+
+/// Makes the stored pair of `shop` expire within a minute (as four hours later).
+async fn near_expiry(app: &TestApp, shop: &str) {
+    let store = &app.state.store;
+    let mut pair = store.token(shop).await.expect("store").expect("a pair");
+    let spent = pair.refresh_token.clone();
+    pair.expires_at = anfu::store::now_ms() + 60_000;
+    assert!(store
+        .rotate_token(shop, Some(&spent), &pair)
+        .await
+        .expect("store"));
+}
+
+#[tokio::test]
+async fn a_pair_near_expiry_is_renewed_ahead_and_a_refused_renewal_raises_an_alert() {
+    let app = start(None).await;
+    let shop = app.state.config.shop("sp").expect("shop sp").clone();
+    buyer_says(&app, "sp", 601, "東西壞了，請盡快處理退款").await;
+    assert_eq!(wait_sends(&app, 601, 1).await.len(), 1);
+    // A fresh pair is left alone.
+    anfu::worker::upkeep::upkeep_once(&app.state, &shop)
+        .await
+        .expect("upkeep");
+    assert_eq!(app.standin.shopee_refreshes().len(), 1);
+
+    near_expiry(&app, "sp").await;
+    anfu::worker::upkeep::upkeep_once(&app.state, &shop)
+        .await
+        .expect("upkeep");
+    assert_eq!(app.standin.shopee_refreshes().len(), 2, "renewed ahead");
+    let stored = app
+        .state
+        .store
+        .token("sp")
+        .await
+        .expect("store")
+        .expect("a pair");
+    assert!(stored.expires_at > anfu::store::now_ms() + 3_600_000);
+    assert_eq!(
+        Some(stored.refresh_token),
+        app.standin.shopee_current_refresh_token()
+    );
+
+    // The seller withdrew the authorisation: the operator is told, by shop.
+    app.standin.shopee_revoke();
+    near_expiry(&app, "sp").await;
+    let refused = anfu::worker::upkeep::upkeep_once(&app.state, &shop).await;
+    assert!(
+        matches!(refused, Err(anfu::outbound::SendError::AuthExpired { .. })),
+        "{refused:?}"
+    );
+    let (_, alerts) = app.agent(reqwest::Method::GET, "/v1/alerts", None).await;
+    let alert = alerts["alerts"]["sp"].as_str().unwrap_or_default();
+    assert!(alert.contains("authorise the shop again"), "{alerts}");
 }

@@ -153,6 +153,9 @@ impl Platform for Generic {
             reason: format!("`{}` is not a generic shop", shop.id),
         })?;
         let request = standard_webhooks_post(ctx.client, &url, &key.key, r.idempotency_key, body);
-        send(request).await?.check_status().map(|()| Sent::default())
+        send(request)
+            .await?
+            .check_status()
+            .map(|()| Sent::default())
     }
 }

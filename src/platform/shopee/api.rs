@@ -62,7 +62,11 @@ fn verdict(answer: &Answer) -> Result<Value, CallError> {
         answer.check_status()?;
         return json.ok_or_else(|| {
             CallError::Failed(SendError::Retryable {
-                reason: format!("HTTP {}: unreadable answer {}", answer.status, snippet(&answer.body)),
+                reason: format!(
+                    "HTTP {}: unreadable answer {}",
+                    answer.status,
+                    snippet(&answer.body)
+                ),
                 retry_after: answer.retry_after,
             })
         });
@@ -77,9 +81,10 @@ fn verdict(answer: &Answer) -> Result<Value, CallError> {
     if lower == "invalid_access_token" || lower == "error_auth" {
         return Err(CallError::TokenExpired(reason));
     }
-    let transient = ["rate", "limit", "system", "server", "inner", "busy", "timeout"];
-    if answer.status == 429 || answer.status >= 500 || transient.iter().any(|w| lower.contains(w))
-    {
+    let transient = [
+        "rate", "limit", "system", "server", "inner", "busy", "timeout",
+    ];
+    if answer.status == 429 || answer.status >= 500 || transient.iter().any(|w| lower.contains(w)) {
         return Err(CallError::Failed(SendError::Retryable {
             reason,
             retry_after: answer.retry_after,
@@ -131,9 +136,7 @@ pub async fn get_messages(
     let mut query = shop_query(keys, GET_MESSAGE_PATH, access_token);
     query.push(("conversation_id", conversation_id.to_string()));
     query.push(("page_size", "50".to_string()));
-    let request = client
-        .get(shop.api_url(GET_MESSAGE_PATH))
-        .query(&query);
+    let request = client.get(shop.api_url(GET_MESSAGE_PATH)).query(&query);
     let answer = send(request).await?;
     let json = verdict(&answer)?;
     let messages = json
@@ -181,7 +184,9 @@ pub async fn renew(
         .body(body.to_string());
     let answer = send(request).await?;
     let refused = |reason: String| SendError::AuthExpired {
-        reason: format!("Shopee refused to renew the access token ({reason}); authorise the shop again"),
+        reason: format!(
+            "Shopee refused to renew the access token ({reason}); authorise the shop again"
+        ),
     };
     let json = match verdict(&answer) {
         Ok(json) => json,
@@ -202,7 +207,10 @@ pub async fn renew(
             retry_after: None,
         });
     };
-    let expire_in = json.get("expire_in").and_then(Value::as_i64).unwrap_or(14_400);
+    let expire_in = json
+        .get("expire_in")
+        .and_then(Value::as_i64)
+        .unwrap_or(14_400);
     Ok(TokenPair {
         access_token,
         refresh_token,

@@ -112,6 +112,14 @@ impl Platform for Shopee {
         Ack::Empty
     }
 
+    fn upkeep_every(&self) -> Option<std::time::Duration> {
+        Some(token::UPKEEP_EVERY)
+    }
+
+    async fn upkeep(&self, ctx: &SendContext<'_>, shop: &ShopConfig) -> Result<(), SendError> {
+        token::keep_fresh(ctx, shop, keys(shop)?).await
+    }
+
     async fn send(
         &self,
         ctx: &SendContext<'_>,

@@ -85,8 +85,7 @@ pub fn parse(
         return Ok(Push::Ignored);
     };
     let c = data.content.ok_or_else(|| bad("data.content is missing"))?;
-    let c: Content =
-        serde_json::from_value(c).map_err(|e| bad(format!("data.content: {e}")))?;
+    let c: Content = serde_json::from_value(c).map_err(|e| bad(format!("data.content: {e}")))?;
     let message_key = id_string(&c.message_id).ok_or_else(|| bad("message_id is missing"))?;
     let conversation_id =
         id_string(&c.conversation_id).ok_or_else(|| bad("conversation_id is missing"))?;

@@ -29,6 +29,28 @@ fn fresh(pair: &TokenPair, stale: Option<&str>) -> bool {
     pair.expires_at - now_ms() > MARGIN_MS && Some(pair.access_token.as_str()) != stale
 }
 
+/// How often the stored pair is looked at; one that expires within [`RENEW_AHEAD_MS`] is
+/// renewed, so a shop that stays quiet for weeks keeps a live refresh token (30 days).
+pub const UPKEEP_EVERY: Duration = Duration::from_secs(5 * 60);
+const RENEW_AHEAD_MS: i64 = 30 * 60 * 1000;
+
+/// Renews the stored pair ahead of its expiry. A shop with no pair yet is left to its first
+/// send, which buys one with the config's refresh token.
+pub async fn keep_fresh(
+    ctx: &SendContext<'_>,
+    shop: &ShopConfig,
+    keys: &ShopeeKeys,
+) -> Result<(), SendError> {
+    match ctx.store.token(&shop.id).await.map_err(store_error)? {
+        Some(pair) if pair.expires_at - now_ms() <= RENEW_AHEAD_MS => {
+            renewed(ctx, shop, keys, Some(&pair.access_token))
+                .await
+                .map(drop)
+        }
+        _ => Ok(()),
+    }
+}
+
 /// The access token to call with: the stored one while it is good, else a renewed one.
 pub async fn access_token(
     ctx: &SendContext<'_>,

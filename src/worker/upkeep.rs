@@ -1,0 +1,52 @@
+//! Credential upkeep for the platforms that need it (`Platform::upkeep`: Shopee renews its
+//! rotating tokens before they expire), one loop per shop until shutdown. A renewal refused
+//! for good raises the shop's operator alert; a passing failure is retried next round.
+
+use crate::app::AppState;
+use crate::config::ShopConfig;
+use crate::outbound::SendError;
+use crate::platform::SendContext;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// One round for a shop; the alert is raised or cleared by its outcome.
+pub async fn upkeep_once(state: &AppState, shop: &ShopConfig) -> Result<(), SendError> {
+    let ctx = SendContext {
+        client: state.outbound.client(),
+        store: state.store.as_ref(),
+    };
+    let done = crate::platform::of(shop.platform())
+        .upkeep(&ctx, shop)
+        .await;
+    match &done {
+        Ok(()) => {}
+        Err(SendError::AuthExpired { reason }) => state.raise_alert(
+            &shop.id,
+            format!("the platform rejected the shop's credentials: {reason}"),
+        ),
+        Err(e) => {
+            tracing::warn!(shop = %shop.id, error = %e, "credential upkeep failed; next round retries")
+        }
+    }
+    done
+}
+
+pub async fn run(
+    state: AppState,
+    shop: ShopConfig,
+    every: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        if let Err(panic) = crate::panics::catch(upkeep_once(&state, &shop)).await {
+            crate::panics::record(&state, &format!("upkeep:{}", shop.id), &panic);
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = shutdown.changed() => {}
+        }
+        if *shutdown.borrow() {
+            break;
+        }
+    }
+}
