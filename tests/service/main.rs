@@ -17,6 +17,7 @@ mod panics;
 mod pg;
 mod rakuten_poll;
 mod reports;
+mod seller_lines;
 mod shopee;
 mod signatures;
 mod sinks;

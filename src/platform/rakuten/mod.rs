@@ -217,6 +217,11 @@ impl Platform for Rakuten {
         Ack::Json(serde_json::json!({"resultCode": "N000"}))
     }
 
+    /// anfu's own replies come back as the inquiry's merchant replies.
+    fn echoes_sends(&self) -> bool {
+        true
+    }
+
     fn refusal(&self, e: &WebhookError) -> serde_json::Value {
         let code = if e.code.starts_with('E') {
             e.code.to_string()
