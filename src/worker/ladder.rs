@@ -50,7 +50,7 @@ pub async fn follow_up_once(state: &AppState) -> Result<usize, StoreError> {
             continue;
         }
         let buyer = card.buyer_id.as_deref();
-        if !super::process::buyer_budget_allows(state, &card.shop, buyer, &card.conversation_id) {
+        if !super::budget::buyer_budget_allows(state, &card.shop, buyer, &card.conversation_id) {
             state
                 .store
                 .schedule_followup(handoff.id, now + FOLLOWUP_RETRY_MS)
@@ -119,7 +119,7 @@ pub(super) async fn after_resolution(
     };
     // An answer to the follow-up is read on its own: with the conversation as context, "好了，
     // 解决了" would inherit the complaint it answers.
-    let text = super::process::joined(burst);
+    let text = super::lines::joined(burst);
     let awaiting_answer = latest.followup.sent_at.is_some() && latest.followup.answer.is_none();
     let alone;
     let analysis = if awaiting_answer {

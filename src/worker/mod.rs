@@ -1,8 +1,10 @@
 //! The job loop: claims stored jobs (process a conversation, deliver a reply) and runs them.
 //! `step` runs exactly one job, so tests can drive the worker deterministically.
 
+mod budget;
 mod deliver;
 pub mod ladder;
+mod lines;
 mod notify;
 pub mod poll;
 mod process;

@@ -2,7 +2,11 @@
 //! cooldown, handoff silence), and open or update the handoff ticket — all written in one
 //! transaction with the reply job, so a crash repeats the step rather than half of it.
 
+use super::budget::within_buyer_budget;
 use super::ladder::Resolved;
+use super::lines::{
+    context, echoes, joined, relabel_echoes, CONTEXT_WINDOW_MS, MAX_TRANSCRIPT_LINES,
+};
 use super::ticket_update::{append_lines, line, merge};
 use crate::analysis::Turn;
 use crate::app::AppState;
@@ -211,37 +215,6 @@ async fn commit_step(
     Ok(reply_job.zip(reply))
 }
 
-/// How long after queueing a reply its echo may come back.
-const ECHO_WINDOW_MS: i64 = 3600 * 1000;
-
-/// anfu's own texts in this conversation, when its platform pushes the shop's messages back:
-/// an echo that beat the record of its send's message id must not be read as the buyer's,
-/// and anfu's own lines do not join a ticket's transcript (the ticket lists them already).
-async fn echoes(
-    state: &AppState,
-    shop: &ShopConfig,
-    job: &Job,
-    fresh: &[StoredMessage],
-) -> Result<Vec<String>, StoreError> {
-    let platform = crate::platform::of(shop.platform());
-    if !platform.echoes_sends() || fresh.is_empty() {
-        return Ok(Vec::new());
-    }
-    let since = now_ms() - ECHO_WINDOW_MS;
-    state
-        .store
-        .reply_texts(&job.shop, &job.conversation_id, since)
-        .await
-}
-
-fn relabel_echoes(messages: &mut [StoredMessage], echoes: &[String]) {
-    for m in messages {
-        if m.message.kind.is_analysed() && echoes.contains(&m.message.text) {
-            m.message.kind = MessageKind::Seller;
-        }
-    }
-}
-
 /// Processing that changes nothing but marks the messages processed.
 fn quiet(job: &Job, processed: Vec<i64>, state: ConversationState) -> ProcessOutcome {
     ProcessOutcome {
@@ -263,40 +236,6 @@ pub(super) async fn analyze(state: &AppState, text: String, context: Vec<Turn>) 
         Ok(analysis) => analysis,
         Err(e) => std::panic::resume_unwind(Box::new(e.to_string())),
     }
-}
-
-/// How far back the buyer's earlier messages are read as context for a new one: a follow-up
-/// ("已经三天了") takes its meaning from what came before, but not from last month.
-const CONTEXT_WINDOW_MS: i64 = 3 * 24 * 3600 * 1000;
-
-/// The conversation's earlier lines, as the analyzer's context: the buyer's text and the
-/// shop's lines where the platform reports them (placeholders say nothing to read).
-fn context(earlier: &[StoredMessage]) -> Vec<Turn> {
-    let turns: Vec<Turn> = earlier
-        .iter()
-        .filter_map(|m| match m.message.kind {
-            MessageKind::BuyerText => Some(Turn::buyer(m.message.text.clone())),
-            MessageKind::Seller => Some(Turn::shop(m.message.text.clone())),
-            MessageKind::BuyerOther => None,
-        })
-        .collect();
-    let skip = turns
-        .len()
-        .saturating_sub(crate::analysis::context::MAX_TURNS);
-    turns.into_iter().skip(skip).collect()
-}
-
-/// Transcript lines a ticket keeps (and analyses): the newest.
-pub(super) const MAX_TRANSCRIPT_LINES: usize = 50;
-
-/// The text the analyzer reads: the buyer's text lines, not placeholders or seller lines.
-pub(super) fn joined(messages: &[StoredMessage]) -> String {
-    messages
-        .iter()
-        .filter(|m| m.message.kind.is_analysed())
-        .map(|m| m.message.text.as_str())
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// A conversation nobody has taken over yet: maybe answer, and open a ticket for a complaint.
@@ -420,36 +359,6 @@ fn decide(
         handoff,
         notify,
     }
-}
-
-/// `limits.replies_per_buyer_per_hour`: one buyer writing in many conversations is not
-/// answered by the bot without end (the tickets still open).
-fn within_buyer_budget(state: &AppState, job: &Job, last: &crate::domain::BuyerMessage) -> bool {
-    let fits = buyer_budget_allows(
-        state,
-        &job.shop,
-        last.buyer_id.as_deref(),
-        &job.conversation_id,
-    );
-    if !fits {
-        tracing::warn!(shop = %job.shop, conversation = %job.conversation_id, "auto-reply skipped: the buyer's hourly budget is used up");
-    }
-    fits
-}
-
-/// Counts one message from anfu to a buyer (by id, else by conversation) against
-/// `limits.replies_per_buyer_per_hour`: false when the budget is used up.
-pub(super) fn buyer_budget_allows(
-    state: &AppState,
-    shop: &str,
-    buyer: Option<&str>,
-    conversation: &str,
-) -> bool {
-    let key = format!("{shop}\u{0}{}", buyer.unwrap_or(conversation));
-    state
-        .reply_limit
-        .hit(&key, std::time::Instant::now())
-        .is_ok()
 }
 
 /// The configured sinks whose routing rules take this card.

@@ -2,7 +2,8 @@
 //! ticket's transcript, and the ticket's labels are re-read from the whole transcript, its
 //! priority only rising.
 
-use super::process::{rfc3339, MAX_TRANSCRIPT_LINES};
+use super::lines::MAX_TRANSCRIPT_LINES;
+use super::process::rfc3339;
 use crate::app::AppState;
 use crate::config::ShopConfig;
 use crate::domain::handoff::{mood_rank, more_urgent};

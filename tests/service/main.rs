@@ -19,6 +19,7 @@ mod rakuten_poll;
 mod reports;
 mod seller_lines;
 mod shopee;
+mod shopee_tokens;
 mod signatures;
 mod sinks;
 mod storage_faults;

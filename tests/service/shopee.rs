@@ -4,27 +4,26 @@
 //! a restart and between two instances on PostgreSQL; a send whose answer was lost is looked
 //! up rather than sent twice.
 
-use crate::pg::TestDb;
 use crate::support::*;
 use anfu::standin::{sign, Scripted, ShopeeAccount};
 use serde_json::{json, Value};
 use std::time::Duration;
 
-const PARTNER_ID: u64 = 2001887;
-const PARTNER_KEY: &str = "shpk-service-test-key";
-const SHOP_ID: u64 = 14701711;
-const SELLER: u64 = 947151379;
-const FIRST_REFRESH: &str = "refresh-first-from-the-console";
-const WAIT: Duration = Duration::from_secs(10);
+pub const PARTNER_ID: u64 = 2001887;
+pub const PARTNER_KEY: &str = "shpk-service-test-key";
+pub const SHOP_ID: u64 = 14701711;
+pub const SELLER: u64 = 947151379;
+pub const FIRST_REFRESH: &str = "refresh-first-from-the-console";
+pub const WAIT: Duration = Duration::from_secs(10);
 
 /// The push URL as registered in Shopee's console (not the URL anfu listens on).
-fn callback(shop: &str) -> String {
+pub fn callback(shop: &str) -> String {
     format!("https://anfu.example/webhooks/shopee/{shop}")
 }
 
 /// Two shops on the stand-in's one Shopee shop: `sp` knows nothing of its seller account
 /// (its echoes are told by the ids its sends return), `sp-own` names it.
-fn options(storage_url: Option<String>) -> Options {
+pub fn options(storage_url: Option<String>) -> Options {
     let shop = |id: &str, extra: &str| {
         format!(
             "[[shops]]\nid = \"{id}\"\nplatform = \"shopee\"\nname = \"台灣小舖\"\n\
@@ -41,14 +40,14 @@ fn options(storage_url: Option<String>) -> Options {
     }
 }
 
-async fn start(storage_url: Option<String>) -> TestApp {
+pub async fn start(storage_url: Option<String>) -> TestApp {
     let app = spawn_app_with(options(storage_url)).await;
     authorise(&app, "sp");
     app
 }
 
 /// Authorises the app; the shop's own messages are pushed back to `echo_shop`'s webhook.
-fn authorise(app: &TestApp, echo_shop: &str) {
+pub fn authorise(app: &TestApp, echo_shop: &str) {
     app.standin.shopee_account(ShopeeAccount {
         partner_id: PARTNER_ID,
         partner_key: PARTNER_KEY.into(),
@@ -63,12 +62,17 @@ fn authorise(app: &TestApp, echo_shop: &str) {
 }
 
 /// Posts a push to `shop`, signed over `signed_url`: the status and the raw answer.
-async fn post(app: &TestApp, shop: &str, body: &[u8], signed_url: &str) -> (u16, String) {
+pub async fn post(app: &TestApp, shop: &str, body: &[u8], signed_url: &str) -> (u16, String) {
     let authorization = sign::shopee_push(PARTNER_KEY, signed_url, body);
     post_with(app, shop, body, &authorization).await
 }
 
-async fn post_with(app: &TestApp, shop: &str, body: &[u8], authorization: &str) -> (u16, String) {
+pub async fn post_with(
+    app: &TestApp,
+    shop: &str,
+    body: &[u8],
+    authorization: &str,
+) -> (u16, String) {
     let response = app
         .client
         .post(format!("{}/webhooks/shopee/{shop}", app.base))
@@ -83,7 +87,7 @@ async fn post_with(app: &TestApp, shop: &str, body: &[u8], authorization: &str) 
 }
 
 /// A buyer's text in a conversation of their own, pushed to `shop`; its body.
-async fn buyer_says(app: &TestApp, shop: &str, buyer: u64, text: &str) -> Vec<u8> {
+pub async fn buyer_says(app: &TestApp, shop: &str, buyer: u64, text: &str) -> Vec<u8> {
     let (body, _) = app.standin.shopee_push(
         &conversation(buyer),
         buyer,
@@ -100,12 +104,12 @@ async fn buyer_says(app: &TestApp, shop: &str, buyer: u64, text: &str) -> Vec<u8
     body
 }
 
-fn conversation(buyer: u64) -> String {
+pub fn conversation(buyer: u64) -> String {
     format!("70912209247668{buyer}")
 }
 
 /// What anfu sent into the buyer's conversation (not the staff's own messages).
-fn sends_to(app: &TestApp, buyer: u64) -> Vec<String> {
+pub fn sends_to(app: &TestApp, buyer: u64) -> Vec<String> {
     let conversation = conversation(buyer);
     app.standin
         .delivered()
@@ -115,7 +119,7 @@ fn sends_to(app: &TestApp, buyer: u64) -> Vec<String> {
         .collect()
 }
 
-async fn wait_sends(app: &TestApp, buyer: u64, n: usize) -> Vec<String> {
+pub async fn wait_sends(app: &TestApp, buyer: u64, n: usize) -> Vec<String> {
     wait_until(WAIT, || async { sends_to(app, buyer).len() >= n }).await;
     app.settle().await;
     // Echoes and redeliveries have had their chance to (wrongly) cause more.
@@ -124,7 +128,7 @@ async fn wait_sends(app: &TestApp, buyer: u64, n: usize) -> Vec<String> {
     sends_to(app, buyer)
 }
 
-async fn ticket(app: &TestApp, buyer: u64) -> Value {
+pub async fn ticket(app: &TestApp, buyer: u64) -> Value {
     let conversation = conversation(buyer);
     app.handoffs()
         .await
@@ -287,36 +291,6 @@ async fn the_shops_own_messages_and_placeholders_are_kept_and_never_answered() {
 }
 
 #[tokio::test]
-async fn an_expired_token_is_renewed_with_the_rotated_refresh_token_even_after_a_restart() {
-    let app = start(None).await;
-    buyer_says(&app, "sp", 301, "快遞一個星期了還沒到，怎麼回事").await;
-    assert_eq!(wait_sends(&app, 301, 1).await.len(), 1);
-    let issued = app.standin.shopee_current_refresh_token().expect("a pair");
-
-    app.standin.shopee_expire_access_token();
-    buyer_says(&app, "sp", 302, "收到的盤子破了，可以補寄嗎？").await;
-    assert_eq!(
-        wait_sends(&app, 302, 1).await.len(),
-        1,
-        "one reply after the renewal"
-    );
-    assert_eq!(
-        app.standin.shopee_refreshes(),
-        [FIRST_REFRESH, issued.as_str()]
-    );
-
-    // Restarted with the config's long-spent token: the store's newest pair is used.
-    let newest = app.standin.shopee_current_refresh_token().expect("a pair");
-    let app = app.restart_with(options(None)).await;
-    app.standin.shopee_expire_access_token();
-    buyer_says(&app, "sp", 303, "顏色跟圖片差太多了，我要退貨").await;
-    assert_eq!(wait_sends(&app, 303, 1).await.len(), 1);
-    let presented = app.standin.shopee_refreshes();
-    assert_eq!(presented.last().map(String::as_str), Some(newest.as_str()));
-    assert_eq!(app.standin.shopee_refused_refreshes(), 0, "{presented:?}");
-}
-
-#[tokio::test]
 async fn a_send_whose_answer_was_lost_is_looked_up_not_sent_twice() {
     let app = start(None).await;
     // Delivered, then the connection drops before the answer: the outcome is unknown.
@@ -340,97 +314,4 @@ async fn a_send_whose_answer_was_lost_is_looked_up_not_sent_twice() {
         replies.iter().any(|j| j["attempts"] == 2),
         "it was retried: {replies:?}"
     );
-}
-
-#[tokio::test]
-async fn two_instances_on_postgres_renew_one_at_a_time_and_lose_no_rotation() {
-    let db = TestDb::create().await;
-    let first = start(Some(db.url.clone())).await;
-    let second = first
-        .another_instance_with(&options(Some(db.url.clone())))
-        .await;
-    // Both start without a pair, then the pair expires twice while both are busy.
-    for round in 0..3u64 {
-        if round > 0 {
-            first.standin.shopee_expire_access_token();
-        }
-        let buyers: Vec<u64> = (0..4).map(|i| 500 + round * 10 + i).collect();
-        let pushes = buyers.iter().enumerate().map(|(i, &buyer)| {
-            let app = if i % 2 == 0 { &first } else { &second };
-            buyer_says(app, "sp", buyer, "東西壞了，請盡快處理退款")
-        });
-        futures_util::future::join_all(pushes).await;
-        for &buyer in &buyers {
-            assert_eq!(wait_sends(&first, buyer, 1).await.len(), 1, "buyer {buyer}");
-        }
-    }
-    assert_eq!(first.standin.shopee_max_concurrent_refreshes(), 1);
-    assert_eq!(first.standin.shopee_refused_refreshes(), 0);
-    let stored = first
-        .state
-        .store
-        .token("sp")
-        .await
-        .expect("store")
-        .expect("a pair");
-    assert_eq!(
-        Some(stored.refresh_token),
-        first.standin.shopee_current_refresh_token(),
-        "the store holds the newest refresh token"
-    );
-}
-
-/// Makes the stored pair of `shop` expire within a minute (as four hours later).
-async fn near_expiry(app: &TestApp, shop: &str) {
-    let store = &app.state.store;
-    let mut pair = store.token(shop).await.expect("store").expect("a pair");
-    let spent = pair.refresh_token.clone();
-    pair.expires_at = anfu::store::now_ms() + 60_000;
-    assert!(store
-        .rotate_token(shop, Some(&spent), &pair)
-        .await
-        .expect("store"));
-}
-
-#[tokio::test]
-async fn a_pair_near_expiry_is_renewed_ahead_and_a_refused_renewal_raises_an_alert() {
-    let app = start(None).await;
-    let shop = app.state.config.shop("sp").expect("shop sp").clone();
-    buyer_says(&app, "sp", 601, "東西壞了，請盡快處理退款").await;
-    assert_eq!(wait_sends(&app, 601, 1).await.len(), 1);
-    // A fresh pair is left alone.
-    anfu::worker::upkeep::upkeep_once(&app.state, &shop)
-        .await
-        .expect("upkeep");
-    assert_eq!(app.standin.shopee_refreshes().len(), 1);
-
-    near_expiry(&app, "sp").await;
-    anfu::worker::upkeep::upkeep_once(&app.state, &shop)
-        .await
-        .expect("upkeep");
-    assert_eq!(app.standin.shopee_refreshes().len(), 2, "renewed ahead");
-    let stored = app
-        .state
-        .store
-        .token("sp")
-        .await
-        .expect("store")
-        .expect("a pair");
-    assert!(stored.expires_at > anfu::store::now_ms() + 3_600_000);
-    assert_eq!(
-        Some(stored.refresh_token),
-        app.standin.shopee_current_refresh_token()
-    );
-
-    // The seller withdrew the authorisation: the operator is told, by shop.
-    app.standin.shopee_revoke();
-    near_expiry(&app, "sp").await;
-    let refused = anfu::worker::upkeep::upkeep_once(&app.state, &shop).await;
-    assert!(
-        matches!(refused, Err(anfu::outbound::SendError::AuthExpired { .. })),
-        "{refused:?}"
-    );
-    let (_, alerts) = app.agent(reqwest::Method::GET, "/v1/alerts", None).await;
-    let alert = alerts["alerts"]["sp"].as_str().unwrap_or_default();
-    assert!(alert.contains("authorise the shop again"), "{alerts}");
 }
