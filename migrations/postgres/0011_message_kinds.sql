@@ -2,3 +2,8 @@
 -- (image, sticker, order card…) or the shop's own line (Shopee pushes, Rakuten merchant
 -- replies, anfu's own sends echoed back). Only buyer_text is ever analysed or answered.
 ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'buyer_text';
+
+-- What anfu sent into a conversation (its reply jobs) is read per conversation: as the
+-- analyzer's context, and to tell an echo of it from the buyer's text.
+CREATE INDEX jobs_conversation_replies ON jobs (shop, conversation_id, created_at)
+    WHERE kind = 'reply';

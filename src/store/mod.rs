@@ -337,14 +337,15 @@ pub trait Store: Send + Sync + 'static {
     }
 
     /// The shop's newest platform token pair (Shopee), if one is stored.
-    /// The texts anfu queued for a conversation since `since` (its replies and agents'
-    /// lines), so that an echo of one is never read as the buyer's.
+    /// What anfu queued for a conversation since `since` (its replies, agents' lines,
+    /// follow-ups), oldest first, with when: context for the analyzer, and never read as the
+    /// buyer's when a platform echoes it.
     async fn reply_texts(
         &self,
         shop: &str,
         conversation: &str,
         since: Millis,
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<Vec<(Millis, String)>, StoreError> {
         sent::reply_texts(self.sql(), shop, conversation, since).await
     }
     async fn token(&self, shop: &str) -> Result<Option<TokenPair>, StoreError> {

@@ -6,7 +6,7 @@ use crate::analysis::Turn;
 use crate::app::AppState;
 use crate::config::ShopConfig;
 use crate::domain::MessageKind;
-use crate::store::{now_ms, Job, StoreError, StoredMessage};
+use crate::store::{now_ms, Job, Millis, StoreError, StoredMessage};
 
 /// How long after queueing a reply its echo may come back.
 const ECHO_WINDOW_MS: i64 = 3600 * 1000;
@@ -25,10 +25,11 @@ pub(super) async fn echoes(
         return Ok(Vec::new());
     }
     let since = now_ms() - ECHO_WINDOW_MS;
-    state
+    let sent = state
         .store
         .reply_texts(&job.shop, &job.conversation_id, since)
-        .await
+        .await?;
+    Ok(sent.into_iter().map(|(_, text)| text).collect())
 }
 
 pub(super) fn relabel_echoes(messages: &mut [StoredMessage], echoes: &[String]) {
@@ -43,17 +44,32 @@ pub(super) fn relabel_echoes(messages: &mut [StoredMessage], echoes: &[String]) 
 /// ("已经三天了") takes its meaning from what came before, but not from last month.
 pub(super) const CONTEXT_WINDOW_MS: i64 = 3 * 24 * 3600 * 1000;
 
-/// The conversation's earlier lines, as the analyzer's context: the buyer's text and the
-/// shop's lines where the platform reports them (placeholders say nothing to read).
-pub(super) fn context(earlier: &[StoredMessage]) -> Vec<Turn> {
-    let turns: Vec<Turn> = earlier
+/// The conversation's earlier lines, oldest first, as the analyzer's context: the buyer's
+/// text, the shop's lines where the platform reports them, and what anfu sent (`sent`: its
+/// replies and agents' lines, when queued) unless the platform reported it back already.
+/// Placeholders say nothing to read.
+pub(super) fn context(earlier: &[StoredMessage], sent: &[(Millis, String)]) -> Vec<Turn> {
+    let reported = |text: &str| {
+        earlier
+            .iter()
+            .any(|m| m.message.kind == MessageKind::Seller && m.message.text == text)
+    };
+    let mut timed: Vec<(Millis, Turn)> = earlier
         .iter()
         .filter_map(|m| match m.message.kind {
-            MessageKind::BuyerText => Some(Turn::buyer(m.message.text.clone())),
-            MessageKind::Seller => Some(Turn::shop(m.message.text.clone())),
+            MessageKind::BuyerText => Some((m.received_at, Turn::buyer(m.message.text.clone()))),
+            MessageKind::Seller => Some((m.received_at, Turn::shop(m.message.text.clone()))),
             MessageKind::BuyerOther => None,
         })
         .collect();
+    timed.extend(
+        sent.iter()
+            .filter(|(_, text)| !reported(text))
+            .map(|(at, text)| (*at, Turn::shop(text.clone()))),
+    );
+    // Stable: a reply queued in the same millisecond as a buyer line comes after it.
+    timed.sort_by_key(|(at, _)| *at);
+    let turns: Vec<Turn> = timed.into_iter().map(|(_, turn)| turn).collect();
     let skip = turns
         .len()
         .saturating_sub(crate::analysis::context::MAX_TURNS);
@@ -71,4 +87,60 @@ pub(super) fn joined(messages: &[StoredMessage]) -> String {
         .map(|m| m.message.text.as_str())
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::BuyerMessage;
+
+    fn stored(at: Millis, kind: MessageKind, text: &str) -> StoredMessage {
+        StoredMessage {
+            id: at,
+            received_at: at,
+            message: BuyerMessage {
+                message_key: format!("m{at}"),
+                conversation_id: "c".into(),
+                buyer_id: None,
+                buyer_nick: None,
+                text: text.into(),
+                order_id: None,
+                sent_at: None,
+                kind,
+            },
+        }
+    }
+
+    #[test]
+    fn context_interleaves_anfus_replies_by_time_and_lists_a_reported_one_once() {
+        let earlier = [
+            stored(1, MessageKind::BuyerText, "包裹到哪了"),
+            stored(4, MessageKind::BuyerOther, "[图片]"),
+            stored(6, MessageKind::Seller, "已为您催促快递"),
+        ];
+        let sent = [
+            (2, "请提供订单号".to_string()),
+            (6, "已为您催促快递".to_string()),
+        ];
+        assert_eq!(
+            context(&earlier, &sent),
+            [
+                Turn::buyer("包裹到哪了"),
+                Turn::shop("请提供订单号"),
+                Turn::shop("已为您催促快递"),
+            ]
+        );
+    }
+
+    #[test]
+    fn only_the_buyers_text_is_read_and_an_echo_is_relabelled() {
+        let mut lines = [
+            stored(1, MessageKind::BuyerText, "杯子破了"),
+            stored(2, MessageKind::BuyerOther, "[贴图]"),
+            stored(3, MessageKind::BuyerText, "您好，已为您登记补发"),
+        ];
+        relabel_echoes(&mut lines, &["您好，已为您登记补发".to_string()]);
+        assert_eq!(lines[2].message.kind, MessageKind::Seller);
+        assert_eq!(joined(&lines), "杯子破了");
+    }
 }

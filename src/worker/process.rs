@@ -142,7 +142,15 @@ async fn commit_step(
             // A flood into one conversation must not make one analysis (or card) without
             // bound.
             let burst = &burst[burst.len().saturating_sub(MAX_TRANSCRIPT_LINES)..];
-            let mut analysis = analyze(state, joined(burst), context(earlier)).await;
+            // What anfu said before the burst is context too ("请提供订单号" → a bare
+            // number; "已为您催促快递" → "还是没动").
+            let sent: Vec<(Millis, String)> = store
+                .reply_texts(&job.shop, &job.conversation_id, since - CONTEXT_WINDOW_MS)
+                .await?
+                .into_iter()
+                .filter(|(at, _)| *at < since)
+                .collect();
+            let mut analysis = analyze(state, joined(burst), context(earlier, &sent)).await;
             // An order the platform named earlier (a Shopee order card the buyer sent before
             // complaining) is still the conversation's order.
             if analysis.order_id.is_none() && burst.iter().all(|m| m.message.order_id.is_none()) {
