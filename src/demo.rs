@@ -92,14 +92,15 @@ seller_user_id = "{SHOPEE_SELLER}"
 }
 
 fn fixtures(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
-        .unwrap_or_default();
+    let mut files: Vec<PathBuf> = crate::built_in::read_dir(dir).unwrap_or_default();
     files.retain(|p| p.extension().is_some_and(|e| e == "json"));
     files.sort();
     files
         .into_iter()
-        .filter_map(|p| std::fs::read(&p).ok().map(|b| (p, b)))
+        .filter_map(|p| {
+            let text = crate::built_in::read_to_string(&p).ok()?;
+            Some((p, text.into_bytes()))
+        })
         .collect()
 }
 

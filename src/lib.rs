@@ -6,6 +6,7 @@ pub mod analysis;
 pub mod analysis_pool;
 pub mod app;
 pub mod batch;
+pub mod built_in;
 pub mod config;
 pub mod demo;
 pub mod domain;

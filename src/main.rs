@@ -10,7 +10,7 @@ use std::time::Instant;
 #[derive(Parser)]
 #[command(
     name = "anfu",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("ANFU_GIT_COMMIT"), ")"),
     about = "Soothes unhappy buyers: analyses Chinese buyer messages"
 )]
 struct Cli {
@@ -29,8 +29,8 @@ enum Command {
         /// (`[{"from": "buyer", "text": "我的快递到哪了"}, {"from": "shop", "text": "..."}]`).
         #[arg(long, requires = "text")]
         context: Option<String>,
-        /// The dictionaries folder.
-        #[arg(long, default_value = "intents", env = "ANFU_INTENTS")]
+        /// The dictionaries folder (default: the set built into the binary).
+        #[arg(long, default_value = "<built-in>/intents", env = "ANFU_INTENTS")]
         intents: PathBuf,
         /// Threads for stdin batches (default: every core).
         #[arg(long)]
@@ -50,19 +50,28 @@ enum Command {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
-        #[arg(long, default_value = "intents", env = "ANFU_INTENTS")]
+        #[arg(long, default_value = "<built-in>/intents", env = "ANFU_INTENTS")]
         intents: PathBuf,
     },
     /// Train the model on the corpus and write `<intents>/model.tsv` (deterministic: the same
     /// lines and seed give the same file).
     Train(anfu::training::Run),
-    /// Validate the data folders and report every problem with file and line.
+    /// Validate the config (with --config), its secrets and the data folders, and report
+    /// every problem with file and line, without starting anything.
     Check {
-        #[arg(long, default_value = "intents", env = "ANFU_INTENTS")]
-        intents: PathBuf,
-        #[arg(long, default_value = "replies", env = "ANFU_REPLIES")]
-        replies: PathBuf,
+        /// The service's TOML config: checked, and its `data` folders used.
+        #[arg(long, env = "ANFU_CONFIG")]
+        config: Option<PathBuf>,
+        /// The dictionaries (default: the config's `data.intents`, else the built-in set).
+        #[arg(long, env = "ANFU_INTENTS")]
+        intents: Option<PathBuf>,
+        /// The replies (default: the config's `data.replies`, else the built-in set).
+        #[arg(long, env = "ANFU_REPLIES")]
+        replies: Option<PathBuf>,
     },
+    /// Write the built-in `intents/` and `replies/` into DIR, to edit and point
+    /// `--intents`/`--replies` (or `data.intents`/`data.replies`) at.
+    Export { dir: PathBuf },
     /// Run the webhook service (see config/default.toml for every setting).
     Serve {
         /// The TOML config file; ANFU_SECTION__KEY variables override it.
@@ -74,14 +83,14 @@ enum Command {
     Demo {
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
-        #[arg(long, default_value = "fixtures/webhooks")]
+        #[arg(long, default_value = "<built-in>/fixtures/webhooks")]
         fixtures: PathBuf,
         /// The demo's SQLite file (recreated on every run).
         #[arg(long, default_value = "anfu-demo.db")]
         database: PathBuf,
-        #[arg(long, default_value = "intents", env = "ANFU_INTENTS")]
+        #[arg(long, default_value = "<built-in>/intents", env = "ANFU_INTENTS")]
         intents: PathBuf,
-        #[arg(long, default_value = "replies", env = "ANFU_REPLIES")]
+        #[arg(long, default_value = "<built-in>/replies", env = "ANFU_REPLIES")]
         replies: PathBuf,
         /// Stop after the replay instead of serving on.
         #[arg(long)]
@@ -194,7 +203,35 @@ fn run(cli: Cli) -> Result<ExitCode, ExitCode> {
                 Err(ExitCode::from(2))
             }
         },
-        Command::Check { intents, replies } => {
+        Command::Check {
+            config,
+            intents,
+            replies,
+        } => {
+            let (mut intents_at, mut replies_at) = (
+                anfu::built_in::folder("intents"),
+                anfu::built_in::folder("replies"),
+            );
+            if let Some(file) = config.as_deref() {
+                match anfu::config::Config::load(Some(file), std::env::vars()) {
+                    Ok(c) => {
+                        out(format_args!(
+                            "{}: ok ({} shops, {} sinks)\n",
+                            file.display(),
+                            c.shops.len(),
+                            c.sinks.len()
+                        ));
+                        intents_at = c.data.intents.clone();
+                        replies_at = c.data.replies.clone();
+                    }
+                    Err(e) => {
+                        eprintln!("anfu: {e}");
+                        return Ok(ExitCode::from(2));
+                    }
+                }
+            }
+            let intents = intents.unwrap_or(intents_at);
+            let replies = replies.unwrap_or(replies_at);
             let mut problems = Vec::new();
             match Analyzer::from_dir(&intents) {
                 Ok(analyzer) => {
@@ -230,6 +267,21 @@ fn run(cli: Cli) -> Result<ExitCode, ExitCode> {
             eprintln!("anfu: {}", anfu::analysis::DataErrors(problems));
             Ok(ExitCode::from(2))
         }
+        Command::Export { dir } => match anfu::built_in::export(&dir) {
+            Ok(n) => {
+                out(format_args!(
+                    "wrote {n} files under {}: edit them, then run with --intents {} --replies {} (or set data.intents / data.replies)\n",
+                    dir.display(),
+                    dir.join("intents").display(),
+                    dir.join("replies").display()
+                ));
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => {
+                eprintln!("anfu: export: {e}");
+                Ok(ExitCode::from(2))
+            }
+        },
         Command::Serve { config } => {
             let config =
                 anfu::config::Config::load(config.as_deref(), std::env::vars()).map_err(|e| {

@@ -9,7 +9,7 @@ import tempfile
 import time
 import traceback
 
-from . import agents, e2e, ops, shopee, signing
+from . import agents, anywhere, e2e, ops, shopee, signing
 from .report import Results
 from .service import Anfu
 from .world import World
@@ -69,8 +69,11 @@ def main(argv):
     try:
         results.check("signing-vectors", signing.vector_failures(),
                       ["platforms.md §6: TOP md5, Standard Webhooks, Chatwoot"])
+        # Everything runs the binary copied alone into an empty folder, from that folder.
+        binary, home = anywhere.install(binary, workdir)
+        anywhere.check(results, binary, home)
         if not args.only_shopee:
-            anfu = Anfu(binary, repo, workdir, token=None)
+            anfu = Anfu(binary, home, workdir, token=None)
             world, ding_e2e, ding_acc = build_world(anfu.port)
             anfu.token = world.agent_token
             world.start_standins()
@@ -83,7 +86,7 @@ def main(argv):
                 run_checks(world, anfu, results, repo, ding_e2e, ding_acc)
             anfu.kill()  # stopped by check_process already; never two anfu at once
         # after the others, on its own anfu and stand-in, so it disturbs none of them
-        scene = shopee.ShopeeScenario(binary, repo, workdir)
+        scene = shopee.ShopeeScenario(binary, home, workdir)
         scene.run(results)
     except KeyboardInterrupt as exc:
         crashed = True

@@ -10,12 +10,12 @@
 use super::data_error::{from_toml, line_of, DataError, DataErrors};
 use super::gate::required_groups;
 use super::normalize::{normalize_term, Normalized};
+use crate::built_in;
 use crate::domain::{Demand, Intent, IssueType, Mood, Threat};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::Regex;
 use serde::Deserialize;
 use std::collections::HashMap;
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use toml::Spanned;
@@ -244,7 +244,7 @@ impl Lexicon {
     pub fn from_dir(dir: &Path) -> Result<Lexicon, DataErrors> {
         let mut loader = Loader::default();
         let mut errors = Vec::new();
-        let entries = match fs::read_dir(dir) {
+        let entries = match built_in::read_dir(dir) {
             Ok(entries) => entries,
             Err(e) => {
                 return Err(DataErrors(vec![DataError::new(
@@ -254,10 +254,10 @@ impl Lexicon {
                 )]))
             }
         };
-        let mut folders: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        let mut folders: Vec<PathBuf> = entries;
         folders.sort();
         for folder in folders {
-            if !folder.is_dir() {
+            if !built_in::is_dir(&folder) {
                 continue;
             }
             let name = folder.file_name().and_then(|n| n.to_str()).unwrap_or("");
@@ -452,10 +452,9 @@ fn ascii_digits(pattern: &str) -> String {
 /// The `.toml` files of a folder, sorted; anything else is reported (README files excepted).
 fn toml_files(folder: &Path, errors: &mut Vec<DataError>) -> Vec<PathBuf> {
     let mut files = Vec::new();
-    match fs::read_dir(folder) {
+    match built_in::read_dir(folder) {
         Ok(entries) => {
-            for entry in entries.flatten() {
-                let path = entry.path();
+            for path in entries {
                 match path.extension().and_then(|e| e.to_str()) {
                     Some("toml") => files.push(path),
                     Some("md") => {}
@@ -499,7 +498,7 @@ impl Loader {
                 return;
             }
         };
-        let source = match fs::read_to_string(file) {
+        let source = match built_in::read_to_string(file) {
             Ok(s) => s,
             Err(e) => {
                 errors.push(DataError::new(file, None, format!("cannot read: {e}")));

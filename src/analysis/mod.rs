@@ -61,7 +61,7 @@ impl Analyzer {
     pub fn from_dir(dir: &Path) -> Result<Analyzer, DataErrors> {
         let mut analyzer = Analyzer::rules_only(dir)?;
         let path = dir.join(model::MODEL_FILE);
-        if !path.exists() {
+        if !crate::built_in::exists(&path) {
             analyzer.warnings.push(DataError::new(
                 &path,
                 None,

@@ -59,7 +59,7 @@ impl OrderIdRules {
     /// Unreadable or malformed TOML, unknown keys, empty context words, patterns that do not
     /// compile; each with file and line.
     pub fn from_file(file: &Path) -> Result<OrderIdRules, DataErrors> {
-        let source = std::fs::read_to_string(file).map_err(|e| {
+        let source = crate::built_in::read_to_string(file).map_err(|e| {
             DataErrors(vec![DataError::new(
                 file,
                 None,

@@ -30,6 +30,7 @@ mod tests;
 mod validation_tests;
 
 use crate::analysis::data_error::{DataError, DataErrors};
+use crate::built_in;
 use crate::domain::{Analysis, Intent, Lang};
 use drafts::Drafts;
 pub use drafts::{Ticket as DraftTicket, MAX_DRAFTS};
@@ -38,7 +39,6 @@ use followup::Followups;
 use lang_file::{LangReplies, Toggle};
 use next_steps::NextSteps;
 use std::collections::HashMap;
-use std::fs;
 use std::path::Path;
 pub use template::Slots;
 use tone::Tone;
@@ -70,11 +70,10 @@ impl ReplyBook {
     /// braces, empty variant lists or texts, missing required fallback cells or files.
     pub fn from_dir(dir: &Path) -> Result<ReplyBook, DataErrors> {
         let mut errors = Vec::new();
-        let mut files: Vec<_> = match fs::read_dir(dir) {
+        let mut files: Vec<_> = match built_in::read_dir(dir) {
             Ok(entries) => entries
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "toml"))
+                .into_iter()
+                .filter(|p| built_in::is_file(p) && p.extension().is_some_and(|x| x == "toml"))
                 .collect(),
             Err(e) => {
                 let reason = format!("cannot read the replies folder: {e}");
@@ -88,7 +87,7 @@ impl ReplyBook {
         let mut drafts = None;
         let mut followups = None;
         for file in &files {
-            let source = match fs::read_to_string(file) {
+            let source = match built_in::read_to_string(file) {
                 Ok(s) => s,
                 Err(e) => {
                     errors.push(DataError::new(file, None, format!("cannot read: {e}")));

@@ -198,7 +198,7 @@ impl Model {
     /// Every malformed line, with the file and line number; a file for another taxonomy
     /// (its `outputs` line differs) or another format version.
     pub fn from_file(path: &Path) -> Result<Model, Vec<DataError>> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
+        let text = crate::built_in::read_to_string(path).map_err(|e| {
             vec![DataError::new(
                 path,
                 None,

@@ -1,0 +1,95 @@
+//! The binary away from the source checkout: run from an empty folder it uses its built-in
+//! data; `anfu export` writes that data out, and `anfu check --config` validates a config and
+//! the folders it names, with file and line.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn anfu(folder: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_anfu"))
+        .args(args)
+        .current_dir(folder)
+        .env_remove("ANFU_INTENTS")
+        .env_remove("ANFU_REPLIES")
+        .env_remove("ANFU_CONFIG")
+        .output()
+        .expect("anfu runs")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn an_empty_folder_gets_the_built_in_data_and_the_version_names_the_commit() {
+    let empty = tempfile::tempdir().expect("tmp");
+    let version = anfu(empty.path(), &["--version"]);
+    assert!(text(&version).contains("(commit "), "{}", text(&version));
+    let out = anfu(
+        empty.path(),
+        &["analyze", "--text", "收到的杯子碎了一个，麻烦补发"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let record: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a record");
+    assert_eq!(record["intent"], "complaint");
+    let out = anfu(empty.path(), &["check"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("<built-in>/intents: ok"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn exported_data_is_checked_through_the_config_that_names_it() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = anfu(dir.path(), &["export", "data"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let again = anfu(dir.path(), &["export", "data"]);
+    assert_eq!(
+        again.status.code(),
+        Some(2),
+        "no overwriting: {}",
+        text(&again)
+    );
+
+    let config = dir.path().join("anfu.toml");
+    let write_config = |extra: &str| {
+        std::fs::write(
+            &config,
+            format!(
+                "[server]\nagent_token = \"t\"\n[data]\nintents = \"{}\"\nreplies = \"{}\"\n{extra}",
+                dir.path().join("data/intents").display(),
+                dir.path().join("data/replies").display()
+            ),
+        )
+        .expect("write");
+    };
+    write_config("");
+    let out = anfu(dir.path(), &["check", "--config", "anfu.toml"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("anfu.toml: ok (0 shops, 0 sinks)"),
+        "{}",
+        text(&out)
+    );
+
+    // A broken word in the exported copy: named with file and line.
+    let quality = dir.path().join("data/intents/issue_type/quality.toml");
+    let words = std::fs::read_to_string(&quality).expect("exported");
+    std::fs::write(&quality, format!("{words}\n[[nonsense]]\n")).expect("write");
+    let out = anfu(dir.path(), &["check", "--config", "anfu.toml"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("quality.toml:"), "{}", text(&out));
+
+    // A Shopee shop without its keys: refused, naming the key and the platform.
+    write_config("[[shops]]\nid = \"x\"\nplatform = \"shopee\"\napi_base = \"http://x\"\n");
+    let out = anfu(dir.path(), &["check", "--config", "anfu.toml"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("partner_key"), "{}", text(&out));
+}
