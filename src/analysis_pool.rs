@@ -22,7 +22,8 @@ pub enum AnalysisError {
 
 #[derive(Clone)]
 pub struct AnalysisPool {
-    analyzer: Arc<Analyzer>,
+    /// Swapped whole by a reload; each analysis keeps the analyzer it started with.
+    analyzer: Arc<crate::reload::Swappable<Analyzer>>,
     permits: Arc<Semaphore>,
     max_chars: usize,
 }
@@ -32,14 +33,20 @@ impl AnalysisPool {
     pub fn new(analyzer: Analyzer, max_chars: usize) -> AnalysisPool {
         let concurrency = std::thread::available_parallelism().map_or(1, |n| n.get());
         AnalysisPool {
-            analyzer: Arc::new(analyzer),
+            analyzer: Arc::new(crate::reload::Swappable::new(analyzer)),
             permits: Arc::new(Semaphore::new(concurrency)),
             max_chars,
         }
     }
 
-    pub fn analyzer(&self) -> &Analyzer {
-        &self.analyzer
+    /// The analyzer now (a reload swaps in another; this one stays valid while held).
+    pub fn analyzer(&self) -> Arc<Analyzer> {
+        self.analyzer.get()
+    }
+
+    /// Swaps in a new analyzer (a reload); analyses already started finish with the old.
+    pub fn replace(&self, analyzer: Analyzer) {
+        self.analyzer.set(analyzer);
     }
 
     /// Analyses the newest `max_chars` of `text` on the blocking pool, waiting for a free slot.
@@ -59,7 +66,7 @@ impl AnalysisPool {
             .acquire_owned()
             .await
             .map_err(|_| AnalysisError::Closed)?;
-        let analyzer = self.analyzer.clone();
+        let analyzer = self.analyzer.get();
         let max_chars = self.max_chars;
         let joined = tokio::task::spawn_blocking(move || {
             let _slot = permit;

@@ -26,7 +26,8 @@ pub struct AppState {
     pub analysis: AnalysisPool,
     /// Panics injected by tests (inert otherwise).
     pub faults: Arc<crate::panics::Faults>,
-    pub replies: Arc<ReplyBook>,
+    /// The replies; a reload swaps them whole (`replies.get()` is a snapshot).
+    pub replies: Arc<crate::reload::Swappable<ReplyBook>>,
     pub outbound: Outbound,
     pub health: Arc<Health>,
     /// Wakes the workers as soon as a message is stored.

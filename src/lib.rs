@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod outbound;
 pub mod panics;
 pub mod platform;
+pub mod reload;
 pub mod reply;
 pub mod signing;
 pub mod sink;
@@ -80,7 +81,7 @@ pub async fn build(config: Config) -> Result<AppState, AppError> {
         store,
         analysis: analysis_pool::AnalysisPool::new(analyzer, config_limits.max_analysis_chars),
         faults: Arc::new(panics::Faults::default()),
-        replies: Arc::new(replies),
+        replies: Arc::new(reload::Swappable::new(replies)),
         health: Arc::new(Health::default()),
         wake: Arc::new(Notify::new()),
         seen: moka::sync::Cache::builder()
@@ -143,6 +144,10 @@ pub async fn serve(
             )));
         }
     }
+    tasks.push(tokio::spawn(reload_on_sighup(
+        state.clone(),
+        stop_rx.clone(),
+    )));
     tracing::info!(addr = %listener.local_addr()?, shops = state.config.shops.len(), "anfu listening");
     let metrics_listen = state.config.server.metrics_listen.clone();
     if !metrics_listen.is_empty() {
@@ -167,4 +172,22 @@ pub async fn serve(
         let _ = task.await;
     }
     Ok(result?)
+}
+
+/// SIGHUP reloads the data (`reload.rs`) until shutdown.
+async fn reload_on_sighup(state: AppState, mut stop: watch::Receiver<bool>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+        tracing::warn!("cannot listen for SIGHUP; reload with POST /v1/admin/reload");
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = hangups.recv() => {
+                tracing::info!("SIGHUP: reloading the data");
+                let _ = reload::reload(&state).await;
+            }
+            _ = stop.changed() => break,
+        }
+    }
 }

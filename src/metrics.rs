@@ -54,6 +54,11 @@ pub const DEFS: &[(&str, Kind, &str)] = &[
         "Jobs scheduled for another attempt, by job kind.",
     ),
     (
+        "anfu_data_reloads_total",
+        Kind::Counter,
+        "Data reloads (SIGHUP, POST /v1/admin/reload), by result: ok or refused.",
+    ),
+    (
         "anfu_dead_letters_total",
         Kind::Counter,
         "Jobs given up on (dead letters), by job kind.",

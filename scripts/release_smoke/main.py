@@ -9,7 +9,7 @@ import tempfile
 import time
 import traceback
 
-from . import agents, anywhere, e2e, ops, shopee, signing
+from . import agents, anywhere, e2e, ops, reload, shopee, signing
 from .report import Results
 from .service import Anfu
 from .world import World
@@ -77,13 +77,14 @@ def main(argv):
             world, ding_e2e, ding_acc = build_world(anfu.port)
             anfu.token = world.agent_token
             world.start_standins()
-            anfu.write_config(world.config(anfu.port, os.path.join(workdir, "anfu.db")))
+            anfu.write_config(world.config(anfu.port, os.path.join(workdir, "anfu.db"))
+                              + reload.export(binary, home, workdir))
             anfu.start()
             why = anfu.wait_healthy()
             results.check("starts", [why] if why else [], [f"{binary} serve on 127.0.0.1:"
                                                            f"{anfu.port}"])
             if why is None:
-                run_checks(world, anfu, results, repo, ding_e2e, ding_acc)
+                run_checks(world, anfu, results, repo, workdir, ding_e2e, ding_acc)
             anfu.kill()  # stopped by check_process already; never two anfu at once
         # after the others, on its own anfu and stand-in, so it disturbs none of them
         scene = shopee.ShopeeScenario(binary, home, workdir)
@@ -119,13 +120,14 @@ def main(argv):
     return 1 if failed else 0
 
 
-def run_checks(world, anfu, results, repo, ding_e2e, ding_acc):
+def run_checks(world, anfu, results, repo, workdir, ding_e2e, ding_acc):
     e2e.run(world, anfu, results, repo, ding_e2e, ding_acc)
     ops.check_readiness(world, anfu, results)
     load_conv = ops.check_analyze(world, anfu, results)
     ops.check_load_reply(world, results, load_conv)
     agents.run(anfu, world, results)
     ops.check_dead_letters(anfu, results)
+    reload.check(world, anfu, results, workdir)
     unexpected = [u for s in world.standins for u in s.unexpected]
     results.check("standins-no-unexpected-requests", unexpected)
     ops.check_process(anfu, results)

@@ -75,6 +75,6 @@ async fn drafts(
         demands: &card.demands,
         mood: card.mood,
     };
-    let drafts = state.replies.drafts(&ticket, &slots);
+    let drafts = state.replies.get().drafts(&ticket, &slots);
     Ok(Json(json!({ "drafts": drafts })).into_response())
 }

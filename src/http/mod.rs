@@ -1,5 +1,6 @@
 //! The HTTP surface; each module owns its `router()`.
 
+pub mod admin;
 pub mod agent;
 pub mod analyze;
 pub mod console;
@@ -18,6 +19,7 @@ pub fn router(state: AppState) -> Router {
     let separate_metrics = !state.config.server.metrics_listen.is_empty();
     let main = Router::new()
         .merge(webhooks::router())
+        .merge(admin::router())
         .merge(agent::router())
         .merge(drafts::router())
         .merge(reports::router())

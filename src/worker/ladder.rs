@@ -59,7 +59,11 @@ pub async fn follow_up_once(state: &AppState) -> Result<usize, StoreError> {
         }
         let slots = slots(card, shop.display_name());
         let seed = format!("{}-followup", card.conversation_id);
-        let Some(text) = state.replies.followup_question(card.lang, &slots, &seed) else {
+        let Some(text) = state
+            .replies
+            .get()
+            .followup_question(card.lang, &slots, &seed)
+        else {
             continue;
         };
         if state
@@ -179,7 +183,7 @@ pub fn judge(
     let followup = &latest.followup;
     let awaiting_answer = followup.sent_at.is_some() && followup.answer.is_none();
     let answer = if awaiting_answer {
-        match state.replies.followup_answer(text) {
+        match state.replies.get().followup_answer(text) {
             // A complaint is an unhappy answer whatever words it uses.
             _ if analysis.intent == Intent::Complaint => FollowupAnswer::Unhappy,
             answer => answer,
@@ -220,6 +224,7 @@ pub async fn record_satisfied(state: &AppState, latest: &Handoff) -> Result<(), 
         let seed = format!("{}-invite", card.conversation_id);
         state
             .replies
+            .get()
             .review_invitation(card.lang, &slots(card, s.display_name()), &seed)
             .map(|text| ReplyPayload::to_ticket(latest, "anfu-invite", text))
     });

@@ -302,6 +302,7 @@ fn decide(
         };
         state
             .replies
+            .get()
             .reply(&analysis, lang, &slots, &job.conversation_id)
     } else {
         None
@@ -344,7 +345,7 @@ fn decide(
             priority: analysis.priority,
             lang: analysis.lang,
             sla_due: rfc3339(sla_due_at),
-            next_steps: state.replies.next_steps(&analysis),
+            next_steps: state.replies.get().next_steps(&analysis),
             transcript: burst.iter().map(line).collect(),
             evidence: analysis.evidence.clone(),
             auto_reply: reply_text,

@@ -16,6 +16,7 @@ mod panics;
 #[path = "../store_contract/pg.rs"]
 mod pg;
 mod rakuten_poll;
+mod reload;
 mod reports;
 mod seller_lines;
 mod shopee;

@@ -53,6 +53,8 @@ pub struct Options {
     pub storage: String,
     /// `storage.url` (None: a SQLite file in the test's directory).
     pub storage_url: Option<String>,
+    /// A folder holding `intents/` and `replies/` (None: the checkout's).
+    pub data: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -69,6 +71,7 @@ impl Default for Options {
             max_attempts: 3,
             storage: String::new(),
             storage_url: None,
+            data: None,
         }
     }
 }
@@ -135,8 +138,18 @@ secret = "{GEN_SECRET}"
             .storage_url
             .clone()
             .unwrap_or_else(|| format!("sqlite://{}", db.display())),
-        intents = root().join("intents").display(),
-        replies = root().join("replies").display(),
+        intents = o
+            .data
+            .clone()
+            .unwrap_or_else(root)
+            .join("intents")
+            .display(),
+        replies = o
+            .data
+            .clone()
+            .unwrap_or_else(root)
+            .join("replies")
+            .display(),
         conversation = o.conversation,
         max_body = o.max_body,
         sinks = o.sinks.replace("{base}", base),
