@@ -43,13 +43,57 @@ pub struct AppState {
     pub webhook_limit: crate::limits::Limiter,
     /// Auto-replies per buyer per hour (`limits`).
     pub reply_limit: crate::limits::Limiter,
+    /// This instance among those sharing a store: its own events come back from the store's
+    /// feed and are not shown twice.
+    pub instance: Arc<str>,
 }
 
 impl AppState {
     /// Tells open consoles that the ticket list changed (nobody listening is fine).
     pub fn announce(&self, what: &str, handoff: Option<i64>) {
         let event = serde_json::json!({"type": what, "handoff": handoff}).to_string();
+        // Other instances' consoles hear it through the store (PostgreSQL NOTIFY).
+        if self.store.is_shared() {
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                let payload =
+                    serde_json::json!({"origin": &*self.instance, "event": &event}).to_string();
+                let store = self.store.clone();
+                runtime.spawn(async move {
+                    if let Err(e) = store.publish_event(&payload).await {
+                        tracing::debug!(error = %e, "event not published to other instances");
+                    }
+                });
+            }
+        }
         let _ = self.events.send(event);
+    }
+
+    /// Relays the events other instances publish to this instance's consoles, until
+    /// shutdown (nothing to do on a store no other instance shares).
+    pub async fn relay_events(self, mut stop: tokio::sync::watch::Receiver<bool>) {
+        let mut feed = match self.store.event_feed().await {
+            Ok(Some(feed)) => feed,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "no shared events: consoles see other instances' changes on their refresh");
+                return;
+            }
+        };
+        loop {
+            tokio::select! {
+                note = feed.recv() => {
+                    let Some(note) = note else { return };
+                    let Ok(note) = serde_json::from_str::<serde_json::Value>(&note) else {
+                        continue;
+                    };
+                    let mine = note["origin"].as_str() == Some(&*self.instance);
+                    if let (false, Some(event)) = (mine, note["event"].as_str()) {
+                        let _ = self.events.send(event.to_string());
+                    }
+                }
+                _ = stop.changed() => return,
+            }
+        }
     }
 
     /// An operator must act (credentials rejected…): /readyz, /v1/alerts, /metrics and the

@@ -99,6 +99,7 @@ pub async fn build(config: Config) -> Result<AppState, AppError> {
             config_limits.replies_per_buyer_per_hour,
             Duration::from_secs(3600),
         ),
+        instance: format!("{}-{:016x}", std::process::id(), fastrand::u64(..)).into(),
     })
 }
 
@@ -148,6 +149,7 @@ pub async fn serve(
         state.clone(),
         stop_rx.clone(),
     )));
+    tasks.push(tokio::spawn(state.clone().relay_events(stop_rx.clone())));
     tracing::info!(addr = %listener.local_addr()?, shops = state.config.shops.len(), "anfu listening");
     let metrics_listen = state.config.server.metrics_listen.clone();
     if !metrics_listen.is_empty() {

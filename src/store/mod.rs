@@ -6,6 +6,7 @@ mod error;
 mod handoff_record;
 mod ladder;
 mod payloads;
+mod pg_events;
 mod postgres;
 mod queue;
 mod reports;
@@ -145,6 +146,22 @@ pub trait Store: Send + Sync + 'static {
     /// backend returns itself. Not for use outside the store.
     #[doc(hidden)]
     fn sql(&self) -> &dyn queue::Sql;
+
+    /// Whether other instances may share this store (PostgreSQL): then console events are
+    /// published through it.
+    fn is_shared(&self) -> bool {
+        false
+    }
+
+    /// Publishes a console event to every instance (PostgreSQL NOTIFY).
+    async fn publish_event(&self, _payload: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// Every published event, as it comes (PostgreSQL LISTEN); None without other instances.
+    async fn event_feed(&self) -> Result<Option<tokio::sync::mpsc::Receiver<String>>, StoreError> {
+        Ok(None)
+    }
 
     // Settling a claimed job. Each is fenced with the claim: under a claim that is no longer
     // the job's current one (the lease ran out and another worker took the job), nothing

@@ -260,6 +260,18 @@ fn payload_json(payload: &impl Serialize) -> String {
 
 #[async_trait]
 impl Store for PgStore {
+    fn is_shared(&self) -> bool {
+        true
+    }
+
+    async fn publish_event(&self, payload: &str) -> Result<(), StoreError> {
+        super::pg_events::publish(&self.pool, payload).await
+    }
+
+    async fn event_feed(&self) -> Result<Option<tokio::sync::mpsc::Receiver<String>>, StoreError> {
+        super::pg_events::feed(&self.pool).await.map(Some)
+    }
+
     async fn accept(
         &self,
         shop: &str,

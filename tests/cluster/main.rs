@@ -10,6 +10,8 @@
 #[allow(dead_code)] // shared with the store tests; this binary uses a part
 mod pg;
 
+mod events;
+
 use anfu::config::TopSignMethod;
 use anfu::standin::{sign, StandIn};
 use serde_json::{json, Value};
