@@ -14,6 +14,7 @@ mod metrics;
 mod notify;
 mod panics;
 #[path = "../store_contract/pg.rs"]
+#[allow(dead_code)] // shared with the store tests; this binary uses a part
 mod pg;
 mod rakuten_poll;
 mod reload;

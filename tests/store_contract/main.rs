@@ -8,6 +8,7 @@ mod db;
 mod only;
 mod pg;
 mod report_cases;
+mod tls;
 mod token_cases;
 
 /// For each case, a test per backend.

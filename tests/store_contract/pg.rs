@@ -30,6 +30,15 @@ pub struct Cluster {
 impl Cluster {
     /// initdb + start; every failure says what went wrong.
     pub fn start() -> Result<Cluster, String> {
+        Cluster::start_with(|_, _| Ok(String::new()))
+    }
+
+    /// [`Cluster::start`], with `setup` preparing files in the cluster's directory (given
+    /// the user the server runs as, if not this one) and returning more postgresql.conf
+    /// lines (TLS certificates, say).
+    pub fn start_with(
+        setup: impl Fn(&Path, Option<&str>) -> Result<String, String>,
+    ) -> Result<Cluster, String> {
         let bin = find_bin_dir()?;
         let run_as = if is_root()? {
             ensure_user(SERVER_USER)?;
@@ -63,6 +72,7 @@ impl Cluster {
             .arg(&data)
             .args(["-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C"])
             .arg("--no-sync"))?;
+        let extra = setup(&cluster.dir, run_as)?;
         let mut last_error = String::new();
         // A free port may be taken between choosing and binding it: choose again.
         for _ in 0..5 {
@@ -77,7 +87,7 @@ impl Cluster {
                 "\n# anfu tests: loopback only, socket in the temp dir, durability off\n\
                  listen_addresses = '127.0.0.1'\nport = {}\nunix_socket_directories = '{}'\n\
                  fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n\
-                 max_connections = 300\nlog_min_messages = warning",
+                 max_connections = 300\nlog_min_messages = warning\n{extra}",
                 cluster.port,
                 cluster.dir.display()
             )
@@ -98,6 +108,11 @@ impl Cluster {
             }
         }
         Err(format!("PostgreSQL did not start: {last_error}"))
+    }
+
+    /// Where the cluster's files are (removed with it).
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// A URL for database `db` as the superuser `postgres` over loopback TCP.
