@@ -1,12 +1,18 @@
-//! Prometheus metrics in the text exposition format, without a metrics framework: a few
-//! counters and histograms behind one mutex each (a handful of updates per message), and
-//! gauges read from the store at scrape time.
+//! Prometheus metrics, kept in a `prometheus-client` registry (the Prometheus project's
+//! crate): counters and latency histograms recorded as things happen, gauges read from the
+//! store at scrape time. `/metrics` serves OpenMetrics to a scraper that asks for it and the
+//! classic text format (0.0.4) otherwise, under the same metric names.
 //!
 //! Every metric is declared in [`DEFS`] with its help text; recording an undeclared name is
 //! a bug caught by the tests.
 
-use std::collections::BTreeMap;
-use std::fmt::Write;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,26 +122,85 @@ const BUCKETS: &[f64] = &[
 ];
 
 type Labels = Vec<(&'static str, String)>;
+type Counters = Family<Labels, Counter>;
+type Histograms = Family<Labels, Histogram, fn() -> Histogram>;
+type Gauges = Family<Labels, Gauge>;
 
-#[derive(Debug, Clone, Default)]
-struct Histogram {
-    counts: Vec<u64>,
-    sum: f64,
-    count: u64,
+fn histogram() -> Histogram {
+    Histogram::new(BUCKETS.iter().copied())
 }
 
-#[derive(Default)]
+/// The exposition format a scraper asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `application/openmetrics-text; version=1.0.0`.
+    OpenMetrics,
+    /// `text/plain; version=0.0.4`, the classic Prometheus text format.
+    Classic,
+}
+
+impl Format {
+    /// OpenMetrics when the `Accept` header names it, else the classic format.
+    pub fn from_accept(accept: Option<&str>) -> Format {
+        match accept {
+            Some(a) if a.contains("application/openmetrics-text") => Format::OpenMetrics,
+            _ => Format::Classic,
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            Format::Classic => "text/plain; version=0.0.4; charset=utf-8",
+        }
+    }
+}
+
 pub struct Metrics {
-    counters: Mutex<BTreeMap<(&'static str, Labels), u64>>,
-    histograms: Mutex<BTreeMap<(&'static str, Labels), Histogram>>,
+    registry: Registry,
+    counters: HashMap<&'static str, Counters>,
+    histograms: HashMap<&'static str, Histograms>,
+    gauges: HashMap<&'static str, Gauges>,
+    /// One scrape at a time: the gauges are set for it, then encoded.
+    scrape: Mutex<()>,
+}
+
+impl Default for Metrics {
+    fn default() -> Metrics {
+        let mut m = Metrics {
+            registry: Registry::default(),
+            counters: HashMap::new(),
+            histograms: HashMap::new(),
+            gauges: HashMap::new(),
+            scrape: Mutex::new(()),
+        };
+        for (name, kind, help) in DEFS {
+            match kind {
+                Kind::Counter => {
+                    let family = Counters::default();
+                    // The crate adds the `_total` the names already end with.
+                    let base = name.strip_suffix("_total").unwrap_or(name);
+                    m.registry.register(base, *help, family.clone());
+                    m.counters.insert(name, family);
+                }
+                Kind::Histogram => {
+                    let family = Histograms::new_with_constructor(histogram as fn() -> Histogram);
+                    m.registry.register(*name, *help, family.clone());
+                    m.histograms.insert(name, family);
+                }
+                Kind::Gauge => {
+                    let family = Gauges::default();
+                    m.registry.register(*name, *help, family.clone());
+                    m.gauges.insert(name, family);
+                }
+            }
+        }
+        m
+    }
 }
 
 fn labels(pairs: &[(&'static str, &str)]) -> Labels {
     pairs.iter().map(|(k, v)| (*k, v.to_string())).collect()
-}
-
-fn declared(name: &str, kind: Kind) -> bool {
-    DEFS.iter().any(|(n, k, _)| *n == name && *k == kind)
 }
 
 impl Metrics {
@@ -163,120 +228,97 @@ impl Metrics {
     }
 
     pub fn add(&self, name: &'static str, pairs: &[(&'static str, &str)], n: u64) {
-        debug_assert!(declared(name, Kind::Counter), "undeclared counter {name}");
-        *self
-            .counters
-            .lock()
-            .expect("metrics lock")
-            .entry((name, labels(pairs)))
-            .or_default() += n;
+        match self.counters.get(name) {
+            Some(family) => {
+                family.get_or_create(&labels(pairs)).inc_by(n);
+            }
+            None => debug_assert!(false, "undeclared counter {name}"),
+        }
     }
 
     pub fn observe(&self, name: &'static str, pairs: &[(&'static str, &str)], seconds: f64) {
-        debug_assert!(
-            declared(name, Kind::Histogram),
-            "undeclared histogram {name}"
-        );
-        let mut all = self.histograms.lock().expect("metrics lock");
-        let h = all
-            .entry((name, labels(pairs)))
-            .or_insert_with(|| Histogram {
-                counts: vec![0; BUCKETS.len()],
-                ..Histogram::default()
-            });
-        if let Some(i) = BUCKETS.iter().position(|b| seconds <= *b) {
-            h.counts[i] += 1;
+        match self.histograms.get(name) {
+            Some(family) => family.get_or_create(&labels(pairs)).observe(seconds),
+            None => debug_assert!(false, "undeclared histogram {name}"),
         }
-        h.sum += seconds;
-        h.count += 1;
     }
 
-    /// The exposition text; `gauges` are values read just now (name, labels, value).
-    pub fn render(&self, gauges: &[(&'static str, Labels, f64)]) -> String {
-        let counters = self.counters.lock().expect("metrics lock").clone();
-        let histograms = self.histograms.lock().expect("metrics lock").clone();
-        let mut out = String::new();
-        for (name, kind, help) in DEFS {
-            let kind_name = match kind {
-                Kind::Counter => "counter",
-                Kind::Histogram => "histogram",
-                Kind::Gauge => "gauge",
-            };
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind_name}");
-            match kind {
-                Kind::Counter => {
-                    for ((n, l), v) in &counters {
-                        if n == name {
-                            let _ = writeln!(out, "{name}{} {v}", render_labels(l, None));
-                        }
-                    }
+    /// The exposition; `gauges` are values read just now (name, labels, value).
+    pub fn render(&self, gauges: &[(&'static str, Labels, f64)], format: Format) -> String {
+        let _one = self.scrape.lock().unwrap_or_else(|p| p.into_inner());
+        for family in self.gauges.values() {
+            family.clear();
+        }
+        for (name, l, value) in gauges {
+            match self.gauges.get(name) {
+                // Counts of jobs and alerts: whole numbers.
+                Some(family) => {
+                    family.get_or_create(l).set(*value as i64);
                 }
-                Kind::Gauge => {
-                    for (n, l, v) in gauges {
-                        if n == name {
-                            let _ = writeln!(out, "{name}{} {v}", render_labels(l, None));
-                        }
-                    }
-                }
-                Kind::Histogram => {
-                    for ((n, l), h) in &histograms {
-                        if n != name {
-                            continue;
-                        }
-                        let mut cumulative = 0;
-                        for (bound, c) in BUCKETS.iter().zip(&h.counts) {
-                            cumulative += c;
-                            let le = bound.to_string();
-                            let _ = writeln!(
-                                out,
-                                "{name}_bucket{} {cumulative}",
-                                render_labels(l, Some(&le))
-                            );
-                        }
-                        let _ = writeln!(
-                            out,
-                            "{name}_bucket{} {}",
-                            render_labels(l, Some("+Inf")),
-                            h.count
-                        );
-                        let _ = writeln!(out, "{name}_sum{} {}", render_labels(l, None), h.sum);
-                        let _ = writeln!(out, "{name}_count{} {}", render_labels(l, None), h.count);
-                    }
-                }
+                None => debug_assert!(false, "undeclared gauge {name}"),
             }
         }
-        out
+        let mut out = String::new();
+        encode(&mut out, &self.registry).expect("writing to a String cannot fail");
+        describe_unrecorded(&mut out);
+        match format {
+            Format::OpenMetrics => out,
+            Format::Classic => classic(&out),
+        }
     }
 }
 
-/// `{a="x",b="y"}` with values escaped as the format requires.
-fn render_labels(l: &Labels, le: Option<&str>) -> String {
-    let mut parts: Vec<String> = l
-        .iter()
-        .map(|(k, v)| {
-            let v = v
-                .replace('\\', "\\\\")
-                .replace('"', "\\\"")
-                .replace('\n', "\\n");
-            format!("{k}=\"{v}\"")
-        })
-        .collect();
-    if let Some(le) = le {
-        parts.push(format!("le=\"{le}\""));
+/// The crate leaves out families with no series yet; a scraper (and a dashboard) should
+/// still see every declared metric, so each is described, before `# EOF`.
+fn describe_unrecorded(out: &mut String) {
+    let eof = out.rfind("# EOF").unwrap_or(out.len());
+    let mut missing = String::new();
+    for (name, kind, help) in DEFS {
+        let (base, kind) = match kind {
+            Kind::Counter => (name.strip_suffix("_total").unwrap_or(name), "counter"),
+            Kind::Histogram => (*name, "histogram"),
+            Kind::Gauge => (*name, "gauge"),
+        };
+        if !out.contains(&format!("# TYPE {base} {kind}\n")) {
+            missing.push_str(&format!("# HELP {base} {help}\n# TYPE {base} {kind}\n"));
+        }
     }
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!("{{{}}}", parts.join(","))
+    out.insert_str(eof, &missing);
+}
+
+/// The classic text format from OpenMetrics: counters' HELP and TYPE lines name the series
+/// (`…_total`) as 0.0.4 expects, and there is no `# EOF`.
+fn classic(open_metrics: &str) -> String {
+    let mut out = String::with_capacity(open_metrics.len());
+    for line in open_metrics.lines() {
+        if line == "# EOF" {
+            continue;
+        }
+        let renamed = DEFS
+            .iter()
+            .filter(|(_, kind, _)| *kind == Kind::Counter)
+            .find_map(|(name, _, _)| {
+                let base = name.strip_suffix("_total").unwrap_or(name);
+                for head in ["# HELP ", "# TYPE "] {
+                    if let Some(rest) = line.strip_prefix(head).and_then(|r| r.strip_prefix(base)) {
+                        if rest.starts_with(' ') {
+                            return Some(format!("{head}{name}{rest}"));
+                        }
+                    }
+                }
+                None
+            });
+        out.push_str(renamed.as_deref().unwrap_or(line));
+        out.push('\n');
     }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn counters_histograms_and_gauges_render_in_the_text_format() {
+    fn sample() -> Metrics {
         let m = Metrics::default();
         m.inc(
             "anfu_webhook_messages_total",
@@ -287,41 +329,67 @@ mod tests {
             &[("platform", "taobao"), ("result", "new")],
             2,
         );
-        m.observe(
-            "anfu_reply_send_seconds",
-            &[("platform", "generic"), ("outcome", "ok")],
-            0.003,
-        );
-        m.observe(
-            "anfu_reply_send_seconds",
-            &[("platform", "generic"), ("outcome", "ok")],
-            50.0,
-        );
-        let text = m.render(&[(
+        for seconds in [0.003, 50.0] {
+            m.observe(
+                "anfu_reply_send_seconds",
+                &[("platform", "generic"), ("outcome", "ok")],
+                seconds,
+            );
+        }
+        m.inc("anfu_webhook_refused_total", &[("code", "a\"b\\c\nd")]);
+        m
+    }
+
+    fn gauges() -> Vec<(&'static str, Labels, f64)> {
+        vec![(
             "anfu_queue_jobs",
             vec![("kind", "reply".into()), ("status", "pending".into())],
             4.0,
-        )]);
+        )]
+    }
+
+    #[test]
+    fn counters_histograms_and_gauges_render_in_the_classic_format() {
+        let text = sample().render(&gauges(), Format::Classic);
         for line in [
             "# TYPE anfu_webhook_messages_total counter",
             "anfu_webhook_messages_total{platform=\"taobao\",result=\"new\"} 3",
-            "anfu_reply_send_seconds_bucket{platform=\"generic\",outcome=\"ok\",le=\"0.0025\"} 0",
-            "anfu_reply_send_seconds_bucket{platform=\"generic\",outcome=\"ok\",le=\"0.005\"} 1",
-            "anfu_reply_send_seconds_bucket{platform=\"generic\",outcome=\"ok\",le=\"30\"} 1",
-            "anfu_reply_send_seconds_bucket{platform=\"generic\",outcome=\"ok\",le=\"+Inf\"} 2",
+            "anfu_reply_send_seconds_bucket{le=\"0.0025\",platform=\"generic\",outcome=\"ok\"} 0",
+            "anfu_reply_send_seconds_bucket{le=\"0.005\",platform=\"generic\",outcome=\"ok\"} 1",
+            "anfu_reply_send_seconds_bucket{le=\"+Inf\",platform=\"generic\",outcome=\"ok\"} 2",
             "anfu_reply_send_seconds_count{platform=\"generic\",outcome=\"ok\"} 2",
             "anfu_queue_jobs{kind=\"reply\",status=\"pending\"} 4",
+            "anfu_webhook_refused_total{code=\"a\\\"b\\\\c\\nd\"} 1",
         ] {
             assert!(
                 text.lines().any(|l| l == line),
                 "missing `{line}` in\n{text}"
             );
         }
+        assert!(!text.contains("# EOF"));
     }
 
     #[test]
-    fn label_values_are_escaped() {
-        let l = vec![("code", "a\"b\\c\nd".to_string())];
-        assert_eq!(render_labels(&l, None), "{code=\"a\\\"b\\\\c\\nd\"}");
+    fn openmetrics_is_served_when_asked_for() {
+        let accept = "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5";
+        assert_eq!(Format::from_accept(Some(accept)), Format::OpenMetrics);
+        assert_eq!(Format::from_accept(Some("*/*")), Format::Classic);
+        let text = sample().render(&gauges(), Format::OpenMetrics);
+        assert!(
+            text.contains("# TYPE anfu_webhook_messages counter"),
+            "{text}"
+        );
+        assert!(text.ends_with("# EOF\n"), "{text}");
+    }
+
+    #[test]
+    fn every_declared_metric_is_described_even_before_it_is_recorded() {
+        let text = Metrics::default().render(&[], Format::Classic);
+        for (name, _, _) in DEFS {
+            assert!(
+                text.contains(&format!("# TYPE {name} ")),
+                "{name} in\n{text}"
+            );
+        }
     }
 }

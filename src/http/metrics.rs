@@ -1,9 +1,11 @@
-//! `GET /metrics`: Prometheus text format. On the main listener unless
+//! `GET /metrics`: OpenMetrics when the scraper asks for it (`Accept`), else the classic
+//! Prometheus text format. On the main listener unless
 //! `server.metrics_listen` gives it a listener of its own (keep it off the internet).
 
 use crate::app::AppState;
+use crate::metrics::Format;
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -12,7 +14,8 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/metrics", get(metrics))
 }
 
-async fn metrics(State(state): State<AppState>) -> Response {
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let format = Format::from_accept(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()));
     let mut gauges: Vec<_> = match state.store.job_counts().await {
         Ok(counts) => counts
             .into_iter()
@@ -37,11 +40,8 @@ async fn metrics(State(state): State<AppState>) -> Response {
             .map(|key| ("anfu_operator_alerts", vec![("key", key)], 1.0)),
     );
     (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        state.metrics.render(&gauges),
+        [(header::CONTENT_TYPE, format.content_type())],
+        state.metrics.render(&gauges, format),
     )
         .into_response()
 }

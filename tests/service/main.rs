@@ -6,6 +6,7 @@ mod bad_input;
 mod browser;
 mod console;
 mod conversation;
+mod dashboard;
 mod delivery;
 mod hostile;
 mod hours;
