@@ -93,3 +93,34 @@ fn exported_data_is_checked_through_the_config_that_names_it() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("partner_key"), "{}", text(&out));
 }
+
+#[test]
+fn the_demo_runs_from_an_empty_folder_on_its_built_in_fixtures() {
+    let empty = tempfile::tempdir().expect("tmp");
+    let out = anfu(
+        empty.path(),
+        &[
+            "demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--exit",
+            "--database",
+            "demo.db",
+        ],
+    );
+    let printed = text(&out);
+    assert!(out.status.success(), "{printed}");
+    for seen in [
+        "→ taobao  01-quality-bad-review.json",
+        "→ shopee  02-broken-cup-reship.json",
+        "[shopee 709122092476686867]",
+        "台灣小舖 · 709122092476686867",
+        "shop: 您好，麻煩提供破損照片，我們馬上處理",
+        "order 240911ABCDEF12",
+    ] {
+        assert!(
+            printed.contains(seen),
+            "`{seen}` missing from the demo:\n{printed}"
+        );
+    }
+}
