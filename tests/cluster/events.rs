@@ -29,11 +29,9 @@ async fn first_event(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_console_on_one_instance_sees_a_ticket_opened_by_another_at_once() {
-    let db = pg::TestDb::create().await;
-    let standin = StandIn::start().await.expect("stand-in");
-    let dir = tempfile::tempdir().expect("tmp");
-    let a = Instance::start(dir.path(), "a", &db.url, &standin.url()).await;
-    let b = Instance::start(dir.path(), "b", &db.url, &standin.url()).await;
+    let Pair {
+        _db, _dir, a, b, ..
+    } = pair().await;
     let client = reqwest::Client::new();
     let mut consoles = Vec::new();
     for instance in [&a, &b] {

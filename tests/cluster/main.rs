@@ -223,13 +223,39 @@ async fn no_work_left(client: &reqwest::Client, base: &str, timeout: Duration) -
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn two_instances_answer_each_message_once_even_when_both_get_it() {
+/// Two instances on one fresh database and one stand-in (all kept alive by the caller).
+struct Pair {
+    _db: pg::TestDb,
+    standin: StandIn,
+    _dir: tempfile::TempDir,
+    a: Instance,
+    b: Instance,
+}
+
+async fn pair() -> Pair {
     let db = pg::TestDb::create().await;
     let standin = StandIn::start().await.expect("stand-in");
     let dir = tempfile::tempdir().expect("tmp");
     let a = Instance::start(dir.path(), "a", &db.url, &standin.url()).await;
     let b = Instance::start(dir.path(), "b", &db.url, &standin.url()).await;
+    Pair {
+        _db: db,
+        standin,
+        _dir: dir,
+        a,
+        b,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_answer_each_message_once_even_when_both_get_it() {
+    let Pair {
+        _db,
+        standin,
+        _dir,
+        a,
+        b,
+    } = pair().await;
     let client = reqwest::Client::new();
 
     let mut want = HashSet::new();
