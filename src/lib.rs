@@ -124,6 +124,10 @@ pub async fn serve(
     for _ in 0..state.config.worker.concurrency {
         tasks.push(tokio::spawn(worker::run(state.clone(), stop_rx.clone())));
     }
+    tasks.push(tokio::spawn(worker::retention::run(
+        state.clone(),
+        stop_rx.clone(),
+    )));
     tasks.push(tokio::spawn(worker::sla::run(
         state.clone(),
         stop_rx.clone(),

@@ -7,3 +7,7 @@ ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'buyer_text';
 -- analyzer's context, and to tell an echo of it from the buyer's text.
 CREATE INDEX jobs_conversation_replies ON jobs (shop, conversation_id, created_at)
     WHERE kind = 'reply';
+
+-- Retention (`storage.keep`) keeps the jobs tickets read their delivery statuses from.
+CREATE INDEX handoffs_reply_job ON handoffs (reply_job);
+CREATE INDEX agent_replies_job ON agent_replies (job_id);

@@ -49,6 +49,9 @@ pub struct StorageConfig {
     /// SQLite only: the database file's size cap in bytes (0: none), enforced with
     /// `PRAGMA max_page_count`. Reaching it behaves like a full disk.
     pub max_size: u64,
+    /// How long finished jobs and the messages of settled conversations are kept (0: for
+    /// ever).
+    pub keep: HumanDuration,
 }
 
 /// Which store `storage.url` selects.

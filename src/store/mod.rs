@@ -10,6 +10,7 @@ mod pg_events;
 mod postgres;
 mod queue;
 mod reports;
+mod retention;
 mod rows;
 mod sent;
 mod sqlite;
@@ -22,6 +23,7 @@ pub use payloads::{NotifyPayload, ReplyPayload};
 pub use postgres::PgStore;
 pub use queue::{JobLease, Settled};
 pub use reports::{Count, DayCount, Report, ReportQuery, Terms};
+pub use retention::Purged;
 pub use sqlite::SqliteStore;
 pub use tokens::TokenPair;
 
@@ -146,6 +148,18 @@ pub trait Store: Send + Sync + 'static {
     /// backend returns itself. Not for use outside the store.
     #[doc(hidden)]
     fn sql(&self) -> &dyn queue::Sql;
+
+    /// Deletes at most `batch` finished jobs and `batch` messages older than `cutoff` that
+    /// no open ticket or waiting processing needs (`storage.keep`).
+    async fn purge(&self, cutoff: Millis, batch: u32) -> Result<Purged, StoreError> {
+        retention::purge(self.sql(), cutoff, batch).await
+    }
+
+    /// Gives freed pages back to the file system where the backend can (SQLite's
+    /// incremental vacuum); PostgreSQL's autovacuum does it on its own.
+    async fn reclaim(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 
     /// Whether other instances may share this store (PostgreSQL): then console events are
     /// published through it.

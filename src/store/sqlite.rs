@@ -117,7 +117,9 @@ impl SqliteStore {
             .min_connections(1)
             .idle_timeout(None)
             .max_lifetime(None)
-            .connect_with(options.clone())
+            // Takes effect on a new file only (before its first table): retention's deletes
+            // then give space back with `incremental_vacuum`.
+            .connect_with(options.clone().pragma("auto_vacuum", "INCREMENTAL"))
             .await?;
         migrate(&writer).await?;
         let reader = SqlitePoolOptions::new()
@@ -362,6 +364,15 @@ impl SqliteStore {
 
 #[async_trait]
 impl Store for SqliteStore {
+    async fn reclaim(&self) -> Result<(), StoreError> {
+        // Files made with incremental auto-vacuum give their free pages back; older files
+        // (auto_vacuum off) reuse them for new rows instead, and this does nothing there.
+        sqlx::query("PRAGMA incremental_vacuum(2000)")
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
     async fn accept(
         &self,
         shop: &str,

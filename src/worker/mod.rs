@@ -8,6 +8,7 @@ mod lines;
 mod notify;
 pub mod poll;
 mod process;
+pub mod retention;
 pub mod retry;
 pub mod sla;
 mod ticket_update;

@@ -18,6 +18,7 @@ use std::time::Duration;
 
 pub use crate::agent_cases::*;
 pub use crate::report_cases::*;
+pub use crate::retention_cases::*;
 pub use crate::token_cases::*;
 
 pub(crate) const SHOP: &str = "xiaoyu";
@@ -81,7 +82,7 @@ fn open(job: &Job, priority: Priority, sla_due_at: Millis) -> HandoffChange {
     }
 }
 
-async fn accept(store: &Arc<dyn Store>, key: &str, conversation: &str) -> bool {
+pub(crate) async fn accept(store: &Arc<dyn Store>, key: &str, conversation: &str) -> bool {
     store
         .accept(SHOP, "taobao", &msg(key, conversation, "质量太差了"))
         .await

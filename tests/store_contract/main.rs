@@ -8,6 +8,7 @@ mod db;
 mod only;
 mod pg;
 mod report_cases;
+mod retention_cases;
 mod tls;
 mod token_cases;
 
@@ -72,4 +73,5 @@ contract!(
     a_complaint_after_an_unanswered_followup_reopens_it_unhappy,
     the_report_counts_a_seeded_set,
     token_pairs_rotate_once_and_the_newest_is_kept,
+    retention_deletes_settled_rows_in_batches_and_keeps_open_work,
 );
