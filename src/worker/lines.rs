@@ -3,33 +3,28 @@
 //! context.
 
 use crate::analysis::Turn;
-use crate::app::AppState;
-use crate::config::ShopConfig;
 use crate::domain::MessageKind;
-use crate::store::{now_ms, Job, Millis, StoreError, StoredMessage};
+use crate::store::{now_ms, Millis, StoredMessage};
 
 /// How long after queueing a reply its echo may come back.
 const ECHO_WINDOW_MS: i64 = 3600 * 1000;
 
-/// anfu's own texts in this conversation, when its platform pushes the shop's messages back:
-/// an echo that beat the record of its send's message id must not be read as the buyer's,
-/// and anfu's own lines do not join a ticket's transcript (the ticket lists them already).
-pub(super) async fn echoes(
-    state: &AppState,
-    shop: &ShopConfig,
-    job: &Job,
-    fresh: &[StoredMessage],
-) -> Result<Vec<String>, StoreError> {
-    let platform = crate::platform::of(shop.platform());
-    if !platform.echoes_sends() || fresh.is_empty() {
-        return Ok(Vec::new());
-    }
+/// How far back what anfu sent is read for a step whose burst starts at `since`: far enough
+/// for the analyzer's context and for any echo still on its way.
+pub(super) fn sent_since(since: Millis) -> Millis {
+    (since - CONTEXT_WINDOW_MS).min(now_ms() - ECHO_WINDOW_MS)
+}
+
+/// anfu's own texts that may still come back as echoes, from what it sent (`sent`, oldest
+/// first, with when): an echo that beat the record of its send's message id must not be read
+/// as the buyer's, and anfu's own lines do not join a ticket's transcript (the ticket lists
+/// them already).
+pub(super) fn echo_texts(sent: &[(Millis, String)]) -> Vec<String> {
     let since = now_ms() - ECHO_WINDOW_MS;
-    let sent = state
-        .store
-        .reply_texts(&job.shop, &job.conversation_id, since)
-        .await?;
-    Ok(sent.into_iter().map(|(_, text)| text).collect())
+    sent.iter()
+        .filter(|(at, _)| *at >= since)
+        .map(|(_, text)| text.clone())
+        .collect()
 }
 
 pub(super) fn relabel_echoes(messages: &mut [StoredMessage], echoes: &[String]) {

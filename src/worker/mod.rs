@@ -213,3 +213,30 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
         }
     }
 }
+
+/// Runs `round` now and then every `every` until shutdown: the background loops (SLA timer,
+/// retention, credential upkeep). A round reports its own failures; a panicking one is
+/// recorded at `place` (an operator alert), and the next round runs as usual.
+pub(crate) async fn every<F, Fut>(
+    state: &AppState,
+    place: &str,
+    every: Duration,
+    mut shutdown: watch::Receiver<bool>,
+    round: F,
+) where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    loop {
+        if let Err(panic) = crate::panics::catch(round()).await {
+            crate::panics::record(state, place, &panic);
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = shutdown.changed() => {}
+        }
+        if *shutdown.borrow() {
+            break;
+        }
+    }
+}

@@ -5,7 +5,8 @@
 use super::budget::within_buyer_budget;
 use super::ladder::Resolved;
 use super::lines::{
-    context, echoes, joined, relabel_echoes, CONTEXT_WINDOW_MS, MAX_TRANSCRIPT_LINES,
+    context, echo_texts, joined, relabel_echoes, sent_since, CONTEXT_WINDOW_MS,
+    MAX_TRANSCRIPT_LINES,
 };
 use super::ticket_update::{append_lines, line, merge};
 use crate::analysis::Turn;
@@ -80,12 +81,21 @@ async fn commit_step(
 ) -> Result<Option<(JobLease, ReplyPayload)>, StoreError> {
     let store = &state.store;
     let mut fresh = store.unprocessed(&job.shop, &job.conversation_id).await?;
-    let echoes = echoes(state, shop, job, &fresh).await?;
-    relabel_echoes(&mut fresh, &echoes);
     if fresh.is_empty() {
         store.complete_job(job.lease()).await?;
         return Ok(None);
     }
+    let burst_ms = state.config.conversation.burst_window.0.as_millis() as i64;
+    let since = fresh[0].received_at - burst_ms;
+    // What anfu sent, read once: for a platform that echoes it, at once; else only when a
+    // new burst needs it as context.
+    let read_sent = || store.reply_texts(&job.shop, &job.conversation_id, sent_since(since));
+    let mut sent = match crate::platform::of(shop.platform()).echoes_sends() {
+        true => Some(read_sent().await?),
+        false => None,
+    };
+    let echoes = sent.as_deref().map(echo_texts).unwrap_or_default();
+    relabel_echoes(&mut fresh, &echoes);
     let mut conversation = store.conversation(&job.shop, &job.conversation_id).await?;
     let ticket = match conversation.open_handoff {
         Some(id) => Some(store.handoff(id).await?),
@@ -131,8 +141,6 @@ async fn commit_step(
         // Only placeholders and seller lines: nothing to read or answer (no reply loops).
         None if !buyer_wrote => quiet(job, processed, conversation),
         None => {
-            let burst_ms = state.config.conversation.burst_window.0.as_millis() as i64;
-            let since = fresh[0].received_at - burst_ms;
             let mut recent = store
                 .messages_since(&job.shop, &job.conversation_id, since - CONTEXT_WINDOW_MS)
                 .await?;
@@ -144,12 +152,13 @@ async fn commit_step(
             let burst = &burst[burst.len().saturating_sub(MAX_TRANSCRIPT_LINES)..];
             // What anfu said before the burst is context too ("请提供订单号" → a bare
             // number; "已为您催促快递" → "还是没动").
-            let sent: Vec<(Millis, String)> = store
-                .reply_texts(&job.shop, &job.conversation_id, since - CONTEXT_WINDOW_MS)
-                .await?
-                .into_iter()
-                .filter(|(at, _)| *at < since)
-                .collect();
+            let sent: Vec<(Millis, String)> = match sent.take() {
+                Some(sent) => sent,
+                None => read_sent().await?,
+            }
+            .into_iter()
+            .filter(|(at, _)| *at < since)
+            .collect();
             let mut analysis = analyze(state, joined(burst), context(earlier, &sent)).await;
             // An order the platform named earlier (a Shopee order card the buyer sent before
             // complaining) is still the conversation's order.

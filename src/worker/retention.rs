@@ -43,19 +43,11 @@ pub async fn purge_once(state: &AppState) -> Result<Purged, StoreError> {
     Ok(total)
 }
 
-pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
-    loop {
-        match crate::panics::catch(purge_once(&state)).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => tracing::warn!(error = %e, "retention failed; next round retries"),
-            Err(panic) => crate::panics::record(&state, "retention", &panic),
+pub async fn run(state: AppState, shutdown: watch::Receiver<bool>) {
+    super::every(&state, "retention", EVERY, shutdown, || async {
+        if let Err(e) = purge_once(&state).await {
+            tracing::warn!(error = %e, "retention failed; next round retries");
         }
-        tokio::select! {
-            _ = tokio::time::sleep(EVERY) => {}
-            _ = shutdown.changed() => {}
-        }
-        if *shutdown.borrow() {
-            break;
-        }
-    }
+    })
+    .await;
 }

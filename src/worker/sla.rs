@@ -54,25 +54,17 @@ pub async fn check_once(state: &AppState) -> Result<Marked, StoreError> {
     Ok(marked)
 }
 
-pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
+pub async fn run(state: AppState, shutdown: watch::Receiver<bool>) {
     let every = state
         .config
         .sla
         .check_every
         .0
         .max(std::time::Duration::from_millis(50));
-    loop {
-        match crate::panics::catch(check_once(&state)).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => tracing::error!(error = %e, "SLA check failed; next tick retries"),
-            Err(panic) => crate::panics::record(&state, "sla", &panic),
+    super::every(&state, "sla", every, shutdown, || async {
+        if let Err(e) = check_once(&state).await {
+            tracing::error!(error = %e, "SLA check failed; next tick retries");
         }
-        tokio::select! {
-            _ = tokio::time::sleep(every) => {}
-            _ = shutdown.changed() => {}
-        }
-        if *shutdown.borrow() {
-            break;
-        }
-    }
+    })
+    .await;
 }

@@ -35,18 +35,12 @@ pub async fn run(
     state: AppState,
     shop: ShopConfig,
     every: Duration,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) {
-    loop {
-        if let Err(panic) = crate::panics::catch(upkeep_once(&state, &shop)).await {
-            crate::panics::record(&state, &format!("upkeep:{}", shop.id), &panic);
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(every) => {}
-            _ = shutdown.changed() => {}
-        }
-        if *shutdown.borrow() {
-            break;
-        }
-    }
+    let place = format!("upkeep:{}", shop.id);
+    // upkeep_once logs and alerts on its own failures.
+    super::every(&state, &place, every, shutdown, || async {
+        let _ = upkeep_once(&state, &shop).await;
+    })
+    .await;
 }
