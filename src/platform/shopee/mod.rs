@@ -26,29 +26,21 @@ fn keys(shop: &ShopConfig) -> Result<&ShopeeKeys, SendError> {
 /// How far back an earlier attempt is looked for when the reply's queueing time is unknown.
 const LOOKBACK_S: i64 = 24 * 3600;
 
-/// A message with this text sent to the buyer since the reply was queued: the earlier
-/// attempt got through after all (its answer was lost).
-async fn earlier_attempt(
-    ctx: &SendContext<'_>,
-    shop: &ShopConfig,
-    keys: &ShopeeKeys,
-    token: &str,
-    r: &Reply<'_>,
-    to_id: u64,
-) -> Result<Option<String>, CallError> {
+/// A message with this text sent to the buyer since the reply was queued, among those Shopee
+/// reports for the conversation: the earlier attempt got through after all (its answer was
+/// lost).
+fn delivered_before(said: Vec<api::Said>, r: &Reply<'_>, to_id: u64) -> Option<String> {
     let since = r
         .queued_at
         .map_or(chrono::Utc::now().timestamp() - LOOKBACK_S, |ms| ms / 1000);
-    let said = api::get_messages(ctx.client, shop, keys, token, r.conversation_id).await?;
     let to = to_id.to_string();
-    Ok(said
-        .into_iter()
+    said.into_iter()
         .find(|m| {
             m.text.as_deref() == Some(r.text)
                 && m.to_id.as_deref() == Some(to.as_str())
                 && m.created >= since
         })
-        .map(|m| m.message_id))
+        .map(|m| m.message_id)
 }
 
 /// One try with `token`: look for an earlier attempt on a retry, else send.
@@ -61,7 +53,8 @@ async fn attempt(
     to_id: u64,
 ) -> Result<Option<String>, CallError> {
     if r.attempt > 1 {
-        if let Some(id) = earlier_attempt(ctx, shop, keys, token, r, to_id).await? {
+        let said = api::get_messages(ctx.client, shop, keys, token, r.conversation_id).await?;
+        if let Some(id) = delivered_before(said, r, to_id) {
             tracing::info!(shop = %shop.id, conversation = r.conversation_id, "an earlier attempt was delivered: not sent again");
             return Ok(Some(id));
         }
