@@ -68,6 +68,14 @@ impl AppState {
         let _ = self.events.send(event);
     }
 
+    /// What a platform's calls use from the running service: its HTTP client and its store.
+    pub fn send_context(&self) -> crate::platform::SendContext<'_> {
+        crate::platform::SendContext {
+            client: self.outbound.client(),
+            store: self.store.as_ref(),
+        }
+    }
+
     /// Relays the events other instances publish to this instance's consoles, until
     /// shutdown (nothing to do on a store no other instance shares).
     pub async fn relay_events(self, mut stop: tokio::sync::watch::Receiver<bool>) {

@@ -4,7 +4,6 @@ use crate::app::AppState;
 use crate::config::ShopConfig;
 use crate::domain::{BuyerMessage, MessageKind};
 use crate::outbound::{Reply, Sent};
-use crate::platform::SendContext;
 use crate::store::{now_ms, Job, ReplyPayload, StoreError};
 
 pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
@@ -25,11 +24,7 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
     };
     let started = std::time::Instant::now();
     let platform = crate::platform::of(shop.platform());
-    let ctx = SendContext {
-        client: state.outbound.client(),
-        store: state.store.as_ref(),
-    };
-    let sent = platform.send(&ctx, shop, &reply).await;
+    let sent = platform.send(&state.send_context(), shop, &reply).await;
     state.metrics.observe(
         "anfu_reply_send_seconds",
         &[

@@ -5,16 +5,13 @@
 use crate::app::AppState;
 use crate::config::ShopConfig;
 use crate::outbound::SendError;
-use crate::platform::SendContext;
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// One round for a shop; the alert is raised or cleared by its outcome.
+/// One round for a shop; a renewal refused for good raises the shop's alert (a later
+/// delivered reply clears it).
 pub async fn upkeep_once(state: &AppState, shop: &ShopConfig) -> Result<(), SendError> {
-    let ctx = SendContext {
-        client: state.outbound.client(),
-        store: state.store.as_ref(),
-    };
+    let ctx = state.send_context();
     let done = crate::platform::of(shop.platform())
         .upkeep(&ctx, shop)
         .await;
