@@ -7,6 +7,7 @@ pub mod analysis_pool;
 pub mod app;
 pub mod batch;
 pub mod built_in;
+pub mod check;
 pub mod config;
 pub mod demo;
 pub mod domain;
@@ -59,14 +60,8 @@ pub async fn build(config: Config) -> Result<AppState, AppError> {
     sink::mask::check().map_err(AppError::Config)?;
     let analyzer = Analyzer::from_dir(&config.data.intents)?;
     let replies = ReplyBook::from_dir(&config.data.replies)?;
-    let url = &config.storage.url;
     let config_limits = config.limits.clone();
-    let store: Arc<dyn Store> = match config.storage.backend().map_err(AppError::Config)? {
-        StorageBackend::Sqlite => {
-            Arc::new(SqliteStore::open_capped(url, config.storage.max_size).await?)
-        }
-        StorageBackend::Postgres => Arc::new(PgStore::open(url).await?),
-    };
+    let store = open_store(&config.storage).await?;
     let sinks: Vec<String> = config.sinks.iter().map(|s| s.name.clone()).collect();
     let renamed = store.adopt_sink_names(&sinks).await?;
     if renamed > 0 {
@@ -100,6 +95,15 @@ pub async fn build(config: Config) -> Result<AppState, AppError> {
             Duration::from_secs(3600),
         ),
         instance: format!("{}-{:016x}", std::process::id(), fastrand::u64(..)).into(),
+    })
+}
+
+/// Opens and migrates the store that `storage.url` names.
+pub async fn open_store(storage: &config::StorageConfig) -> Result<Arc<dyn Store>, AppError> {
+    let url = &storage.url;
+    Ok(match storage.backend().map_err(AppError::Config)? {
+        StorageBackend::Sqlite => Arc::new(SqliteStore::open_capped(url, storage.max_size).await?),
+        StorageBackend::Postgres => Arc::new(PgStore::open(url).await?),
     })
 }
 

@@ -57,18 +57,9 @@ enum Command {
     /// lines and seed give the same file).
     Train(anfu::training::Run),
     /// Validate the config (with --config), its secrets and the data folders, and report
-    /// every problem with file and line, without starting anything.
-    Check {
-        /// The service's TOML config: checked, and its `data` folders used.
-        #[arg(long, env = "ANFU_CONFIG")]
-        config: Option<PathBuf>,
-        /// The dictionaries (default: the config's `data.intents`, else the built-in set).
-        #[arg(long, env = "ANFU_INTENTS")]
-        intents: Option<PathBuf>,
-        /// The replies (default: the config's `data.replies`, else the built-in set).
-        #[arg(long, env = "ANFU_REPLIES")]
-        replies: Option<PathBuf>,
-    },
+    /// every problem with file and line, without starting anything; with --probe, also
+    /// make one harmless authenticated call per shop and per sink.
+    Check(anfu::check::CheckArgs),
     /// Write the built-in `intents/` and `replies/` into DIR, to edit and point
     /// `--intents`/`--replies` (or `data.intents`/`data.replies`) at.
     Export { dir: PathBuf },
@@ -203,70 +194,7 @@ fn run(cli: Cli) -> Result<ExitCode, ExitCode> {
                 Err(ExitCode::from(2))
             }
         },
-        Command::Check {
-            config,
-            intents,
-            replies,
-        } => {
-            let (mut intents_at, mut replies_at) = (
-                anfu::built_in::folder("intents"),
-                anfu::built_in::folder("replies"),
-            );
-            if let Some(file) = config.as_deref() {
-                match anfu::config::Config::load(Some(file), std::env::vars()) {
-                    Ok(c) => {
-                        out(format_args!(
-                            "{}: ok ({} shops, {} sinks)\n",
-                            file.display(),
-                            c.shops.len(),
-                            c.sinks.len()
-                        ));
-                        intents_at = c.data.intents.clone();
-                        replies_at = c.data.replies.clone();
-                    }
-                    Err(e) => {
-                        eprintln!("anfu: {e}");
-                        return Ok(ExitCode::from(2));
-                    }
-                }
-            }
-            let intents = intents.unwrap_or(intents_at);
-            let replies = replies.unwrap_or(replies_at);
-            let mut problems = Vec::new();
-            match Analyzer::from_dir(&intents) {
-                Ok(analyzer) => {
-                    for w in analyzer.warnings() {
-                        eprintln!("warning: {w}");
-                    }
-                    out(format_args!(
-                        "{}: ok ({} terms and patterns)\n",
-                        intents.display(),
-                        analyzer.vocabulary_size()
-                    ));
-                    if let Some(model) = analyzer.model() {
-                        out(format_args!(
-                            "{}: ok ({} features)\n",
-                            intents.join(anfu::analysis::model::MODEL_FILE).display(),
-                            model.features()
-                        ));
-                    }
-                }
-                Err(e) => problems.extend(e.0),
-            }
-            match anfu::reply::ReplyBook::from_dir(&replies) {
-                Ok(_) => out(format_args!("{}: ok\n", replies.display())),
-                Err(e) => problems.extend(e.0),
-            }
-            if let Err(e) = anfu::sink::mask::check() {
-                eprintln!("anfu: {e}");
-                return Ok(ExitCode::from(2));
-            }
-            if problems.is_empty() {
-                return Ok(ExitCode::SUCCESS);
-            }
-            eprintln!("anfu: {}", anfu::analysis::DataErrors(problems));
-            Ok(ExitCode::from(2))
-        }
+        Command::Check(args) => Ok(anfu::check::run(args)),
         Command::Export { dir } => match anfu::built_in::export(&dir) {
             Ok(n) => {
                 out(format_args!(

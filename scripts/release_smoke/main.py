@@ -9,7 +9,7 @@ import tempfile
 import time
 import traceback
 
-from . import agents, anywhere, e2e, ops, reload, shopee, signing
+from . import agents, anywhere, e2e, ops, probe, reload, shopee, signing
 from .report import Results
 from .service import Anfu
 from .world import World
@@ -72,6 +72,7 @@ def main(argv):
         # Everything runs the binary copied alone into an empty folder, from that folder.
         binary, home = anywhere.install(binary, workdir)
         anywhere.check(results, binary, home)
+        probe.check(results, binary, home, workdir)
         if not args.only_shopee:
             anfu = Anfu(binary, home, workdir, token=None)
             world, ding_e2e, ding_acc = build_world(anfu.port)

@@ -11,13 +11,22 @@ from .httpd import StandIn, reply
 _ids = itertools.count(9_100_000_000_001)
 
 
+# What each TOP method needs besides the common parameters. taobao.user.seller.get is TOP's
+# read of the session's seller (anfu check --probe); the send is §1's.
+_TOP_METHODS = {
+    "taobao.im.message.send": ("conversation_id", "to_nick", "text", "request_id"),
+    "taobao.user.seller.get": ("fields",),
+}
+
+
 class TaobaoGateway(StandIn):
-    """`POST {api_base}/router/rest`, method taobao.im.message.send (§1)."""
+    """`POST {api_base}/router/rest`: taobao.im.message.send (§1) and the seller read."""
 
     def __init__(self, shop, app_key, secret, session):
         super().__init__()
         self.name = f"taobao-gateway[{shop}]"
-        self.app_key, self.secret, self.session = app_key, secret, session
+        self.shop, self.app_key, self.secret, self.session = shop, app_key, secret, session
+        self.seller_reads = 0
         self.messages = {}  # request_id -> params (the platform dedupes on request_id)
         self.repeats = 0
 
@@ -37,12 +46,13 @@ class TaobaoGateway(StandIn):
             self.problem(f"parameters in the query string ({sorted(req.query)}); the "
                          "contract puts them in the form body")
         params = dict(urllib.parse.parse_qsl(req.body.decode("utf-8"), keep_blank_values=True))
-        for key in ("method", "app_key", "session", "timestamp", "v", "format", "sign_method",
-                    "conversation_id", "to_nick", "text", "request_id", "sign"):
+        own = _TOP_METHODS.get(params.get("method"))
+        if own is None:
+            return self._error(22, f"method {params.get('method')!r}", "isv.invalid-method")
+        for key in ("app_key", "session", "timestamp", "v", "format", "sign_method", "sign",
+                    *own):
             if not params.get(key):
                 return self._error(41, f"missing parameter {key}", "isv.missing-parameter:" + key)
-        if params["method"] != "taobao.im.message.send":
-            return self._error(22, f"method {params['method']!r}", "isv.invalid-method")
         if params["app_key"] != self.app_key:
             return self._error(29, "Invalid app Key", "isv.appkey-not-exists")
         if params["v"] != "2.0" or params["format"] != "json":
@@ -65,6 +75,10 @@ class TaobaoGateway(StandIn):
         if skew > 600:
             return self._error(31, f"timestamp {params['timestamp']} is {skew:.0f}s away from "
                                    "China time now", "isv.invalid-timestamp")
+        if params["method"] == "taobao.user.seller.get":
+            with self.lock:
+                self.seller_reads += 1
+            return reply(200, {"user_seller_get_response": {"user": {"nick": self.shop}}})
         with self.lock:
             known = self.messages.get(params["request_id"])
             if known is None:

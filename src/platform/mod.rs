@@ -88,6 +88,12 @@ pub trait Platform: Send + Sync {
         Ok(())
     }
 
+    /// One harmless authenticated call (it reads, and sends a buyer nothing): whether the
+    /// shop's credentials work (`anfu check --probe`). The default: the contract has none.
+    async fn probe(&self, _ctx: &SendContext<'_>, _shop: &ShopConfig) -> Probe {
+        Probe::NotProbed("its contract has no call that reads without sending")
+    }
+
     /// Sends one reply through the platform's API, its failure classified.
     async fn send(
         &self,
@@ -95,6 +101,27 @@ pub trait Platform: Send + Sync {
         shop: &ShopConfig,
         reply: &Reply<'_>,
     ) -> Result<Sent, SendError>;
+}
+
+/// What one probe found out about a set of credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Probe {
+    /// The call was accepted; what it answered, in a few words.
+    Works(String),
+    /// The call was refused or failed; why.
+    Fails(String),
+    /// Nothing was called; why not.
+    NotProbed(&'static str),
+}
+
+impl Probe {
+    /// A send's outcome as a probe's: its success described, its failure explained.
+    pub fn of<T>(result: Result<T, SendError>, works: impl FnOnce(T) -> String) -> Probe {
+        match result {
+            Ok(value) => Probe::Works(works(value)),
+            Err(e) => Probe::Fails(e.to_string()),
+        }
+    }
 }
 
 /// Every platform anfu speaks.

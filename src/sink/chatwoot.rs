@@ -78,6 +78,34 @@ fn api<'a>(client: &'a reqwest::Client, sink: &'a SinkConfig) -> Result<Api<'a>,
     })
 }
 
+/// Lists the account's inboxes (a read): whether the token opens the account, and whether
+/// the configured `inbox_id` is one of them.
+pub async fn probe(client: &reqwest::Client, sink: &SinkConfig) -> Result<String, SendError> {
+    let answer = api(client, sink)?.get("inboxes", &[]).await?;
+    let listed: Value = serde_json::from_str(&answer.body).unwrap_or(Value::Null);
+    let ids: Vec<String> = listed["payload"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|inbox| crate::platform::id_string(&inbox["id"]))
+        .collect();
+    match sink.inbox_id.as_deref() {
+        Some(inbox) if !ids.iter().any(|id| id == inbox) => Err(SendError::Permanent {
+            reason: format!(
+                "the account has no inbox {inbox} (it has {})",
+                ids.join(", ")
+            ),
+        }),
+        Some(inbox) => Ok(format!(
+            "the token opens the account; inbox {inbox} is there"
+        )),
+        None => Ok(format!(
+            "the token opens the account ({} inboxes)",
+            ids.len()
+        )),
+    }
+}
+
 fn parsed(answer: &Answer, what: &str) -> Result<Value, SendError> {
     serde_json::from_str(&answer.body).map_err(|e| SendError::Permanent {
         reason: format!("chatwoot {what}: not JSON ({e}): {}", answer.reason()),

@@ -39,9 +39,19 @@ pub async fn deliver(
     event: &HandoffEvent,
 ) -> Result<(), SendError> {
     let v = view(event);
+    post(client, sink, &v.title, &markdown(&v)).await
+}
+
+/// Posts one markdown message, signed when the robot has a secret.
+pub async fn post(
+    client: &reqwest::Client,
+    sink: &SinkConfig,
+    title: &str,
+    text: &str,
+) -> Result<(), SendError> {
     let body = json!({
         "msgtype": "markdown",
-        "markdown": {"title": v.title, "text": markdown(&v)},
+        "markdown": {"title": title, "text": text},
         "at": {"atMobiles": [], "isAtAll": false},
     });
     let url = match sink.secret.as_deref().filter(|s| !s.is_empty()) {

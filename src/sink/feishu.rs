@@ -28,7 +28,20 @@ pub async fn deliver(
     event: &HandoffEvent,
 ) -> Result<(), SendError> {
     let card = feishu_card(&view(event), event.card.priority);
-    let mut body = json!({"msg_type": "interactive", "card": card});
+    post(
+        client,
+        sink,
+        json!({"msg_type": "interactive", "card": card}),
+    )
+    .await
+}
+
+/// Posts one message (`msg_type` and its content), signed when the bot has a secret.
+pub async fn post(
+    client: &reqwest::Client,
+    sink: &SinkConfig,
+    mut body: serde_json::Value,
+) -> Result<(), SendError> {
     if let Some(secret) = sink.secret.as_deref().filter(|s| !s.is_empty()) {
         let ts = chrono::Utc::now().timestamp();
         body["timestamp"] = json!(ts.to_string());

@@ -128,6 +128,39 @@ pub async fn deliver(
     }
 }
 
+/// The line every robot probe posts: visible in the group, and harmless.
+const PROBE_TEXT: &str = "anfu check --probe: this robot receives anfu's handoff cards. \
+                          anfu 检查：这个机器人能收到转人工卡片。";
+
+/// One harmless authenticated call to the sink (`anfu check --probe`). The robots only
+/// take messages, so theirs posts one short line to the group; Chatwoot's reads the
+/// account's inboxes. The generic webhook contract has no call a receiver must accept
+/// besides a ticket, so it is not probed.
+pub async fn probe(client: &reqwest::Client, sink: &SinkConfig) -> crate::platform::Probe {
+    use crate::platform::Probe;
+    let posted = |r: Result<(), SendError>| Probe::of(r, |()| "posted a test line".into());
+    match SinkKind::parse(&sink.kind) {
+        Some(SinkKind::DingTalk) => posted(dingtalk::post(client, sink, "anfu", PROBE_TEXT).await),
+        Some(SinkKind::WeCom) => posted(wecom::post(client, sink, PROBE_TEXT).await),
+        Some(SinkKind::Feishu) => {
+            // The contract's shape (an interactive card), holding the one line.
+            let line = serde_json::json!({"tag": "div", "text": {"tag": "plain_text", "content": PROBE_TEXT}});
+            let body = serde_json::json!({"msg_type": "interactive", "card": {"elements": [line]}});
+            posted(feishu::post(client, sink, body).await)
+        }
+        Some(SinkKind::Slack) => {
+            let line = serde_json::json!({"type": "section", "text": {"type": "plain_text", "text": PROBE_TEXT}});
+            let message = serde_json::json!({"text": PROBE_TEXT, "blocks": [line]});
+            posted(slack::post(client, sink, &message).await)
+        }
+        Some(SinkKind::Chatwoot) => Probe::of(chatwoot::probe(client, sink).await, |s| s),
+        Some(SinkKind::Webhook) => {
+            Probe::NotProbed("its contract has no call besides a ticket (send one to test it)")
+        }
+        None => Probe::Fails(format!("unknown sink kind `{}`", sink.kind)),
+    }
+}
+
 /// POSTs JSON.
 pub(crate) async fn post_json(
     client: &reqwest::Client,

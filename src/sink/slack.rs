@@ -10,7 +10,16 @@ pub async fn deliver(
     sink: &SinkConfig,
     event: &HandoffEvent,
 ) -> Result<(), SendError> {
-    let answer = post_json(client, &sink.url, &slack_message(&view(event))).await?;
+    post(client, sink, &slack_message(&view(event))).await
+}
+
+/// Posts one message; Slack answers `ok`.
+pub async fn post(
+    client: &reqwest::Client,
+    sink: &SinkConfig,
+    message: &serde_json::Value,
+) -> Result<(), SendError> {
+    let answer = post_json(client, &sink.url, message).await?;
     answer.check_status()?;
     if answer.body.trim() == "ok" {
         Ok(())

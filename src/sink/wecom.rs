@@ -16,7 +16,20 @@ pub async fn deliver(
     sink: &SinkConfig,
     event: &HandoffEvent,
 ) -> Result<(), SendError> {
-    let content = markdown_within(&view(event), WECOM_MAX_BYTES);
+    post(
+        client,
+        sink,
+        &markdown_within(&view(event), WECOM_MAX_BYTES),
+    )
+    .await
+}
+
+/// Posts one markdown message.
+pub async fn post(
+    client: &reqwest::Client,
+    sink: &SinkConfig,
+    content: &str,
+) -> Result<(), SendError> {
     let body = json!({"msgtype": "markdown", "markdown": {"content": content}});
     let answer = post_json(client, &sink.url, &body).await?;
     check_code(&answer, "errcode", RETRY, AUTH)

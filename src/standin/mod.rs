@@ -160,6 +160,7 @@ impl StandIn {
                 post(shopee::send_message),
             )
             .route("/api/v2/sellerchat/get_message", get(shopee::get_message))
+            .route("/api/v2/shop/get_shop_info", get(shopee::get_shop_info))
             .route("/api/v2/auth/access_token/get", post(shopee::access_token))
             .with_state(inner.clone());
         tokio::spawn(async move {

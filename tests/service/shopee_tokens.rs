@@ -129,3 +129,33 @@ async fn a_pair_near_expiry_is_renewed_ahead_and_a_refused_renewal_raises_an_ale
     let alert = alerts["alerts"]["sp"].as_str().unwrap_or_default();
     assert!(alert.contains("authorise the shop again"), "{alerts}");
 }
+
+/// `anfu check --probe` for a Shopee shop: it reads the shop with the token a send would use
+/// (bought with the config's refresh token and stored, then reused), and names a withdrawn
+/// authorisation as failing.
+#[tokio::test]
+async fn the_probe_reads_the_shop_with_the_stored_token_and_names_a_withdrawn_one() {
+    use anfu::platform::Probe;
+    let app = start(None).await;
+    let shop = app.state.config.shop("sp").expect("shop sp").clone();
+    let shopee = anfu::platform::of(shop.platform());
+    let first = shopee.probe(&app.state.send_context(), &shop).await;
+    assert!(
+        matches!(&first, Probe::Works(s) if s.contains("stand-in shop")),
+        "{first:?}"
+    );
+    let again = shopee.probe(&app.state.send_context(), &shop).await;
+    assert!(matches!(again, Probe::Works(_)), "{again:?}");
+    assert_eq!(
+        app.standin.shopee_refreshes(),
+        [FIRST_REFRESH],
+        "one pair bought, then reused"
+    );
+
+    app.standin.shopee_revoke();
+    let refused = shopee.probe(&app.state.send_context(), &shop).await;
+    assert!(
+        matches!(&refused, Probe::Fails(why) if why.contains("credentials rejected")),
+        "{refused:?}"
+    );
+}

@@ -3,7 +3,7 @@
 
 pub mod poll;
 
-use super::{id_string, Ack, Inbound, Parsed, Platform, SendContext, WebhookError};
+use super::{id_string, Ack, Inbound, Parsed, Platform, Probe, SendContext, WebhookError};
 use crate::config::{PlatformKind, RakutenKeys, RakutenMode, ShopConfig};
 use crate::domain::{BuyerMessage, MessageKind};
 use crate::outbound::{send, Reply, SendError, Sent};
@@ -229,6 +229,26 @@ impl Platform for Rakuten {
             format!("E{}", e.status)
         };
         serde_json::json!({"resultCode": code, "message": e.message})
+    }
+
+    /// Reads the last hour's unanswered inquiries (one page): what poll mode does.
+    async fn probe(&self, ctx: &SendContext<'_>, shop: &ShopConfig) -> Probe {
+        let Some(keys) = shop.rakuten() else {
+            return Probe::Fails(format!("`{}` is not a rakuten shop", shop.id));
+        };
+        let now = Utc::now();
+        let from = now - chrono::Duration::hours(1);
+        match poll::fetch_page(ctx.client, shop, keys, from, now, 1).await {
+            Ok(page) => Probe::Works(format!(
+                "the licenseKey is accepted ({} unanswered inquiries in the last hour on page 1)",
+                page.list.len()
+            )),
+            Err(poll::FetchError::Unauthorized) => Probe::Fails(
+                "HTTP 401: the serviceSecret:licenseKey pair is refused (licenseKeys last 90 days)"
+                    .into(),
+            ),
+            Err(poll::FetchError::Http(e)) => Probe::Fails(e),
+        }
     }
 
     async fn send(

@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 pub const SEND_PATH: &str = "/api/v2/sellerchat/send_message";
 pub const GET_MESSAGE_PATH: &str = "/api/v2/sellerchat/get_message";
 pub const TOKEN_PATH: &str = "/api/v2/auth/access_token/get";
+pub const SHOP_INFO_PATH: &str = "/api/v2/shop/get_shop_info";
 
 /// Why a call failed: the access token (renew it and try once more), or anything else.
 #[derive(Debug)]
@@ -113,6 +114,25 @@ pub async fn send_message(
     Ok(json
         .pointer("/response/message_id")
         .and_then(crate::platform::id_string))
+}
+
+/// The shop's name as Shopee has it (`get_shop_info`, a read: the credentials' probe).
+pub async fn shop_name(
+    client: &reqwest::Client,
+    shop: &ShopConfig,
+    keys: &ShopeeKeys,
+    access_token: &str,
+) -> Result<String, CallError> {
+    let query = shop_query(keys, SHOP_INFO_PATH, access_token);
+    let answer = send(client.get(shop.api_url(SHOP_INFO_PATH)).query(&query)).await?;
+    let json = verdict(&answer)?;
+    // Shopee puts this call's fields at the top level (others answer under `response`).
+    Ok(json
+        .get("shop_name")
+        .or_else(|| json.pointer("/response/shop_name"))
+        .and_then(Value::as_str)
+        .unwrap_or("?")
+        .to_string())
 }
 
 /// One message of a conversation as Shopee reports it.

@@ -9,7 +9,7 @@ pub mod push;
 pub mod sign;
 pub mod token;
 
-use super::{Ack, Inbound, Parsed, Platform, SendContext, WebhookError};
+use super::{Ack, Inbound, Parsed, Platform, Probe, SendContext, WebhookError};
 use crate::config::{PlatformKind, ShopConfig, ShopeeKeys};
 use crate::outbound::{Reply, SendError, Sent};
 use api::CallError;
@@ -111,6 +111,29 @@ impl Platform for Shopee {
 
     async fn upkeep(&self, ctx: &SendContext<'_>, shop: &ShopConfig) -> Result<(), SendError> {
         token::keep_fresh(ctx, shop, keys(shop)?).await
+    }
+
+    /// Reads the shop's name with the access token (renewed first when it is due, and the
+    /// rotated pair stored, as a send would).
+    async fn probe(&self, ctx: &SendContext<'_>, shop: &ShopConfig) -> Probe {
+        let checked = async {
+            let keys = keys(shop)?;
+            let token = token::access_token(ctx, shop, keys).await?;
+            let mut read = api::shop_name(ctx.client, shop, keys, &token).await;
+            if let Err(CallError::TokenExpired(_)) = read {
+                // As a send does: renew once (a revoked authorisation fails here).
+                let token = token::renewed(ctx, shop, keys, Some(&token)).await?;
+                read = api::shop_name(ctx.client, shop, keys, &token).await;
+            }
+            match read {
+                Ok(name) => Ok(name),
+                Err(CallError::TokenExpired(reason)) => Err(SendError::AuthExpired { reason }),
+                Err(CallError::Failed(e)) => Err(e),
+            }
+        };
+        Probe::of(checked.await, |name| {
+            format!("the partner key and the token open the shop `{name}`")
+        })
     }
 
     async fn send(

@@ -1,6 +1,6 @@
 //! Taobao-style: TOP-signed pushes carrying a TMC envelope whose `content` is a JSON string.
 
-use super::{id_string, Ack, Inbound, Parsed, Platform, SendContext, WebhookError};
+use super::{id_string, Ack, Inbound, Parsed, Platform, Probe, SendContext, WebhookError};
 use crate::config::{PlatformKind, ShopConfig, TaobaoKeys, TopSignMethod};
 use crate::domain::{BuyerMessage, MessageKind};
 use crate::outbound::{send, snippet, Answer, Reply, SendError, Sent};
@@ -147,6 +147,28 @@ pub fn parse(body: &[u8]) -> Result<Parsed, WebhookError> {
     }])
 }
 
+/// A TOP call's form parameters: the common ones, then the method's, signed over all.
+fn signed(keys: &TaobaoKeys, method: &str, own: &[(&str, &str)]) -> Vec<(String, String)> {
+    let timestamp = timestamp_now();
+    let common = [
+        ("method", method),
+        ("app_key", &keys.app_key),
+        ("session", &keys.session),
+        ("timestamp", &timestamp),
+        ("v", "2.0"),
+        ("format", "json"),
+        ("sign_method", keys.sign_method.as_str()),
+    ];
+    let mut params: Vec<(String, String)> = common
+        .iter()
+        .chain(own)
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let sign = top_sign(keys.sign_method, &keys.secret, &params, b"");
+    params.push(("sign".into(), sign));
+    params
+}
+
 /// The send call's form parameters, signed (platforms.md §1 Send API).
 pub fn send_params(
     keys: &TaobaoKeys,
@@ -155,25 +177,74 @@ pub fn send_params(
     text: &str,
     request_id: &str,
 ) -> Vec<(String, String)> {
-    let mut params: Vec<(String, String)> = [
-        ("method", "taobao.im.message.send"),
-        ("app_key", &keys.app_key),
-        ("session", &keys.session),
-        ("timestamp", &timestamp_now()),
-        ("v", "2.0"),
-        ("format", "json"),
-        ("sign_method", keys.sign_method.as_str()),
-        ("conversation_id", conversation_id),
-        ("to_nick", to_nick),
-        ("text", text),
-        ("request_id", request_id),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    let sign = top_sign(keys.sign_method, &keys.secret, &params, b"");
-    params.push(("sign".into(), sign));
-    params
+    signed(
+        keys,
+        "taobao.im.message.send",
+        &[
+            ("conversation_id", conversation_id),
+            ("to_nick", to_nick),
+            ("text", text),
+            ("request_id", request_id),
+        ],
+    )
+}
+
+/// Posts one TOP call and returns its `{answer}` object, the failure classified: code 7
+/// (call limit), `isp.*` and HTTP 5xx/429 pass; code 27 or an invalid session is expired
+/// credentials; other `isv.*` are our caller errors.
+async fn call(
+    ctx: &SendContext<'_>,
+    shop: &ShopConfig,
+    params: &[(String, String)],
+    answer: &str,
+) -> Result<serde_json::Value, SendError> {
+    let Answer {
+        status,
+        retry_after,
+        body,
+    } = send(ctx.client.post(shop.api_url("/router/rest")).form(params)).await?;
+    if status >= 500 || status == 429 {
+        return Err(SendError::Retryable {
+            reason: format!("HTTP {status}: {}", snippet(&body)),
+            retry_after,
+        });
+    }
+    let mut json: serde_json::Value =
+        serde_json::from_str(&body).map_err(|_| SendError::Retryable {
+            reason: format!("HTTP {status}: unreadable answer {}", snippet(&body)),
+            retry_after,
+        })?;
+    if let Some(found) = json.get_mut(answer) {
+        return Ok(found.take());
+    }
+    let Some(error) = json.get("error_response") else {
+        return Err(SendError::Permanent {
+            reason: format!("HTTP {status}: unexpected answer {}", snippet(&body)),
+        });
+    };
+    let text = |field: &str| {
+        error
+            .get(field)
+            .and_then(|c| c.as_str())
+            .unwrap_or_default()
+    };
+    let code = error.get("code").and_then(|c| c.as_i64()).unwrap_or(0);
+    let sub_code = text("sub_code");
+    let reason = format!(
+        "code {code} {} ({sub_code}) {}",
+        text("msg"),
+        text("sub_msg")
+    );
+    if code == 7 || sub_code.starts_with("isp.") {
+        Err(SendError::Retryable {
+            reason,
+            retry_after,
+        })
+    } else if code == 27 || sub_code.contains("invalid-session") {
+        Err(SendError::AuthExpired { reason })
+    } else {
+        Err(SendError::Permanent { reason })
+    }
 }
 
 /// Taobao-style pushes and `taobao.im.message.send`.
@@ -203,6 +274,21 @@ impl Platform for Taobao {
 
     /// Code 7 (call limit) and isp.* (platform side) are retried; isv.* are our caller
     /// errors; code 27 or an invalid session means the seller's token expired.
+    /// `taobao.user.seller.get`: reads the seller's nick with the session.
+    async fn probe(&self, ctx: &SendContext<'_>, shop: &ShopConfig) -> Probe {
+        let Some(keys) = shop.taobao() else {
+            return Probe::Fails(format!("`{}` is not a taobao shop", shop.id));
+        };
+        let params = signed(keys, "taobao.user.seller.get", &[("fields", "nick")]);
+        Probe::of(
+            call(ctx, shop, &params, "user_seller_get_response").await,
+            |answer| {
+                let nick = answer["user"]["nick"].as_str().unwrap_or("?");
+                format!("the session is the seller `{nick}`'s")
+            },
+        )
+    }
+
     async fn send(
         &self,
         ctx: &SendContext<'_>,
@@ -219,57 +305,7 @@ impl Platform for Taobao {
             r.text,
             r.idempotency_key,
         );
-        let url = shop.api_url("/router/rest");
-        let Answer {
-            status,
-            retry_after,
-            body,
-        } = send(ctx.client.post(url).form(&params)).await?;
-        if status >= 500 || status == 429 {
-            return Err(SendError::Retryable {
-                reason: format!("HTTP {status}: {}", snippet(&body)),
-                retry_after,
-            });
-        }
-        let json: serde_json::Value =
-            serde_json::from_str(&body).map_err(|_| SendError::Retryable {
-                reason: format!("HTTP {status}: unreadable answer {}", snippet(&body)),
-                retry_after,
-            })?;
-        if json.get("im_message_send_response").is_some() {
-            return Ok(Sent::default());
-        }
-        let Some(error) = json.get("error_response") else {
-            return Err(SendError::Permanent {
-                reason: format!("HTTP {status}: unexpected answer {}", snippet(&body)),
-            });
-        };
-        let code = error.get("code").and_then(|c| c.as_i64()).unwrap_or(0);
-        let sub_code = error
-            .get("sub_code")
-            .and_then(|c| c.as_str())
-            .unwrap_or_default();
-        let reason = format!(
-            "code {code} {} ({sub_code}) {}",
-            error
-                .get("msg")
-                .and_then(|c| c.as_str())
-                .unwrap_or_default(),
-            error
-                .get("sub_msg")
-                .and_then(|c| c.as_str())
-                .unwrap_or_default()
-        );
-        // Code 7 (call limit) and isp.* (platform side) pass; isv.* are our caller errors.
-        if code == 7 || sub_code.starts_with("isp.") {
-            Err(SendError::Retryable {
-                reason,
-                retry_after,
-            })
-        } else if code == 27 || sub_code.contains("invalid-session") {
-            Err(SendError::AuthExpired { reason })
-        } else {
-            Err(SendError::Permanent { reason })
-        }
+        call(ctx, shop, &params, "im_message_send_response").await?;
+        Ok(Sent::default())
     }
 }

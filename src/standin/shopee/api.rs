@@ -200,6 +200,17 @@ pub(in crate::standin) async fn get_message(State(inner): Shared, Query(q): Para
     .into_response()
 }
 
+/// The shop's profile (`get_shop_info`: its fields at the top level, as Shopee answers).
+pub(in crate::standin) async fn get_shop_info(State(inner): Shared, Query(q): Params) -> Response {
+    let guard = inner.lock().expect("lock");
+    if let Err(refusal) = check_shop_call(&guard.shopee, "/api/v2/shop/get_shop_info", &q) {
+        return *refusal;
+    }
+    Json(json!({"error": "", "message": "", "request_id": "standin",
+        "shop_name": "stand-in shop", "region": "TW", "status": "NORMAL"}))
+    .into_response()
+}
+
 /// How long a refresh takes: long enough that two at once overlap and are seen.
 const REFRESH_TIME: Duration = Duration::from_millis(50);
 

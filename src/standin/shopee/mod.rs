@@ -5,7 +5,7 @@
 
 mod api;
 
-pub(super) use api::{access_token, get_message, send_message};
+pub(super) use api::{access_token, get_message, get_shop_info, send_message};
 
 use super::StandIn;
 use axum::http::StatusCode;
