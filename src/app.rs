@@ -26,6 +26,10 @@ pub struct AppState {
     pub analysis: AnalysisPool,
     /// Panics injected by tests (inert otherwise).
     pub faults: Arc<crate::panics::Faults>,
+    /// The shops with their reply settings (name, language, hours, follow-up), which a
+    /// reload swaps whole; read them through [`AppState::shop`]. Keys and endpoints stay as
+    /// started (`config.shops`).
+    pub shops: Arc<crate::reload::Swappable<crate::reload::Shops>>,
     /// The replies; a reload swaps them whole (`replies.get()` is a snapshot).
     pub replies: Arc<crate::reload::Swappable<ReplyBook>>,
     pub outbound: Outbound,
@@ -49,6 +53,11 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// A configured shop, with the reply settings of the latest reload.
+    pub fn shop(&self, id: &str) -> Option<Arc<crate::config::ShopConfig>> {
+        self.shops.get().get(id).cloned()
+    }
+
     /// Tells open consoles that the ticket list changed (nobody listening is fine).
     pub fn announce(&self, what: &str, handoff: Option<i64>) {
         let event = serde_json::json!({"type": what, "handoff": handoff}).to_string();

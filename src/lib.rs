@@ -72,6 +72,7 @@ pub async fn build(config: Config) -> Result<AppState, AppError> {
     }
     Ok(AppState {
         outbound: Outbound::new(config.http_client.timeout.0),
+        shops: Arc::new(reload::Swappable::new(reload::shops_of(&config.shops))),
         config: Arc::new(config),
         store,
         analysis: analysis_pool::AnalysisPool::new(analyzer, config_limits.max_analysis_chars),

@@ -1,6 +1,7 @@
 """Hot reload on the release binary: the service runs on data exported by `anfu export`;
-an edited reply template is used after SIGHUP, and a broken dictionary is refused on SIGHUP
-while the previous set keeps answering and the alert names the file and line."""
+an edited reply template is used after SIGHUP, a shop renamed in the config file is named in
+the next reply after SIGHUP, and a broken dictionary is refused on SIGHUP while the previous
+set keeps answering and the alert names the file and line."""
 
 import json
 import os
@@ -54,13 +55,27 @@ def check(world, anfu, results, workdir):
     with open(hans, encoding="utf-8") as f:
         text = f.read()
     with open(hans, "w", encoding="utf-8") as f:
-        f.write(text.replace("亲，", "亲爱的顾客，"))
+        f.write(text.replace("亲，", "{shop}的亲爱的顾客，"))
     if not _hup_and_wait(anfu, "ok"):
         bad.append("SIGHUP: no reload counted (anfu_data_reloads_total{result=\"ok\"})")
     reply = _reply(world, anfu, bad, "after the edit")
-    if reply is not None and not reply.startswith("亲爱的顾客，"):
+    if reply is not None and not reply.startswith("tb1的亲爱的顾客，"):
         bad.append(f"after SIGHUP the reply is not from the edited template: {short(reply)}")
     details.append(f"edited template in use: {short(reply or '-')}")
+
+    with open(anfu.config, encoding="utf-8") as f:
+        config = f.read()
+    if 'id = "tb1"\n' not in config:
+        bad.append("the smoke's config has no tb1 shop table to rename")
+    with open(anfu.config, "w", encoding="utf-8") as f:
+        f.write(config.replace('id = "tb1"\n', 'id = "tb1"\nname = "安抚小店"\n', 1))
+    if not _hup_and_wait(anfu, "ok"):
+        bad.append("SIGHUP after renaming the shop: no reload counted")
+    reply = _reply(world, anfu, bad, "after renaming the shop")
+    prefix = "安抚小店的亲爱的顾客，"
+    if reply is not None and not reply.startswith(prefix):
+        bad.append(f"after SIGHUP the reply does not use the shop's new name: {short(reply)}")
+    details.append(f"shop renamed in anfu.toml: {short(reply or '-')}")
 
     quality = os.path.join(data, "intents", "issue_type", "quality.toml")
     with open(quality, "a", encoding="utf-8") as f:
@@ -71,7 +86,7 @@ def check(world, anfu, results, workdir):
     if "quality.toml:" not in alerts:
         bad.append(f"the alert does not name the file and line: {short(alerts)}")
     reply = _reply(world, anfu, bad, "with the broken file on disk")
-    if reply is not None and not reply.startswith("亲爱的顾客，"):
+    if reply is not None and not reply.startswith(prefix):
         bad.append(f"the previous set did not keep answering: {short(reply)}")
     details.append("a broken quality.toml refused; the alert names it; the previous set answers")
     results.check("reload-on-sighup", bad, details)

@@ -213,6 +213,7 @@ pub(super) fn typed(mut table: Table) -> Result<Config, ConfigError> {
         limits: section(&mut table, "limits")?,
         shops: shops(list(&mut table, "shops")?)?,
         sinks: list(&mut table, "sinks")?,
+        file: None,
     };
     if let Some(unknown) = table.keys().next() {
         return Err(ConfigError(format!("unknown key `{unknown}`")));

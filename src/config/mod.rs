@@ -28,6 +28,8 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub shops: Vec<ShopConfig>,
     pub sinks: Vec<SinkConfig>,
+    /// The file it was read from, if any: a reload reads it again.
+    pub file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -234,6 +236,7 @@ impl Config {
         layers::read_secret_files(&mut table, "")?;
         let mut config = layers::typed(table)?;
         sinks::name_all(&mut config.sinks);
+        config.file = file.map(Path::to_path_buf);
         config.validate()?;
         Ok(config)
     }

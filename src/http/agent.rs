@@ -152,7 +152,6 @@ async fn resolve(
     let mut handoff = state.store.resolve_handoff(id).await?;
     // The follow-up (回访), where the shop wants one: asked once, later, in business hours.
     let after = state
-        .config
         .shop(&handoff.card.shop)
         .and_then(|shop| shop.followup_after);
     if let Some(after) = after {

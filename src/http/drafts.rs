@@ -40,9 +40,9 @@ async fn drafts(
     let card = &handoff.card;
     let hant = card.lang == Lang::Hant;
     let now = now_ms();
-    let shop = state.config.shop(&card.shop);
+    let shop = state.shop(&card.shop);
     // A shop removed from the config since keeps its card's name and an all-hours clock.
-    let (name, due, offset) = match shop {
+    let (name, due, offset) = match &shop {
         Some(shop) => (
             shop.display_name(),
             shop.sla_due(now, PROMISE),

@@ -167,7 +167,6 @@ fn view(
 ) -> View {
     let name = |id: &str| {
         state
-            .config
             .shop(id)
             .map_or(id.to_string(), |s| s.display_name().to_string())
     };

@@ -9,7 +9,7 @@ use crate::store::{now_ms, Job, ReplyPayload, StoreError};
 pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
     let payload: ReplyPayload = serde_json::from_value(job.payload.clone())
         .map_err(|e| StoreError::Corrupt(format!("reply job {}: {e}", job.id)))?;
-    let Some(shop) = state.config.shop(&job.shop) else {
+    let Some(shop) = state.shop(&job.shop) else {
         let why = format!("shop `{}` is no longer configured", job.shop);
         return super::bury(state, job, &why).await;
     };
@@ -24,7 +24,7 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
     };
     let started = std::time::Instant::now();
     let platform = crate::platform::of(shop.platform());
-    let sent = platform.send(&state.send_context(), shop, &reply).await;
+    let sent = platform.send(&state.send_context(), &shop, &reply).await;
     state.metrics.observe(
         "anfu_reply_send_seconds",
         &[
@@ -41,7 +41,7 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
         message_id: Some(id),
     }) = &sent
     {
-        record_own_line(state, shop, job, id, &payload.text).await?;
+        record_own_line(state, &shop, job, id, &payload.text).await?;
     }
     super::settle(
         state,

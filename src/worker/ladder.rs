@@ -40,7 +40,7 @@ pub async fn follow_up_once(state: &AppState) -> Result<usize, StoreError> {
     let mut asked = 0;
     for handoff in state.store.followups_due(now).await? {
         let card = &handoff.card;
-        let Some(shop) = state.config.shop(&card.shop) else {
+        let Some(shop) = state.shop(&card.shop) else {
             continue;
         };
         // Business hours: a question at 3 a.m. is not soothing.
@@ -204,7 +204,7 @@ pub fn judge(
     if answer != FollowupAnswer::Unhappy && !complaint_again {
         return AfterResolution::Nothing;
     }
-    let Some(shop) = state.config.shop(&latest.card.shop) else {
+    let Some(shop) = state.shop(&latest.card.shop) else {
         return AfterResolution::Nothing;
     };
     let mut card = latest.card.clone();
@@ -219,7 +219,7 @@ pub fn judge(
 /// allows it. A buyer is never asked for a review otherwise.
 pub async fn record_satisfied(state: &AppState, latest: &Handoff) -> Result<(), StoreError> {
     let card = &latest.card;
-    let shop = state.config.shop(&card.shop);
+    let shop = state.shop(&card.shop);
     let invitation = shop.filter(|s| s.invite_review).and_then(|s| {
         let seed = format!("{}-invite", card.conversation_id);
         state

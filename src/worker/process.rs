@@ -26,13 +26,13 @@ use crate::store::{
 const STALE_RETRIES: usize = 2;
 
 pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
-    let Some(shop) = state.config.shop(&job.shop) else {
+    let Some(shop) = state.shop(&job.shop) else {
         let why = format!("shop `{}` is no longer configured", job.shop);
         return super::bury(state, job, &why).await;
     };
     let mut stale = 0;
     let reply = loop {
-        match commit_step(state, shop, job).await {
+        match commit_step(state, &shop, job).await {
             Err(StoreError::Conflict(why)) if stale < STALE_RETRIES => {
                 stale += 1;
                 tracing::info!(job = job.id, shop = %job.shop, conversation = %job.conversation_id, %why, "conversation changed under its processing: processing again");

@@ -22,6 +22,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: PathBuf,
     dir: std::sync::Arc<tempfile::TempDir>,
+    /// The config file the service read (a reload reads it again).
+    pub config_file: PathBuf,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<Result<(), anfu::AppError>>>,
 }
@@ -180,8 +182,10 @@ async fn start(
     db: PathBuf,
     o: &Options,
 ) -> TestApp {
-    let text = config_text(&db, &standin.url(), o);
-    let config = Config::from_layers(Some(&text), None, Vec::new()).expect("test config is valid");
+    // Written to a file and read from it, as `serve --config` does: a reload reads it again.
+    let file = dir.path().join("anfu.toml");
+    std::fs::write(&file, config_text(&db, &standin.url(), o)).expect("write the config");
+    let config = Config::load(Some(&file), Vec::new()).expect("test config is valid");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -198,6 +202,7 @@ async fn start(
         client: reqwest::Client::new(),
         db,
         dir,
+        config_file: file,
         stop: Some(stop),
         server: Some(server),
     };
