@@ -7,13 +7,16 @@ mod handoff_record;
 mod ladder;
 mod payloads;
 mod pg_events;
+mod pg_step;
 mod postgres;
+mod processing;
 mod queue;
 mod reports;
 mod retention;
 mod rows;
 mod sent;
 mod sqlite;
+mod sqlite_step;
 mod tokens;
 
 pub use agent_reply::{AgentLine, Delivery};

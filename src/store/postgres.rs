@@ -242,7 +242,7 @@ async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
 /// PostgreSQL's text cannot hold U+0000, which JSON (and so a webhook) can: it is stored as
 /// U+FFFD rather than refusing the message. Every string bound to a query goes through here,
 /// so lookups match what was stored.
-fn t(s: &str) -> Cow<'_, str> {
+pub(super) fn t(s: &str) -> Cow<'_, str> {
     if s.contains('\0') {
         Cow::Owned(s.replace('\0', "\u{FFFD}"))
     } else {
@@ -437,131 +437,10 @@ impl Store for PgStore {
         o: ProcessOutcome,
         lease_ms: Millis,
     ) -> Result<Option<JobLease>, StoreError> {
-        let now = now_ms();
-        let (shop, conversation) = (t(&o.shop), t(&o.conversation_id));
-        let mut tx = self.pool.begin().await?;
-        // First, so the job stays locked (a take-back of expired jobs skips it) until commit.
-        let owned = sqlx::query(
-            "UPDATE jobs SET status = 'done', lease_until = NULL, updated_at = $1
-             WHERE id = $2 AND claims = $3 AND status = 'running'",
-        )
-        .bind(now)
-        .bind(o.job.id)
-        .bind(o.job.claim)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if owned == 0 {
-            return Err(lease_lost(o.job));
-        }
-        sqlx::query("UPDATE messages SET processed = TRUE WHERE id = ANY($1)")
-            .bind(&o.processed[..])
-            .execute(&mut *tx)
-            .await?;
-        let reply_job = match &o.reply {
-            Some(reply) => Some(
-                sqlx::query_scalar::<_, i64>(
-                    "INSERT INTO jobs (kind, shop, conversation_id, payload, status, attempts, claims, lease_until, run_at, created_at, updated_at)
-                     VALUES ('reply', $1, $2, $3, 'running', 1, 1, $4, $5, $5, $5) RETURNING id",
-                )
-                .bind(&shop)
-                .bind(&conversation)
-                .bind(payload_json(reply))
-                .bind(now + lease_ms)
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await?,
-            ),
-            None => None,
-        };
-        let mut state = o.state.clone();
-        match &o.handoff {
-            HandoffChange::None => {}
-            HandoffChange::Open { card, sla_due_at } => {
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO handoffs (shop, conversation_id, status, priority, sla_due_at, reply_job, card, created_at, updated_at)
-                     VALUES ($1, $2, 'open', $3, $4, $5, $6, $7, $7) RETURNING id",
-                )
-                .bind(&shop)
-                .bind(&conversation)
-                .bind(card.priority.as_str())
-                .bind(sla_due_at)
-                .bind(reply_job)
-                .bind(card_json(card))
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(|e| open_failed(e, &o.shop, &o.conversation_id))?;
-                state.open_handoff = Some(id);
-            }
-            HandoffChange::Update {
-                id,
-                card,
-                sla_due_at,
-            } => {
-                // Locked so an agent's resolve waits for this step or goes first: a ticket
-                // resolved meanwhile refuses the step whole, and processing decides afresh.
-                let status: String =
-                    sqlx::query_scalar("SELECT status FROM handoffs WHERE id = $1 FOR UPDATE")
-                        .bind(id)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                if status == "resolved" {
-                    return Err(resolved_meanwhile(*id));
-                }
-                sqlx::query(
-                    "UPDATE handoffs SET priority = $1, sla_due_at = $2, card = $3, updated_at = $4 WHERE id = $5",
-                )
-                .bind(card.priority.as_str())
-                .bind(sla_due_at)
-                .bind(card_json(card))
-                .bind(now)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
-        let (handoff_id, event) = match &o.handoff {
-            HandoffChange::None => (None, ""),
-            HandoffChange::Open { .. } => (state.open_handoff, "created"),
-            HandoffChange::Update { id, .. } => (Some(*id), "updated"),
-        };
-        if let Some(handoff_id) = handoff_id {
-            for sink in &o.notify {
-                let payload = NotifyPayload {
-                    sink: sink.clone(),
-                    handoff_id,
-                    event: event.to_string(),
-                };
-                sqlx::query(
-                    "INSERT INTO jobs (kind, shop, conversation_id, payload, status, run_at, created_at, updated_at)
-                     VALUES ('notify', $1, $2, $3, 'pending', $4, $4, $4)",
-                )
-                .bind(&shop)
-                .bind(&conversation)
-                .bind(payload_json(&payload))
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
-        sqlx::query(
-            "INSERT INTO conversations (shop, conversation_id, last_reply_at, last_mood_rank, last_intensity, open_handoff)
-             VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT (shop, conversation_id) DO UPDATE SET last_reply_at = excluded.last_reply_at,
-               last_mood_rank = excluded.last_mood_rank, last_intensity = excluded.last_intensity,
-               open_handoff = excluded.open_handoff",
-        )
-        .bind(&shop)
-        .bind(&conversation)
-        .bind(state.last_reply_at)
-        .bind(state.last_mood_rank as i64)
-        .bind(state.last_intensity as i64)
-        .bind(state.open_handoff)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(reply_job.map(|id| JobLease { id, claim: 1 }))
+        let mut step = super::pg_step::PgStep(self.pool.begin().await?);
+        let lease = super::processing::commit(&mut step, &o, lease_ms).await?;
+        step.0.commit().await?;
+        Ok(lease)
     }
 
     async fn handoffs(&self, f: &HandoffFilter) -> Result<Vec<Handoff>, StoreError> {

@@ -1,0 +1,160 @@
+//! SQLite's SQL for a processing step; what is written is decided in `processing.rs`.
+
+use super::processing::StepSql;
+use super::rows::{card_json, open_failed};
+use super::{ConversationState, JobLease, Millis, StoreError};
+use crate::domain::HandoffCard;
+use async_trait::async_trait;
+use sqlx::{Sqlite, Transaction};
+
+/// A processing step's transaction on the writer connection.
+pub(super) struct SqliteStep(pub(super) Transaction<'static, Sqlite>);
+
+#[async_trait]
+impl StepSql for SqliteStep {
+    async fn finish_claimed(&mut self, job: JobLease, now: Millis) -> Result<bool, StoreError> {
+        let changed = sqlx::query(
+            "UPDATE jobs SET status = 'done', lease_until = NULL, updated_at = ?
+             WHERE id = ? AND claims = ? AND status = 'running'",
+        )
+        .bind(now)
+        .bind(job.id)
+        .bind(job.claim)
+        .execute(&mut *self.0)
+        .await?
+        .rows_affected();
+        Ok(changed > 0)
+    }
+
+    async fn mark_processed(&mut self, ids: &[i64]) -> Result<(), StoreError> {
+        for id in ids {
+            sqlx::query("UPDATE messages SET processed = 1 WHERE id = ?")
+                .bind(id)
+                .execute(&mut *self.0)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn queue_reply(
+        &mut self,
+        shop: &str,
+        conversation: &str,
+        payload: &str,
+        lease_until: Millis,
+        now: Millis,
+    ) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO jobs (kind, shop, conversation_id, payload, status, attempts, claims, lease_until, run_at, created_at, updated_at)
+             VALUES ('reply', ?, ?, ?, 'running', 1, 1, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(shop)
+        .bind(conversation)
+        .bind(payload)
+        .bind(lease_until)
+        .bind(now)
+        .bind(now)
+        .bind(now)
+        .fetch_one(&mut *self.0)
+        .await?)
+    }
+
+    async fn queue_notice(
+        &mut self,
+        shop: &str,
+        conversation: &str,
+        payload: &str,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO jobs (kind, shop, conversation_id, payload, status, run_at, created_at, updated_at)
+             VALUES ('notify', ?, ?, ?, 'pending', ?, ?, ?)",
+        )
+        .bind(shop)
+        .bind(conversation)
+        .bind(payload)
+        .bind(now)
+        .bind(now)
+        .bind(now)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+
+    async fn open_handoff(
+        &mut self,
+        shop: &str,
+        conversation: &str,
+        card: &HandoffCard,
+        sla_due_at: Millis,
+        reply_job: Option<i64>,
+        now: Millis,
+    ) -> Result<i64, StoreError> {
+        sqlx::query_scalar(
+            "INSERT INTO handoffs (shop, conversation_id, status, priority, sla_due_at, reply_job, card, created_at, updated_at)
+             VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(shop)
+        .bind(conversation)
+        .bind(card.priority.as_str())
+        .bind(sla_due_at)
+        .bind(reply_job)
+        .bind(card_json(card))
+        .bind(now)
+        .bind(now)
+        .fetch_one(&mut *self.0)
+        .await
+        .map_err(|e| open_failed(e, shop, conversation))
+    }
+
+    async fn handoff_status(&mut self, id: i64) -> Result<String, StoreError> {
+        Ok(sqlx::query_scalar("SELECT status FROM handoffs WHERE id = ?")
+            .bind(id)
+            .fetch_one(&mut *self.0)
+            .await?)
+    }
+
+    async fn update_handoff(
+        &mut self,
+        id: i64,
+        card: &HandoffCard,
+        sla_due_at: Millis,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE handoffs SET priority = ?, sla_due_at = ?, card = ?, updated_at = ? WHERE id = ?",
+        )
+        .bind(card.priority.as_str())
+        .bind(sla_due_at)
+        .bind(card_json(card))
+        .bind(now)
+        .bind(id)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+
+    async fn save_conversation(
+        &mut self,
+        shop: &str,
+        conversation: &str,
+        state: &ConversationState,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO conversations (shop, conversation_id, last_reply_at, last_mood_rank, last_intensity, open_handoff)
+             VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (shop, conversation_id) DO UPDATE SET last_reply_at = excluded.last_reply_at,
+               last_mood_rank = excluded.last_mood_rank, last_intensity = excluded.last_intensity,
+               open_handoff = excluded.open_handoff",
+        )
+        .bind(shop)
+        .bind(conversation)
+        .bind(state.last_reply_at)
+        .bind(state.last_mood_rank as i64)
+        .bind(state.last_intensity as i64)
+        .bind(state.open_handoff)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+}
