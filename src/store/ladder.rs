@@ -1,5 +1,5 @@
 //! The escalation ladder and the follow-up (回访), written once for both backends: the
-//! tickets the SLA timer marks, an unclaimed P1 escalated once, a resolved ticket reopened
+//! tickets the SLA timer marks (warned, breached), an unclaimed P1 escalated once, a resolved ticket reopened
 //! when its buyer complains again, and the follow-up asked once, answered once. Each decision is a guarded write (the first
 //! statement must change a row, or nothing is written), so two instances never announce or
 //! send anything twice.
@@ -79,6 +79,43 @@ pub(super) async fn unclaimed_p1(
     let filter = "WHERE h.status = 'open' AND h.priority = 'P1' AND NOT h.escalated
        AND COALESCE(h.open_since, h.created_at) <= $1 ORDER BY h.id LIMIT 200";
     sql.handoffs_where(filter, &[Arg::Int(opened_before)]).await
+}
+
+/// Marks ticket `$1` about to breach at `$2`, unless it was warned or breached already.
+const WARN: &str = "UPDATE handoffs SET sla_warned = TRUE, updated_at = $2
+     WHERE id = $1 AND NOT sla_warned AND NOT sla_breached";
+
+/// Marks ticket `$1` breached (and so warned) at `$2`, unless it was breached already.
+const BREACH: &str = "UPDATE handoffs SET sla_breached = TRUE, sla_warned = TRUE, updated_at = $2
+     WHERE id = $1 AND NOT sla_breached";
+
+/// What the SLA timer marks on a ticket.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum SlaMark {
+    Warned,
+    Breached,
+}
+
+/// Marks the ticket and queues a notice per sink (`sla_warning` / `sla_breach`), once:
+/// false when it was already marked (by this instance or another).
+pub(super) async fn mark_sla(
+    sql: &dyn Sql,
+    id: i64,
+    mark: SlaMark,
+    sinks: &[String],
+) -> Result<bool, StoreError> {
+    let (guard, event) = match mark {
+        SlaMark::Warned => (WARN, "sla_warning"),
+        SlaMark::Breached => (BREACH, "sla_breach"),
+    };
+    let now = now_ms();
+    let payloads = notices(id, sinks, event);
+    let mut statements = vec![Statement {
+        sql: guard,
+        args: vec![Arg::Int(id), Arg::Int(now)],
+    }];
+    statements.extend(queue(NOTIFY, id, &payloads, now));
+    Ok(sql.write_guarded(&statements).await?.is_some())
 }
 
 const ESCALATE: &str = "UPDATE handoffs SET escalated = TRUE, updated_at = $2

@@ -322,7 +322,9 @@ pub trait Store: Send + Sync + 'static {
         ladder::overdue(self.sql(), now).await
     }
     /// Marks a ticket breached and queues the notices, once; false if it already was.
-    async fn record_breach(&self, id: i64, notify: &[String]) -> Result<bool, StoreError>;
+    async fn record_breach(&self, id: i64, notify: &[String]) -> Result<bool, StoreError> {
+        ladder::mark_sla(self.sql(), id, ladder::SlaMark::Breached, notify).await
+    }
     /// Open or claimed tickets of `priority` due after `now` and at or before `until`,
     /// unanswered, not yet warned.
     async fn due_soon(
@@ -335,7 +337,9 @@ pub trait Store: Send + Sync + 'static {
     }
     /// Marks a ticket as about to breach and queues the notices, once; false if it already
     /// was warned or breached.
-    async fn record_warning(&self, id: i64, notify: &[String]) -> Result<bool, StoreError>;
+    async fn record_warning(&self, id: i64, notify: &[String]) -> Result<bool, StoreError> {
+        ladder::mark_sla(self.sql(), id, ladder::SlaMark::Warned, notify).await
+    }
 
     /// What the sink named `sink` made for the ticket, e.g. a Chatwoot conversation id.
     async fn sink_ref(&self, handoff: i64, sink: &str) -> Result<Option<String>, StoreError>;

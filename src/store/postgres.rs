@@ -148,64 +148,6 @@ impl PgStore {
     }
 }
 
-/// The two SLA marks a ticket gets at most once each.
-#[derive(Clone, Copy)]
-enum SlaMark {
-    Warned,
-    Breached,
-}
-
-impl PgStore {
-    /// Sets the mark and queues one notice per sink in one transaction; false if the ticket
-    /// already had it. A breach implies the warning. Two instances' timers may both find the
-    /// ticket: the second update waits for the first, then matches nothing.
-    async fn mark_sla(
-        &self,
-        id: i64,
-        mark: SlaMark,
-        notify: &[String],
-    ) -> Result<bool, StoreError> {
-        let (update, event) = match mark {
-            SlaMark::Warned => (
-                "UPDATE handoffs SET sla_warned = TRUE, updated_at = $1 WHERE id = $2 AND NOT sla_warned AND NOT sla_breached",
-                "sla_warning",
-            ),
-            SlaMark::Breached => (
-                "UPDATE handoffs SET sla_breached = TRUE, sla_warned = TRUE, updated_at = $1 WHERE id = $2 AND NOT sla_breached",
-                "sla_breach",
-            ),
-        };
-        let now = now_ms();
-        let mut tx = self.pool.begin().await?;
-        let changed = sqlx::query(update)
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if changed == 1 {
-            for sink in notify {
-                let payload = NotifyPayload {
-                    sink: sink.clone(),
-                    handoff_id: id,
-                    event: event.into(),
-                };
-                sqlx::query(
-                    "INSERT INTO jobs (kind, shop, conversation_id, payload, status, run_at, created_at, updated_at)
-                     SELECT 'notify', shop, conversation_id, $1, 'pending', $2, $2, $2 FROM handoffs WHERE id = $3",
-                )
-                .bind(payload_json(&payload))
-                .bind(now)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
-        tx.commit().await?;
-        Ok(changed == 1)
-    }
-}
-
 async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
     // Everything in one transaction under a transaction-scoped advisory lock: a second
     // instance waits here and then finds the migrations applied; an error rolls all back and
@@ -252,10 +194,6 @@ pub(super) fn t(s: &str) -> Cow<'_, str> {
 
 fn opt_t(s: &Option<String>) -> Option<Cow<'_, str>> {
     s.as_deref().map(t)
-}
-
-fn payload_json(payload: &impl Serialize) -> String {
-    serde_json::to_string(payload).expect("payload serialises")
 }
 
 #[async_trait]
@@ -514,14 +452,6 @@ impl Store for PgStore {
         .execute(&self.pool)
         .await?;
         self.load_handoff(id).await
-    }
-
-    async fn record_breach(&self, id: i64, notify: &[String]) -> Result<bool, StoreError> {
-        self.mark_sla(id, SlaMark::Breached, notify).await
-    }
-
-    async fn record_warning(&self, id: i64, notify: &[String]) -> Result<bool, StoreError> {
-        self.mark_sla(id, SlaMark::Warned, notify).await
     }
 
     async fn sink_ref(&self, handoff: i64, sink: &str) -> Result<Option<String>, StoreError> {

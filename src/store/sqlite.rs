@@ -303,65 +303,6 @@ impl SqliteStore {
     }
 }
 
-/// The two SLA marks a ticket gets at most once each.
-#[derive(Clone, Copy)]
-enum SlaMark {
-    Warned,
-    Breached,
-}
-
-impl SqliteStore {
-    /// Sets the mark and queues one notice per sink in one transaction; false if the ticket
-    /// already had it. A breach implies the warning.
-    async fn mark_sla(
-        &self,
-        id: i64,
-        mark: SlaMark,
-        notify: &[String],
-    ) -> Result<bool, StoreError> {
-        let (update, event) = match mark {
-            SlaMark::Warned => (
-                "UPDATE handoffs SET sla_warned = 1, updated_at = ? WHERE id = ? AND sla_warned = 0 AND sla_breached = 0",
-                "sla_warning",
-            ),
-            SlaMark::Breached => (
-                "UPDATE handoffs SET sla_breached = 1, sla_warned = 1, updated_at = ? WHERE id = ? AND sla_breached = 0",
-                "sla_breach",
-            ),
-        };
-        let now = now_ms();
-        let mut tx = self.writer.begin().await?;
-        let changed = sqlx::query(update)
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if changed == 1 {
-            for sink in notify {
-                let payload = NotifyPayload {
-                    sink: sink.clone(),
-                    handoff_id: id,
-                    event: event.into(),
-                };
-                sqlx::query(
-                    "INSERT INTO jobs (kind, shop, conversation_id, payload, status, run_at, created_at, updated_at)
-                     SELECT 'notify', shop, conversation_id, ?, 'pending', ?, ?, ? FROM handoffs WHERE id = ?",
-                )
-                .bind(serde_json::to_string(&payload).expect("payload serialises"))
-                .bind(now)
-                .bind(now)
-                .bind(now)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
-        tx.commit().await?;
-        Ok(changed == 1)
-    }
-}
-
 #[async_trait]
 impl Store for SqliteStore {
     async fn reclaim(&self) -> Result<(), StoreError> {
@@ -600,14 +541,6 @@ impl Store for SqliteStore {
         .execute(&self.writer)
         .await?;
         self.load_handoff(id).await
-    }
-
-    async fn record_breach(&self, id: i64, notify: &[String]) -> Result<bool, StoreError> {
-        self.mark_sla(id, SlaMark::Breached, notify).await
-    }
-
-    async fn record_warning(&self, id: i64, notify: &[String]) -> Result<bool, StoreError> {
-        self.mark_sla(id, SlaMark::Warned, notify).await
     }
 
     async fn sink_ref(&self, handoff: i64, sink: &str) -> Result<Option<String>, StoreError> {
