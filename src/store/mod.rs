@@ -17,6 +17,7 @@ mod rows;
 mod sent;
 mod sqlite;
 mod sqlite_step;
+mod tickets;
 mod tokens;
 
 pub use agent_reply::{AgentLine, Delivery};
@@ -242,10 +243,16 @@ pub trait Store: Send + Sync + 'static {
 
     async fn handoffs(&self, filter: &HandoffFilter) -> Result<Vec<Handoff>, StoreError>;
     async fn handoff(&self, id: i64) -> Result<Handoff, StoreError>;
-    async fn claim_handoff(&self, id: i64, agent: &str) -> Result<Handoff, StoreError>;
+    async fn claim_handoff(&self, id: i64, agent: &str) -> Result<Handoff, StoreError> {
+        tickets::claim(self, id, agent).await
+    }
     /// Resolving also closes the conversation's handoff: the bot may answer again.
-    async fn resolve_handoff(&self, id: i64) -> Result<Handoff, StoreError>;
-    async fn add_note(&self, id: i64, author: &str, text: &str) -> Result<Handoff, StoreError>;
+    async fn resolve_handoff(&self, id: i64) -> Result<Handoff, StoreError> {
+        tickets::resolve(self, id).await
+    }
+    async fn add_note(&self, id: i64, author: &str, text: &str) -> Result<Handoff, StoreError> {
+        tickets::add_note(self, id, author, text).await
+    }
     /// Queues `text` from `agent` to the ticket's buyer, through the shop's send API like a
     /// bot reply, and stamps the ticket's first response: `NotFound` for an unknown ticket,
     /// `Conflict` for a resolved one. The worker is woken by the caller.

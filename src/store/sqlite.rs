@@ -488,61 +488,6 @@ impl Store for SqliteStore {
         self.load_handoff(id).await
     }
 
-    async fn claim_handoff(&self, id: i64, agent: &str) -> Result<Handoff, StoreError> {
-        let changed = sqlx::query(
-            "UPDATE handoffs SET status = 'claimed', claimed_by = ?, updated_at = ? WHERE id = ? AND status = 'open'",
-        )
-        .bind(agent)
-        .bind(now_ms())
-        .bind(id)
-        .execute(&self.writer)
-        .await?
-        .rows_affected();
-        let handoff = self.load_handoff(id).await?;
-        if changed == 0 && handoff.claimed_by.as_deref() != Some(agent) {
-            return Err(StoreError::Conflict(format!(
-                "handoff {id} is {} (claimed by {})",
-                handoff.status,
-                handoff.claimed_by.as_deref().unwrap_or("nobody")
-            )));
-        }
-        Ok(handoff)
-    }
-
-    async fn resolve_handoff(&self, id: i64) -> Result<Handoff, StoreError> {
-        let mut tx = self.writer.begin().await?;
-        let changed =
-            sqlx::query("UPDATE handoffs SET status = 'resolved', updated_at = ?1, resolved_at = ?1 WHERE id = ?2")
-                .bind(now_ms())
-                .bind(id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-        if changed == 0 {
-            return Err(StoreError::NotFound(format!("handoff {id}")));
-        }
-        sqlx::query("UPDATE conversations SET open_handoff = NULL WHERE open_handoff = ?")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        self.load_handoff(id).await
-    }
-
-    async fn add_note(&self, id: i64, author: &str, text: &str) -> Result<Handoff, StoreError> {
-        self.load_handoff(id).await?;
-        sqlx::query(
-            "INSERT INTO handoff_notes (handoff_id, author, text, created_at) VALUES (?, ?, ?, ?)",
-        )
-        .bind(id)
-        .bind(author)
-        .bind(text)
-        .bind(now_ms())
-        .execute(&self.writer)
-        .await?;
-        self.load_handoff(id).await
-    }
-
     async fn sink_ref(&self, handoff: i64, sink: &str) -> Result<Option<String>, StoreError> {
         Ok(sqlx::query_scalar(
             "SELECT external_ref FROM sink_refs WHERE handoff_id = ? AND sink = ?",
