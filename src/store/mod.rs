@@ -24,6 +24,7 @@ pub use agent_reply::{AgentLine, Delivery};
 pub use error::StoreError;
 pub use handoff_record::{Followup, FollowupAnswer, Handoff, HandoffFilter, Note};
 pub use payloads::{NotifyPayload, ReplyPayload};
+pub use processing::{ConversationState, HandoffChange, ProcessOutcome};
 pub use postgres::PgStore;
 pub use queue::{JobLease, Settled};
 pub use reports::{Count, DayCount, Report, ReportQuery, Terms};
@@ -93,44 +94,6 @@ pub struct StoredMessage {
     pub id: i64,
     pub message: BuyerMessage,
     pub received_at: Millis,
-}
-
-/// What the bot remembers of a conversation.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ConversationState {
-    pub last_reply_at: Option<Millis>,
-    pub last_mood_rank: u8,
-    pub last_intensity: u8,
-    pub open_handoff: Option<i64>,
-}
-
-/// Everything one processing step decided, written in one transaction.
-#[derive(Debug, Clone)]
-pub struct ProcessOutcome {
-    /// The processing job, committed done under this claim only.
-    pub job: JobLease,
-    pub shop: String,
-    pub conversation_id: String,
-    pub processed: Vec<i64>,
-    pub state: ConversationState,
-    pub reply: Option<ReplyPayload>,
-    pub handoff: HandoffChange,
-    /// Sinks (by name) to tell about the ticket opened or updated.
-    pub notify: Vec<String>,
-}
-
-#[derive(Debug, Clone)]
-pub enum HandoffChange {
-    None,
-    Open {
-        card: Box<HandoffCard>,
-        sla_due_at: Millis,
-    },
-    Update {
-        id: i64,
-        card: Box<HandoffCard>,
-        sla_due_at: Millis,
-    },
 }
 
 #[async_trait]

@@ -6,10 +6,47 @@
 //! supplies only its SQL, on its own transaction ([`StepSql`]).
 
 use super::rows::{lease_lost, resolved_meanwhile};
-use super::{ConversationState, HandoffChange, JobLease, Millis, ProcessOutcome, StoreError};
-use super::{now_ms, NotifyPayload};
+use super::{now_ms, JobLease, Millis, NotifyPayload, ReplyPayload, StoreError};
 use crate::domain::HandoffCard;
 use async_trait::async_trait;
+
+/// What the bot remembers of a conversation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConversationState {
+    pub last_reply_at: Option<Millis>,
+    pub last_mood_rank: u8,
+    pub last_intensity: u8,
+    pub open_handoff: Option<i64>,
+}
+
+/// Everything one processing step decided, written in one transaction.
+#[derive(Debug, Clone)]
+pub struct ProcessOutcome {
+    /// The processing job, committed done under this claim only.
+    pub job: JobLease,
+    pub shop: String,
+    pub conversation_id: String,
+    pub processed: Vec<i64>,
+    pub state: ConversationState,
+    pub reply: Option<ReplyPayload>,
+    pub handoff: HandoffChange,
+    /// Sinks (by name) to tell about the ticket opened or updated.
+    pub notify: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum HandoffChange {
+    None,
+    Open {
+        card: Box<HandoffCard>,
+        sla_due_at: Millis,
+    },
+    Update {
+        id: i64,
+        card: Box<HandoffCard>,
+        sla_due_at: Millis,
+    },
+}
 
 /// The SQL of a processing step, run on one open transaction.
 #[async_trait]
