@@ -3,9 +3,11 @@
 
 mod agent_reply;
 mod error;
+mod group_commit;
 mod handoff_record;
 mod ladder;
 mod payloads;
+mod pg_accept;
 mod pg_events;
 mod pg_step;
 mod postgres;

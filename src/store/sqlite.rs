@@ -2,6 +2,7 @@
 //! message survives a crash or power loss. All writes go through one connection (SQLite
 //! serialises writers anyway, and this avoids lock-upgrade failures); reads use a pool.
 
+use super::group_commit::{self, AcceptRequest, Accepts, Failed};
 use super::queue::{Arg, Sql, Statement};
 use super::rows::*;
 use super::*;
@@ -71,20 +72,9 @@ const REQUEUE_EVERY_MS: i64 = 1_000;
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
-    accepts: tokio::sync::mpsc::Sender<AcceptRequest>,
+    accepts: Accepts,
     last_requeue: std::sync::Arc<std::sync::atomic::AtomicI64>,
 }
-
-/// One webhook message waiting for the next group commit.
-struct AcceptRequest {
-    shop: String,
-    platform: String,
-    message: BuyerMessage,
-    done: tokio::sync::oneshot::Sender<Result<bool, StoreError>>,
-}
-
-/// Messages committed together in one transaction (one fsync) at most.
-const MAX_GROUP: usize = 256;
 
 impl SqliteStore {
     /// Opens (creating if needed) and migrates the database at `url` (`sqlite://PATH`).
@@ -128,7 +118,7 @@ impl SqliteStore {
             .await?;
         let mut wal = options.get_filename().as_os_str().to_owned();
         wal.push("-wal");
-        let (accepts, queue) = tokio::sync::mpsc::channel(4 * MAX_GROUP);
+        let (accepts, queue) = group_commit::channel();
         tokio::spawn(group_commits(writer.clone(), PathBuf::from(wal), queue));
         Ok(SqliteStore {
             writer,
@@ -149,47 +139,25 @@ async fn group_commits(
     wal: PathBuf,
     mut queue: tokio::sync::mpsc::Receiver<AcceptRequest>,
 ) {
-    while let Some(first) = queue.recv().await {
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP {
-            match queue.try_recv() {
-                Ok(next) => group.push(next),
-                Err(_) => break,
-            }
-        }
+    while let Some(group) = group_commit::next_group(&mut queue).await {
         let committed = commit_group(&pool, &group).await;
         let wal = wal.clone();
         tokio::spawn(async move {
             let outcome = match committed {
                 Ok(inserted) => match tokio::task::spawn_blocking(move || sync_wal(&wal)).await {
                     Ok(Ok(())) => Ok(inserted),
-                    Ok(Err(e)) => Err((
-                        e.kind() == std::io::ErrorKind::StorageFull,
-                        format!("fsync: {e}"),
-                    )),
-                    Err(e) => Err((false, format!("fsync task: {e}"))),
+                    Ok(Err(e)) => Err(Failed {
+                        full: e.kind() == std::io::ErrorKind::StorageFull,
+                        message: format!("fsync: {e}"),
+                    }),
+                    Err(e) => Err(Failed {
+                        full: false,
+                        message: format!("fsync task: {e}"),
+                    }),
                 },
-                // The error is not Clone: keep whether the disk was full, for each request.
-                Err(e) => Err((e.is_full(), e.to_string())),
+                Err(e) => Err(Failed::from(e)),
             };
-            match outcome {
-                Ok(inserted) => {
-                    for (request, new) in group.into_iter().zip(inserted) {
-                        let _ = request.done.send(Ok(new));
-                    }
-                }
-                Err((full, message)) => {
-                    tracing::error!(%message, "group commit failed; the platform will redeliver");
-                    let message = format!("group commit failed: {message}");
-                    for request in group {
-                        let _ = request.done.send(Err(if full {
-                            StoreError::Full(message.clone())
-                        } else {
-                            StoreError::Unavailable(message.clone())
-                        }));
-                    }
-                }
-            }
+            group_commit::answer(group, outcome);
         });
     }
 }
@@ -239,15 +207,11 @@ async fn commit_group(pool: &SqlitePool, group: &[AcceptRequest]) -> Result<Vec<
             .bind(m.kind.as_str());
     }
     let rows = query.fetch_all(pool).await?;
-    let mut new: std::collections::HashSet<(String, String)> = rows
+    let inserted = rows
         .iter()
         .map(|row| Ok((row.try_get("shop")?, row.try_get("message_key")?)))
         .collect::<Result<_, sqlx::Error>>()?;
-    // A message twice in one group is new only the first time.
-    Ok(group
-        .iter()
-        .map(|r| new.remove(&(r.shop.clone(), r.message.message_key.clone())))
-        .collect())
+    Ok(group_commit::new_ones(group, inserted, str::to_string))
 }
 
 async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
@@ -320,16 +284,7 @@ impl Store for SqliteStore {
         platform: &str,
         m: &BuyerMessage,
     ) -> Result<bool, StoreError> {
-        let (done, answer) = tokio::sync::oneshot::channel();
-        let request = AcceptRequest {
-            shop: shop.to_string(),
-            platform: platform.to_string(),
-            message: m.clone(),
-            done,
-        };
-        let gone = || StoreError::Unavailable("the store's committer has stopped".into());
-        self.accepts.send(request).await.map_err(|_| gone())?;
-        answer.await.map_err(|_| gone())?
+        self.accepts.accept(shop, platform, m).await
     }
 
     async fn claim_job(&self, lease_ms: Millis) -> Result<Option<Job>, StoreError> {
