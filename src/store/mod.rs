@@ -7,7 +7,6 @@ mod group_commit;
 mod handoff_record;
 mod ladder;
 mod payloads;
-mod pg_accept;
 mod pg_events;
 mod pg_step;
 mod postgres;
