@@ -1,23 +1,21 @@
-//! PostgreSQL's SQL for a processing step; what is written is decided in `processing.rs`.
-//! Texts go through `t` (PostgreSQL text cannot hold NUL).
+//! SQLite's SQL for a processing step; what is written is decided in `processing.rs`.
 
-use super::processing::StepSql;
-use super::rows::{card_json, open_failed};
-use super::{ConversationState, JobLease, Millis, StoreError};
 use crate::domain::HandoffCard;
+use crate::store::processing::StepSql;
+use crate::store::rows::{card_json, open_failed};
+use crate::store::{ConversationState, JobLease, Millis, StoreError};
 use async_trait::async_trait;
-use super::postgres::t;
-use sqlx::{Postgres, Transaction};
+use sqlx::{Sqlite, Transaction};
 
-/// A processing step's transaction.
-pub(super) struct PgStep(pub(super) Transaction<'static, Postgres>);
+/// A processing step's transaction on the writer connection.
+pub(super) struct SqliteStep(pub(super) Transaction<'static, Sqlite>);
 
 #[async_trait]
-impl StepSql for PgStep {
+impl StepSql for SqliteStep {
     async fn finish_claimed(&mut self, job: JobLease, now: Millis) -> Result<bool, StoreError> {
         let changed = sqlx::query(
-            "UPDATE jobs SET status = 'done', lease_until = NULL, updated_at = $1
-             WHERE id = $2 AND claims = $3 AND status = 'running'",
+            "UPDATE jobs SET status = 'done', lease_until = NULL, updated_at = ?
+             WHERE id = ? AND claims = ? AND status = 'running'",
         )
         .bind(now)
         .bind(job.id)
@@ -29,10 +27,12 @@ impl StepSql for PgStep {
     }
 
     async fn mark_processed(&mut self, ids: &[i64]) -> Result<(), StoreError> {
-        sqlx::query("UPDATE messages SET processed = TRUE WHERE id = ANY($1)")
-            .bind(ids)
-            .execute(&mut *self.0)
-            .await?;
+        for id in ids {
+            sqlx::query("UPDATE messages SET processed = 1 WHERE id = ?")
+                .bind(id)
+                .execute(&mut *self.0)
+                .await?;
+        }
         Ok(())
     }
 
@@ -46,12 +46,14 @@ impl StepSql for PgStep {
     ) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar(
             "INSERT INTO jobs (kind, shop, conversation_id, payload, status, attempts, claims, lease_until, run_at, created_at, updated_at)
-             VALUES ('reply', $1, $2, $3, 'running', 1, 1, $4, $5, $5, $5) RETURNING id",
+             VALUES ('reply', ?, ?, ?, 'running', 1, 1, ?, ?, ?, ?) RETURNING id",
         )
-        .bind(t(shop))
-        .bind(t(conversation))
+        .bind(shop)
+        .bind(conversation)
         .bind(payload)
         .bind(lease_until)
+        .bind(now)
+        .bind(now)
         .bind(now)
         .fetch_one(&mut *self.0)
         .await?)
@@ -66,11 +68,13 @@ impl StepSql for PgStep {
     ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO jobs (kind, shop, conversation_id, payload, status, run_at, created_at, updated_at)
-             VALUES ('notify', $1, $2, $3, 'pending', $4, $4, $4)",
+             VALUES ('notify', ?, ?, ?, 'pending', ?, ?, ?)",
         )
-        .bind(t(shop))
-        .bind(t(conversation))
+        .bind(shop)
+        .bind(conversation)
         .bind(payload)
+        .bind(now)
+        .bind(now)
         .bind(now)
         .execute(&mut *self.0)
         .await?;
@@ -88,14 +92,15 @@ impl StepSql for PgStep {
     ) -> Result<i64, StoreError> {
         sqlx::query_scalar(
             "INSERT INTO handoffs (shop, conversation_id, status, priority, sla_due_at, reply_job, card, created_at, updated_at)
-             VALUES ($1, $2, 'open', $3, $4, $5, $6, $7, $7) RETURNING id",
+             VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?) RETURNING id",
         )
-        .bind(t(shop))
-        .bind(t(conversation))
+        .bind(shop)
+        .bind(conversation)
         .bind(card.priority.as_str())
         .bind(sla_due_at)
         .bind(reply_job)
         .bind(card_json(card))
+        .bind(now)
         .bind(now)
         .fetch_one(&mut *self.0)
         .await
@@ -103,11 +108,12 @@ impl StepSql for PgStep {
     }
 
     async fn handoff_status(&mut self, id: i64) -> Result<String, StoreError> {
-        // Locked: an agent's resolve waits for this step to commit, or went first.
-        Ok(sqlx::query_scalar("SELECT status FROM handoffs WHERE id = $1 FOR UPDATE")
-            .bind(id)
-            .fetch_one(&mut *self.0)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT status FROM handoffs WHERE id = ?")
+                .bind(id)
+                .fetch_one(&mut *self.0)
+                .await?,
+        )
     }
 
     async fn update_handoff(
@@ -118,7 +124,7 @@ impl StepSql for PgStep {
         now: Millis,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE handoffs SET priority = $1, sla_due_at = $2, card = $3, updated_at = $4 WHERE id = $5",
+            "UPDATE handoffs SET priority = ?, sla_due_at = ?, card = ?, updated_at = ? WHERE id = ?",
         )
         .bind(card.priority.as_str())
         .bind(sla_due_at)
@@ -138,13 +144,13 @@ impl StepSql for PgStep {
     ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO conversations (shop, conversation_id, last_reply_at, last_mood_rank, last_intensity, open_handoff)
-             VALUES ($1, $2, $3, $4, $5, $6)
+             VALUES (?, ?, ?, ?, ?, ?)
              ON CONFLICT (shop, conversation_id) DO UPDATE SET last_reply_at = excluded.last_reply_at,
                last_mood_rank = excluded.last_mood_rank, last_intensity = excluded.last_intensity,
                open_handoff = excluded.open_handoff",
         )
-        .bind(t(shop))
-        .bind(t(conversation))
+        .bind(shop)
+        .bind(conversation)
         .bind(state.last_reply_at)
         .bind(state.last_mood_rank as i64)
         .bind(state.last_intensity as i64)

@@ -1,21 +1,23 @@
-//! SQLite's SQL for a processing step; what is written is decided in `processing.rs`.
+//! PostgreSQL's SQL for a processing step; what is written is decided in `processing.rs`.
+//! Texts go through `t` (PostgreSQL text cannot hold NUL).
 
-use super::processing::StepSql;
-use super::rows::{card_json, open_failed};
-use super::{ConversationState, JobLease, Millis, StoreError};
+use super::t;
 use crate::domain::HandoffCard;
+use crate::store::processing::StepSql;
+use crate::store::rows::{card_json, open_failed};
+use crate::store::{ConversationState, JobLease, Millis, StoreError};
 use async_trait::async_trait;
-use sqlx::{Sqlite, Transaction};
+use sqlx::{Postgres, Transaction};
 
-/// A processing step's transaction on the writer connection.
-pub(super) struct SqliteStep(pub(super) Transaction<'static, Sqlite>);
+/// A processing step's transaction.
+pub(super) struct PgStep(pub(super) Transaction<'static, Postgres>);
 
 #[async_trait]
-impl StepSql for SqliteStep {
+impl StepSql for PgStep {
     async fn finish_claimed(&mut self, job: JobLease, now: Millis) -> Result<bool, StoreError> {
         let changed = sqlx::query(
-            "UPDATE jobs SET status = 'done', lease_until = NULL, updated_at = ?
-             WHERE id = ? AND claims = ? AND status = 'running'",
+            "UPDATE jobs SET status = 'done', lease_until = NULL, updated_at = $1
+             WHERE id = $2 AND claims = $3 AND status = 'running'",
         )
         .bind(now)
         .bind(job.id)
@@ -27,12 +29,10 @@ impl StepSql for SqliteStep {
     }
 
     async fn mark_processed(&mut self, ids: &[i64]) -> Result<(), StoreError> {
-        for id in ids {
-            sqlx::query("UPDATE messages SET processed = 1 WHERE id = ?")
-                .bind(id)
-                .execute(&mut *self.0)
-                .await?;
-        }
+        sqlx::query("UPDATE messages SET processed = TRUE WHERE id = ANY($1)")
+            .bind(ids)
+            .execute(&mut *self.0)
+            .await?;
         Ok(())
     }
 
@@ -46,14 +46,12 @@ impl StepSql for SqliteStep {
     ) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar(
             "INSERT INTO jobs (kind, shop, conversation_id, payload, status, attempts, claims, lease_until, run_at, created_at, updated_at)
-             VALUES ('reply', ?, ?, ?, 'running', 1, 1, ?, ?, ?, ?) RETURNING id",
+             VALUES ('reply', $1, $2, $3, 'running', 1, 1, $4, $5, $5, $5) RETURNING id",
         )
-        .bind(shop)
-        .bind(conversation)
+        .bind(t(shop))
+        .bind(t(conversation))
         .bind(payload)
         .bind(lease_until)
-        .bind(now)
-        .bind(now)
         .bind(now)
         .fetch_one(&mut *self.0)
         .await?)
@@ -68,13 +66,11 @@ impl StepSql for SqliteStep {
     ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO jobs (kind, shop, conversation_id, payload, status, run_at, created_at, updated_at)
-             VALUES ('notify', ?, ?, ?, 'pending', ?, ?, ?)",
+             VALUES ('notify', $1, $2, $3, 'pending', $4, $4, $4)",
         )
-        .bind(shop)
-        .bind(conversation)
+        .bind(t(shop))
+        .bind(t(conversation))
         .bind(payload)
-        .bind(now)
-        .bind(now)
         .bind(now)
         .execute(&mut *self.0)
         .await?;
@@ -92,15 +88,14 @@ impl StepSql for SqliteStep {
     ) -> Result<i64, StoreError> {
         sqlx::query_scalar(
             "INSERT INTO handoffs (shop, conversation_id, status, priority, sla_due_at, reply_job, card, created_at, updated_at)
-             VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?) RETURNING id",
+             VALUES ($1, $2, 'open', $3, $4, $5, $6, $7, $7) RETURNING id",
         )
-        .bind(shop)
-        .bind(conversation)
+        .bind(t(shop))
+        .bind(t(conversation))
         .bind(card.priority.as_str())
         .bind(sla_due_at)
         .bind(reply_job)
         .bind(card_json(card))
-        .bind(now)
         .bind(now)
         .fetch_one(&mut *self.0)
         .await
@@ -108,10 +103,13 @@ impl StepSql for SqliteStep {
     }
 
     async fn handoff_status(&mut self, id: i64) -> Result<String, StoreError> {
-        Ok(sqlx::query_scalar("SELECT status FROM handoffs WHERE id = ?")
-            .bind(id)
-            .fetch_one(&mut *self.0)
-            .await?)
+        // Locked: an agent's resolve waits for this step to commit, or went first.
+        Ok(
+            sqlx::query_scalar("SELECT status FROM handoffs WHERE id = $1 FOR UPDATE")
+                .bind(id)
+                .fetch_one(&mut *self.0)
+                .await?,
+        )
     }
 
     async fn update_handoff(
@@ -122,7 +120,7 @@ impl StepSql for SqliteStep {
         now: Millis,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE handoffs SET priority = ?, sla_due_at = ?, card = ?, updated_at = ? WHERE id = ?",
+            "UPDATE handoffs SET priority = $1, sla_due_at = $2, card = $3, updated_at = $4 WHERE id = $5",
         )
         .bind(card.priority.as_str())
         .bind(sla_due_at)
@@ -142,13 +140,13 @@ impl StepSql for SqliteStep {
     ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO conversations (shop, conversation_id, last_reply_at, last_mood_rank, last_intensity, open_handoff)
-             VALUES (?, ?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (shop, conversation_id) DO UPDATE SET last_reply_at = excluded.last_reply_at,
                last_mood_rank = excluded.last_mood_rank, last_intensity = excluded.last_intensity,
                open_handoff = excluded.open_handoff",
         )
-        .bind(shop)
-        .bind(conversation)
+        .bind(t(shop))
+        .bind(t(conversation))
         .bind(state.last_reply_at)
         .bind(state.last_mood_rank as i64)
         .bind(state.last_intensity as i64)

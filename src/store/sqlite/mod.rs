@@ -2,68 +2,20 @@
 //! message survives a crash or power loss. All writes go through one connection (SQLite
 //! serialises writers anyway, and this avoids lock-upgrade failures); reads use a pool.
 
-use super::group_commit::{self, AcceptRequest, Accepts, Failed};
-use super::queue::{Arg, Sql, Statement};
+mod accept;
+mod migrate;
+mod sql;
+mod step;
+
+use super::group_commit::{self, Accepts};
+use super::queue::Sql;
 use super::rows::*;
 use super::*;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
-
-const MIGRATIONS: &[(i64, &str)] = &[
-    (1, include_str!("../../migrations/sqlite/0001_init.sql")),
-    (
-        2,
-        include_str!("../../migrations/sqlite/0002_job_indexes.sql"),
-    ),
-    (
-        3,
-        include_str!("../../migrations/sqlite/0003_enqueue_trigger.sql"),
-    ),
-    (
-        4,
-        include_str!("../../migrations/sqlite/0004_sla_breach.sql"),
-    ),
-    (
-        5,
-        include_str!("../../migrations/sqlite/0005_sla_warning.sql"),
-    ),
-    (
-        6,
-        include_str!("../../migrations/sqlite/0006_sink_refs.sql"),
-    ),
-    (
-        7,
-        include_str!("../../migrations/sqlite/0007_one_open_handoff.sql"),
-    ),
-    (
-        8,
-        include_str!("../../migrations/sqlite/0008_job_claims.sql"),
-    ),
-    (
-        9,
-        include_str!("../../migrations/sqlite/0009_sink_names.sql"),
-    ),
-    (
-        10,
-        include_str!("../../migrations/sqlite/0010_poll_leases.sql"),
-    ),
-    (
-        11,
-        include_str!("../../migrations/sqlite/0011_agent_replies.sql"),
-    ),
-    (12, include_str!("../../migrations/sqlite/0012_ladder.sql")),
-    (
-        13,
-        include_str!("../../migrations/sqlite/0013_platform_tokens.sql"),
-    ),
-    (
-        14,
-        include_str!("../../migrations/sqlite/0014_message_kinds.sql"),
-    ),
-];
 
 /// How often claiming also takes back jobs whose worker's lease ran out.
 const REQUEUE_EVERY_MS: i64 = 1_000;
@@ -111,7 +63,7 @@ impl SqliteStore {
             // then give space back with `incremental_vacuum`.
             .connect_with(options.clone().pragma("auto_vacuum", "INCREMENTAL"))
             .await?;
-        migrate(&writer).await?;
+        migrate::migrate(&writer).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options.clone().read_only(true))
@@ -119,7 +71,11 @@ impl SqliteStore {
         let mut wal = options.get_filename().as_os_str().to_owned();
         wal.push("-wal");
         let (accepts, queue) = group_commit::channel();
-        tokio::spawn(group_commits(writer.clone(), PathBuf::from(wal), queue));
+        tokio::spawn(accept::group_commits(
+            writer.clone(),
+            PathBuf::from(wal),
+            queue,
+        ));
         Ok(SqliteStore {
             writer,
             reader,
@@ -127,115 +83,6 @@ impl SqliteStore {
             last_requeue: Default::default(),
         })
     }
-}
-
-/// Group commit: every message that arrived while the previous batch was being written goes
-/// into the next transaction. The transaction commits without waiting for the disk (the
-/// connection is free for the workers at once); then the WAL file is fsynced — what
-/// `synchronous = FULL` would do — and only then is the batch acknowledged. Batches overlap:
-/// a later fsync covers earlier frames too.
-async fn group_commits(
-    pool: SqlitePool,
-    wal: PathBuf,
-    mut queue: tokio::sync::mpsc::Receiver<AcceptRequest>,
-) {
-    while let Some(group) = group_commit::next_group(&mut queue).await {
-        let committed = commit_group(&pool, &group).await;
-        let wal = wal.clone();
-        tokio::spawn(async move {
-            let outcome = match committed {
-                Ok(inserted) => match tokio::task::spawn_blocking(move || sync_wal(&wal)).await {
-                    Ok(Ok(())) => Ok(inserted),
-                    Ok(Err(e)) => Err(Failed {
-                        full: e.kind() == std::io::ErrorKind::StorageFull,
-                        message: format!("fsync: {e}"),
-                    }),
-                    Err(e) => Err(Failed {
-                        full: false,
-                        message: format!("fsync task: {e}"),
-                    }),
-                },
-                Err(e) => Err(Failed::from(e)),
-            };
-            group_commit::answer(group, outcome);
-        });
-    }
-}
-
-/// Makes committed WAL frames durable. Without a WAL file everything was checkpointed into
-/// the database file (SQLite syncs it before removing the WAL): sync that instead.
-fn sync_wal(wal: &Path) -> std::io::Result<()> {
-    match std::fs::File::open(wal) {
-        Ok(file) => file.sync_data(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let wal = wal.to_string_lossy();
-            let db = wal.strip_suffix("-wal").unwrap_or(&wal);
-            std::fs::File::open(db)?.sync_data()
-        }
-        Err(e) => Err(e),
-    }
-}
-
-/// The whole group is one multi-row INSERT (a trigger queues the processing jobs); the
-/// rows it returns are the messages that were new.
-async fn commit_group(pool: &SqlitePool, group: &[AcceptRequest]) -> Result<Vec<bool>, StoreError> {
-    let now = now_ms();
-    let mut sql = String::from(
-        "INSERT INTO messages (shop, platform, message_key, conversation_id, buyer_id, buyer_nick, text, order_id, sent_at, received_at, kind) VALUES ",
-    );
-    for i in 0..group.len() {
-        if i > 0 {
-            sql.push(',');
-        }
-        sql.push_str("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    }
-    sql.push_str(" ON CONFLICT (shop, message_key) DO NOTHING RETURNING shop, message_key");
-    let mut query = sqlx::query(&sql);
-    for r in group {
-        let m = &r.message;
-        query = query
-            .bind(&r.shop)
-            .bind(&r.platform)
-            .bind(&m.message_key)
-            .bind(&m.conversation_id)
-            .bind(&m.buyer_id)
-            .bind(&m.buyer_nick)
-            .bind(&m.text)
-            .bind(&m.order_id)
-            .bind(&m.sent_at)
-            .bind(now)
-            .bind(m.kind.as_str());
-    }
-    let rows = query.fetch_all(pool).await?;
-    let inserted = rows
-        .iter()
-        .map(|row| Ok((row.try_get("shop")?, row.try_get("message_key")?)))
-        .collect::<Result<_, sqlx::Error>>()?;
-    Ok(group_commit::new_ones(group, inserted, str::to_string))
-}
-
-async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
-    sqlx::query("CREATE TABLE IF NOT EXISTS anfu_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")
-        .execute(pool)
-        .await?;
-    for (version, sql) in MIGRATIONS {
-        let done: Option<i64> =
-            sqlx::query_scalar("SELECT version FROM anfu_migrations WHERE version = ?")
-                .bind(version)
-                .fetch_optional(pool)
-                .await?;
-        if done.is_some() {
-            continue;
-        }
-        // One script, one transaction: a migration applies whole or not at all. (raw_sql on
-        // the single-connection pool: a Transaction executor trips a Send bound in sqlx.)
-        let script = format!(
-            "BEGIN;\n{sql}\nINSERT INTO anfu_migrations (version, applied_at) VALUES ({version}, {});\nCOMMIT;",
-            now_ms()
-        );
-        sqlx::raw_sql(&script).execute(pool).await?;
-    }
-    Ok(())
 }
 
 impl SqliteStore {
@@ -420,7 +267,7 @@ impl Store for SqliteStore {
         o: ProcessOutcome,
         lease_ms: Millis,
     ) -> Result<Option<JobLease>, StoreError> {
-        let mut step = super::sqlite_step::SqliteStep(self.writer.begin().await?);
+        let mut step = step::SqliteStep(self.writer.begin().await?);
         let lease = super::processing::commit(&mut step, &o, lease_ms).await?;
         step.0.commit().await?;
         Ok(lease)
@@ -506,74 +353,5 @@ impl Store for SqliteStore {
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.reader).await?;
         Ok(())
-    }
-}
-
-/// SQLite's JSON functions (`json_extract`, `json_each`) and a median by OFFSET.
-static DIALECT: reports::Dialect = reports::Dialect {
-    issue: "json_extract(h.card, '$.issue_type')",
-    mood: "json_extract(h.card, '$.mood')",
-    threats: "json_each(h.card, '$.threats') t",
-    evidence: "json_each(h.card, '$.evidence') e",
-    evidence_label: "json_extract(e.value, '$.label')",
-    evidence_text: "json_extract(e.value, '$.text')",
-    median: "SELECT d FROM (SELECT {expr} AS d FROM handoffs h WHERE {range}) ORDER BY d
-             LIMIT 1 OFFSET (SELECT (COUNT(*) - 1) / 2 FROM handoffs h WHERE {range})",
-};
-
-/// A query with the shared layer's arguments bound.
-fn bound<'q>(
-    sql: &'q str,
-    args: &[Arg<'q>],
-) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
-    args.iter().fold(sqlx::query(sql), |query, arg| match *arg {
-        Arg::Int(v) => query.bind(v),
-        Arg::Text(v) => query.bind(v),
-        Arg::OptText(v) => query.bind(v),
-    })
-}
-
-#[async_trait]
-impl Sql for SqliteStore {
-    async fn transaction(
-        &self,
-        statements: &[Statement<'_>],
-        guarded: bool,
-    ) -> Result<Option<Vec<u64>>, sqlx::Error> {
-        let mut tx = self.writer.begin().await?;
-        let mut changed = Vec::with_capacity(statements.len());
-        for statement in statements {
-            let query = bound(statement.sql, &statement.args);
-            changed.push(query.execute(&mut *tx).await?.rows_affected());
-            if guarded && changed == [0] {
-                tx.rollback().await?;
-                return Ok(None);
-            }
-        }
-        tx.commit().await?;
-        Ok(Some(changed))
-    }
-
-    async fn cells(
-        &self,
-        sql: &str,
-        args: &[Arg<'_>],
-    ) -> Result<Vec<Vec<reports::Cell>>, StoreError> {
-        let rows = bound(sql, args).fetch_all(&self.reader).await?;
-        rows.iter().map(reports::cells_of).collect()
-    }
-
-    fn dialect(&self) -> &'static reports::Dialect {
-        &DIALECT
-    }
-
-    async fn handoffs_where(
-        &self,
-        filter: &'static str,
-        args: &[Arg<'_>],
-    ) -> Result<Vec<Handoff>, StoreError> {
-        let sql = format!("{HANDOFF_SELECT} {filter}");
-        let rows = bound(&sql, args).fetch_all(&self.reader).await?;
-        rows.iter().map(|r| handoff_from(r, Vec::new())).collect()
     }
 }

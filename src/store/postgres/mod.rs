@@ -1,10 +1,14 @@
 //! PostgreSQL, for several anfu instances sharing one database. The semantics are SQLite's
-//! (see `sqlite.rs` and the `Store` docs); what differs is how they hold with concurrent
+//! (see `sqlite/` and the `Store` docs); what differs is how they hold with concurrent
 //! writers: unique indexes with `ON CONFLICT` make redeliveries and the one pending
 //! processing job per conversation safe, claims lock their job with `FOR UPDATE SKIP LOCKED`
 //! so two instances never take the same one, and migrations run under an advisory lock.
 
-use super::queue::{Arg, Sql, Statement};
+mod migrate;
+mod sql;
+mod step;
+
+use super::queue::Sql;
 use super::rows::*;
 use super::*;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -14,51 +18,6 @@ use std::str::FromStr;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-
-const MIGRATIONS: &[(i64, &str)] = &[
-    (1, include_str!("../../migrations/postgres/0001_init.sql")),
-    (
-        2,
-        include_str!("../../migrations/postgres/0002_sla_warning.sql"),
-    ),
-    (
-        3,
-        include_str!("../../migrations/postgres/0003_sink_refs.sql"),
-    ),
-    (
-        4,
-        include_str!("../../migrations/postgres/0004_one_open_handoff.sql"),
-    ),
-    (
-        5,
-        include_str!("../../migrations/postgres/0005_job_claims.sql"),
-    ),
-    (
-        6,
-        include_str!("../../migrations/postgres/0006_sink_names.sql"),
-    ),
-    (
-        7,
-        include_str!("../../migrations/postgres/0007_poll_leases.sql"),
-    ),
-    (
-        8,
-        include_str!("../../migrations/postgres/0008_agent_replies.sql"),
-    ),
-    (9, include_str!("../../migrations/postgres/0009_ladder.sql")),
-    (
-        10,
-        include_str!("../../migrations/postgres/0010_platform_tokens.sql"),
-    ),
-    (
-        11,
-        include_str!("../../migrations/postgres/0011_message_kinds.sql"),
-    ),
-];
-
-/// The advisory lock held while migrating ("anfu" in ASCII), so that instances starting
-/// together apply each migration once.
-const MIGRATION_LOCK: i64 = 0x616e_6675;
 
 /// How often claiming also takes back jobs whose worker's lease ran out (as in SQLite).
 const REQUEUE_EVERY_MS: i64 = 1_000;
@@ -83,7 +42,7 @@ impl PgStore {
             .acquire_timeout(Duration::from_secs(3))
             .connect_with(options)
             .await?;
-        migrate(&pool).await?;
+        migrate::migrate(&pool).await?;
         Ok(PgStore {
             pool,
             last_requeue: Default::default(),
@@ -146,39 +105,6 @@ impl PgStore {
         .await?;
         Ok(())
     }
-}
-
-async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
-    // Everything in one transaction under a transaction-scoped advisory lock: a second
-    // instance waits here and then finds the migrations applied; an error rolls all back and
-    // releases the lock (PostgreSQL's DDL is transactional).
-    let mut tx = pool.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(MIGRATION_LOCK)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("CREATE TABLE IF NOT EXISTS anfu_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
-        .execute(&mut *tx)
-        .await?;
-    for (version, sql) in MIGRATIONS {
-        let done: Option<i64> =
-            sqlx::query_scalar("SELECT version FROM anfu_migrations WHERE version = $1")
-                .bind(version)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if done.is_some() {
-            continue;
-        }
-        // (Through Executor: `raw_sql(..).execute(&mut *tx)` makes this future not Send.)
-        sqlx::Executor::execute(&mut *tx, sqlx::raw_sql(sql)).await?;
-        sqlx::query("INSERT INTO anfu_migrations (version, applied_at) VALUES ($1, $2)")
-            .bind(version)
-            .bind(now_ms())
-            .execute(&mut *tx)
-            .await?;
-    }
-    tx.commit().await?;
-    Ok(())
 }
 
 /// PostgreSQL's text cannot hold U+0000, which JSON (and so a webhook) can: it is stored as
@@ -375,7 +301,7 @@ impl Store for PgStore {
         o: ProcessOutcome,
         lease_ms: Millis,
     ) -> Result<Option<JobLease>, StoreError> {
-        let mut step = super::pg_step::PgStep(self.pool.begin().await?);
+        let mut step = step::PgStep(self.pool.begin().await?);
         let lease = super::processing::commit(&mut step, &o, lease_ms).await?;
         step.0.commit().await?;
         Ok(lease)
@@ -461,74 +387,5 @@ impl Store for PgStore {
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
-    }
-}
-
-/// PostgreSQL's jsonb operators and `percentile_disc` (the lower median, as SQLite's).
-static DIALECT: reports::Dialect = reports::Dialect {
-    issue: "(h.card::jsonb ->> 'issue_type')",
-    mood: "(h.card::jsonb ->> 'mood')",
-    threats: "jsonb_array_elements_text(h.card::jsonb -> 'threats') AS t(value)",
-    evidence: "jsonb_array_elements(h.card::jsonb -> 'evidence') AS e(value)",
-    evidence_label: "(e.value ->> 'label')",
-    evidence_text: "(e.value ->> 'text')",
-    median: "SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY {expr})
-             FROM handoffs h WHERE {range}",
-};
-
-/// A query with the shared layer's arguments bound (NULs in texts replaced, see [`t`]).
-fn bound<'q>(
-    sql: &'q str,
-    args: &[Arg<'q>],
-) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
-    args.iter().fold(sqlx::query(sql), |query, arg| match *arg {
-        Arg::Int(v) => query.bind(v),
-        Arg::Text(v) => query.bind(t(v)),
-        Arg::OptText(v) => query.bind(v.map(t)),
-    })
-}
-
-#[async_trait]
-impl Sql for PgStore {
-    async fn transaction(
-        &self,
-        statements: &[Statement<'_>],
-        guarded: bool,
-    ) -> Result<Option<Vec<u64>>, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
-        let mut changed = Vec::with_capacity(statements.len());
-        for statement in statements {
-            let query = bound(statement.sql, &statement.args);
-            changed.push(query.execute(&mut *tx).await?.rows_affected());
-            if guarded && changed == [0] {
-                tx.rollback().await?;
-                return Ok(None);
-            }
-        }
-        tx.commit().await?;
-        Ok(Some(changed))
-    }
-
-    async fn cells(
-        &self,
-        sql: &str,
-        args: &[Arg<'_>],
-    ) -> Result<Vec<Vec<reports::Cell>>, StoreError> {
-        let rows = bound(sql, args).fetch_all(&self.pool).await?;
-        rows.iter().map(reports::cells_of).collect()
-    }
-
-    fn dialect(&self) -> &'static reports::Dialect {
-        &DIALECT
-    }
-
-    async fn handoffs_where(
-        &self,
-        filter: &'static str,
-        args: &[Arg<'_>],
-    ) -> Result<Vec<Handoff>, StoreError> {
-        let sql = format!("{HANDOFF_SELECT} {filter}");
-        let rows = bound(&sql, args).fetch_all(&self.pool).await?;
-        rows.iter().map(|r| handoff_from(r, Vec::new())).collect()
     }
 }
