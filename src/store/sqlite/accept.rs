@@ -1,9 +1,10 @@
 //! SQLite's group commit of webhooks: the shared batching (`store/group_commit.rs`) with one
 //! multi-row insert per group and a WAL fsync before the acknowledgement.
 
+use super::writer::{in_transaction, Writer};
 use crate::store::group_commit::{self, AcceptRequest, Failed};
 use crate::store::{now_ms, StoreError};
-use sqlx::{Row, SqlitePool};
+use rusqlite::{params_from_iter, Connection, ToSql};
 use std::path::{Path, PathBuf};
 
 /// Group commit: every message that arrived while the previous batch was being written goes
@@ -12,12 +13,26 @@ use std::path::{Path, PathBuf};
 /// `synchronous = FULL` would do — and only then is the batch acknowledged. Batches overlap:
 /// a later fsync covers earlier frames too.
 pub(super) async fn group_commits(
-    pool: SqlitePool,
+    writer: Writer,
     wal: PathBuf,
     mut queue: tokio::sync::mpsc::Receiver<AcceptRequest>,
 ) {
     while let Some(group) = group_commit::next_group(&mut queue).await {
-        let committed = commit_group(&pool, &group).await;
+        // The group goes to the writer thread and comes back with its outcome; if the writer
+        // is gone the requests are dropped with it, and their webhooks are refused.
+        let written = writer
+            .run(move |conn| {
+                let inserted = commit_group(conn, &group);
+                (group, inserted)
+            })
+            .await;
+        let (group, committed) = match written {
+            Ok(written) => written,
+            Err(e) => {
+                tracing::error!(error = %e, "group commit lost; the platform will redeliver");
+                continue;
+            }
+        };
         let wal = wal.clone();
         tokio::spawn(async move {
             let outcome = match committed {
@@ -55,7 +70,7 @@ fn sync_wal(wal: &Path) -> std::io::Result<()> {
 
 /// The whole group is one multi-row INSERT (a trigger queues the processing jobs); the
 /// rows it returns are the messages that were new.
-async fn commit_group(pool: &SqlitePool, group: &[AcceptRequest]) -> Result<Vec<bool>, StoreError> {
+fn commit_group(conn: &mut Connection, group: &[AcceptRequest]) -> Result<Vec<bool>, StoreError> {
     let now = now_ms();
     let mut sql = String::from(
         "INSERT INTO messages (shop, platform, message_key, conversation_id, buyer_id, buyer_nick, text, order_id, sent_at, received_at, kind) VALUES ",
@@ -67,26 +82,30 @@ async fn commit_group(pool: &SqlitePool, group: &[AcceptRequest]) -> Result<Vec<
         sql.push_str("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     }
     sql.push_str(" ON CONFLICT (shop, message_key) DO NOTHING RETURNING shop, message_key");
-    let mut query = sqlx::query(&sql);
-    for r in group {
+    let kinds: Vec<&str> = group.iter().map(|r| r.message.kind.as_str()).collect();
+    let mut args: Vec<&dyn ToSql> = Vec::with_capacity(11 * group.len());
+    for (r, kind) in group.iter().zip(&kinds) {
         let m = &r.message;
-        query = query
-            .bind(&r.shop)
-            .bind(&r.platform)
-            .bind(&m.message_key)
-            .bind(&m.conversation_id)
-            .bind(&m.buyer_id)
-            .bind(&m.buyer_nick)
-            .bind(&m.text)
-            .bind(&m.order_id)
-            .bind(&m.sent_at)
-            .bind(now)
-            .bind(m.kind.as_str());
+        args.extend([
+            &r.shop as &dyn ToSql,
+            &r.platform,
+            &m.message_key,
+            &m.conversation_id,
+            &m.buyer_id,
+            &m.buyer_nick,
+            &m.text,
+            &m.order_id,
+            &m.sent_at,
+            &now,
+            kind,
+        ]);
     }
-    let rows = query.fetch_all(pool).await?;
-    let inserted = rows
-        .iter()
-        .map(|row| Ok((row.try_get("shop")?, row.try_get("message_key")?)))
-        .collect::<Result<_, sqlx::Error>>()?;
+    let inserted = in_transaction(conn, |conn| {
+        let mut statement = conn.prepare(&sql)?;
+        let rows = statement.query_map(params_from_iter(args), |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+        })?;
+        rows.collect::<Result<_, rusqlite::Error>>()
+    })?;
     Ok(group_commit::new_ones(group, inserted, str::to_string))
 }

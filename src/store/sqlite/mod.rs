@@ -6,23 +6,26 @@ mod accept;
 mod migrate;
 mod sql;
 mod step;
+mod writer;
 
 use super::group_commit::{self, Accepts};
 use super::queue::Sql;
 use super::rows::*;
 use super::*;
+use rusqlite::params;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
+use writer::Writer;
 
 /// How often claiming also takes back jobs whose worker's lease ran out.
 const REQUEUE_EVERY_MS: i64 = 1_000;
 
 #[derive(Clone)]
 pub struct SqliteStore {
-    writer: SqlitePool,
+    writer: Writer,
     reader: SqlitePool,
     accepts: Accepts,
     last_requeue: std::sync::Arc<std::sync::atomic::AtomicI64>,
@@ -49,21 +52,24 @@ impl SqliteStore {
             .pragma("wal_autocheckpoint", "20000")
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
-        if max_bytes > 0 {
-            // New files get SQLite's default 4 KiB pages; the cap is counted in them.
-            let pages = (max_bytes / 4096).max(1);
-            options = options.pragma("max_page_count", pages.to_string());
+        // New files get SQLite's default 4 KiB pages; the cap is counted in them.
+        let max_pages = if max_bytes > 0 {
+            (max_bytes / 4096).max(1)
+        } else {
+            0
+        };
+        if max_pages > 0 {
+            options = options.pragma("max_page_count", max_pages.to_string());
         }
-        let writer = SqlitePoolOptions::new()
+        let migrator = SqlitePoolOptions::new()
             .max_connections(1)
-            .min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
             // Takes effect on a new file only (before its first table): retention's deletes
             // then give space back with `incremental_vacuum`.
             .connect_with(options.clone().pragma("auto_vacuum", "INCREMENTAL"))
             .await?;
-        migrate::migrate(&writer).await?;
+        migrate::migrate(&migrator).await?;
+        migrator.close().await;
+        let writer = Writer::open(options.get_filename(), max_pages)?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options.clone().read_only(true))
@@ -119,9 +125,9 @@ impl Store for SqliteStore {
     async fn reclaim(&self) -> Result<(), StoreError> {
         // Files made with incremental auto-vacuum give their free pages back; older files
         // (auto_vacuum off) reuse them for new rows instead, and this does nothing there.
-        sqlx::query("PRAGMA incremental_vacuum(2000)")
-            .execute(&self.writer)
-            .await?;
+        self.writer
+            .run(|conn| conn.execute_batch("PRAGMA incremental_vacuum(2000)"))
+            .await??;
         Ok(())
     }
 
@@ -139,46 +145,36 @@ impl Store for SqliteStore {
         let now = now_ms();
         // Expired leases (a worker died mid-job) go back to the queue, checked now and then
         // rather than in every claim so that the claim itself stays an index lookup.
-        if now - self.last_requeue.load(Ordering::Relaxed) >= REQUEUE_EVERY_MS {
+        let requeue = now - self.last_requeue.load(Ordering::Relaxed) >= REQUEUE_EVERY_MS;
+        if requeue {
             self.last_requeue.store(now, Ordering::Relaxed);
-            // A processing job is redundant when another one already waits for its
-            // conversation (it will take the same messages); requeueing it would break the
-            // one-pending-per-conversation index.
-            sqlx::query(
-                "UPDATE jobs SET status = 'done', lease_until = NULL, updated_at = ?1
-                 WHERE status = 'running' AND lease_until < ?1 AND kind = 'process'
-                   AND EXISTS (SELECT 1 FROM jobs p WHERE p.shop = jobs.shop
-                     AND p.conversation_id = jobs.conversation_id AND p.kind = 'process'
-                     AND p.status = 'pending')",
-            )
-            .bind(now)
-            .execute(&self.writer)
-            .await?;
-            sqlx::query(
-                "UPDATE jobs SET status = 'pending', run_at = ?1, lease_until = NULL, updated_at = ?1
-                 WHERE status = 'running' AND lease_until < ?1",
-            )
-            .bind(now)
-            .execute(&self.writer)
-            .await?;
         }
-        let sql = format!(
-            "UPDATE jobs SET status = 'running', attempts = attempts + 1, claims = claims + 1, lease_until = ?1, updated_at = ?2
-             WHERE id = (
-               SELECT j.id FROM jobs j
-               WHERE j.status = 'pending' AND j.run_at <= ?2
-                 AND NOT (j.kind = 'process' AND EXISTS (
-                   SELECT 1 FROM jobs r WHERE r.shop = j.shop AND r.conversation_id = j.conversation_id
-                     AND r.kind = 'process' AND r.status = 'running' AND r.id <> j.id))
-               ORDER BY j.run_at, j.id LIMIT 1)
-             RETURNING {JOB_COLUMNS}"
-        );
-        let row = sqlx::query(&sql)
-            .bind(now + lease_ms)
-            .bind(now)
-            .fetch_optional(&self.writer)
+        let row = self
+            .writer
+            .run(move |conn| {
+                if requeue {
+                    requeue_expired(conn, now)?;
+                }
+                let sql = format!(
+                    "UPDATE jobs SET status = 'running', attempts = attempts + 1, claims = claims + 1, lease_until = ?1, updated_at = ?2
+                     WHERE id = (
+                       SELECT j.id FROM jobs j
+                       WHERE j.status = 'pending' AND j.run_at <= ?2
+                         AND NOT (j.kind = 'process' AND EXISTS (
+                           SELECT 1 FROM jobs r WHERE r.shop = j.shop AND r.conversation_id = j.conversation_id
+                             AND r.kind = 'process' AND r.status = 'running' AND r.id <> j.id))
+                       ORDER BY j.run_at, j.id LIMIT 1)
+                     RETURNING {JOB_COLUMNS}"
+                );
+                let mut claim = conn.prepare_cached(&sql)?;
+                let mut rows = claim.query(params![now + lease_ms, now])?;
+                match rows.next()? {
+                    Some(row) => job_from(row).map(Some),
+                    None => Ok(None),
+                }
+            })
             .await?;
-        row.as_ref().map(job_from).transpose()
+        row
     }
 
     fn sql(&self) -> &dyn Sql {
@@ -267,10 +263,14 @@ impl Store for SqliteStore {
         o: ProcessOutcome,
         lease_ms: Millis,
     ) -> Result<Option<JobLease>, StoreError> {
-        let mut step = step::SqliteStep(self.writer.begin().await?);
-        let lease = super::processing::commit(&mut step, &o, lease_ms).await?;
-        step.0.commit().await?;
-        Ok(lease)
+        self.writer
+            .run(move |conn| {
+                writer::in_transaction(conn, |conn| {
+                    let mut step = step::SqliteStep(conn);
+                    writer::ready(super::processing::commit(&mut step, &o, lease_ms))?
+                })
+            })
+            .await?
     }
 
     async fn handoffs(&self, f: &HandoffFilter) -> Result<Vec<Handoff>, StoreError> {
@@ -306,16 +306,16 @@ impl Store for SqliteStore {
         sink: &str,
         external_ref: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO sink_refs (handoff_id, sink, external_ref, created_at) VALUES (?, ?, ?, ?)
-             ON CONFLICT (handoff_id, sink) DO NOTHING",
-        )
-        .bind(handoff)
-        .bind(sink)
-        .bind(external_ref)
-        .bind(now_ms())
-        .execute(&self.writer)
-        .await?;
+        let (sink, external_ref) = (sink.to_string(), external_ref.to_string());
+        self.writer
+            .run(move |conn| {
+                conn.execute(
+                    "INSERT INTO sink_refs (handoff_id, sink, external_ref, created_at) VALUES (?, ?, ?, ?)
+                     ON CONFLICT (handoff_id, sink) DO NOTHING",
+                    params![handoff, sink, external_ref, now_ms()],
+                )
+            })
+            .await??;
         Ok(())
     }
 
@@ -340,13 +340,15 @@ impl Store for SqliteStore {
     }
 
     async fn set_cursor(&self, shop: &str, position: &str) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO cursors (shop, position) VALUES (?, ?) ON CONFLICT (shop) DO UPDATE SET position = excluded.position",
-        )
-        .bind(shop)
-        .bind(position)
-        .execute(&self.writer)
-        .await?;
+        let (shop, position) = (shop.to_string(), position.to_string());
+        self.writer
+            .run(move |conn| {
+                conn.execute(
+                    "INSERT INTO cursors (shop, position) VALUES (?, ?) ON CONFLICT (shop) DO UPDATE SET position = excluded.position",
+                    params![shop, position],
+                )
+            })
+            .await??;
         Ok(())
     }
 
@@ -354,4 +356,26 @@ impl Store for SqliteStore {
         sqlx::query("SELECT 1").execute(&self.reader).await?;
         Ok(())
     }
+}
+
+/// Jobs whose worker's lease ran out go back to the queue. A processing job is redundant
+/// when another one already waits for its conversation (it will take the same messages):
+/// it is done instead, as requeueing it would break the one-pending-per-conversation index.
+fn requeue_expired(conn: &mut rusqlite::Connection, now: Millis) -> Result<(), StoreError> {
+    writer::in_transaction(conn, |conn| {
+        conn.prepare_cached(
+            "UPDATE jobs SET status = 'done', lease_until = NULL, updated_at = ?1
+             WHERE status = 'running' AND lease_until < ?1 AND kind = 'process'
+               AND EXISTS (SELECT 1 FROM jobs p WHERE p.shop = jobs.shop
+                 AND p.conversation_id = jobs.conversation_id AND p.kind = 'process'
+                 AND p.status = 'pending')",
+        )?
+        .execute([now])?;
+        conn.prepare_cached(
+            "UPDATE jobs SET status = 'pending', run_at = ?1, lease_until = NULL, updated_at = ?1
+             WHERE status = 'running' AND lease_until < ?1",
+        )?
+        .execute([now])?;
+        Ok(())
+    })
 }

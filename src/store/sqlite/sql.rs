@@ -1,10 +1,11 @@
 //! SQLite's side of the SQL written once for both backends (`store/queue.rs`): statements in
 //! one transaction on the writer, reads on the reader pool, and its report dialect.
 
-use super::SqliteStore;
+use super::{writer, SqliteStore};
 use crate::store::queue::{Arg, Sql, Statement};
 use crate::store::rows::*;
 use crate::store::*;
+use rusqlite::{params_from_iter, types::ToSqlOutput, ToSql};
 
 /// SQLite's JSON functions (`json_extract`, `json_each`) and a median by OFFSET.
 static DIALECT: reports::Dialect = reports::Dialect {
@@ -37,18 +38,32 @@ impl Sql for SqliteStore {
         statements: &[Statement<'_>],
         guarded: bool,
     ) -> Result<Option<Vec<u64>>, sqlx::Error> {
-        let mut tx = self.writer.begin().await?;
-        let mut changed = Vec::with_capacity(statements.len());
-        for statement in statements {
-            let query = bound(statement.sql, &statement.args);
-            changed.push(query.execute(&mut *tx).await?.rows_affected());
-            if guarded && changed == [0] {
-                tx.rollback().await?;
-                return Ok(None);
-            }
+        // Owned, for the writer thread.
+        let statements: Vec<(&'static str, Vec<Owned>)> = statements
+            .iter()
+            .map(|s| (s.sql, s.args.iter().map(Owned::from).collect()))
+            .collect();
+        let written = self
+            .writer
+            .run(move |conn| {
+                writer::in_transaction(conn, |conn| {
+                    let mut changed = Vec::with_capacity(statements.len());
+                    for (sql, args) in &statements {
+                        let mut statement = conn.prepare_cached(&numbered(sql))?;
+                        changed.push(statement.execute(params_from_iter(args))? as u64);
+                        if guarded && changed == [0] {
+                            // Nothing to do: the transaction ends without a change.
+                            return Ok(None);
+                        }
+                    }
+                    Ok(Some(changed))
+                })
+            })
+            .await;
+        match written {
+            Ok(outcome) => outcome.map_err(writer::db_error),
+            Err(_) => Err(sqlx::Error::WorkerCrashed),
         }
-        tx.commit().await?;
-        Ok(Some(changed))
     }
 
     async fn cells(
@@ -72,5 +87,53 @@ impl Sql for SqliteStore {
         let sql = format!("{HANDOFF_SELECT} {filter}");
         let rows = bound(&sql, args).fetch_all(&self.reader).await?;
         rows.iter().map(|r| handoff_from(r, Vec::new())).collect()
+    }
+}
+
+/// An argument of the shared layer, owned so that it can go to the writer thread.
+enum Owned {
+    Int(i64),
+    Text(Option<String>),
+}
+
+impl From<&Arg<'_>> for Owned {
+    fn from(arg: &Arg<'_>) -> Owned {
+        match *arg {
+            Arg::Int(v) => Owned::Int(v),
+            Arg::Text(v) => Owned::Text(Some(v.to_string())),
+            Arg::OptText(v) => Owned::Text(v.map(str::to_string)),
+        }
+    }
+}
+
+impl ToSql for Owned {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        match self {
+            Owned::Int(v) => v.to_sql(),
+            Owned::Text(v) => v.to_sql(),
+        }
+    }
+}
+
+/// The shared layer's `$n` parameters as SQLite's `?n`: SQLite numbers `$`-names in order of
+/// appearance (so `$3` written first would take the first argument), `?n` by their number.
+fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        let digit_next = chars.peek().is_some_and(char::is_ascii_digit);
+        out.push(if c == '$' && digit_next { '?' } else { c });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dollar_parameters_become_numbered_question_marks() {
+        assert_eq!(
+            super::numbered("UPDATE t SET a = $3 WHERE id = $1 AND j = '$.x'"),
+            "UPDATE t SET a = ?3 WHERE id = ?1 AND j = '$.x'"
+        );
     }
 }

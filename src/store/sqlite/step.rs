@@ -1,37 +1,44 @@
-//! SQLite's SQL for a processing step; what is written is decided in `processing.rs`.
+//! SQLite's SQL for a processing step; what is written is decided in `processing.rs`. It
+//! runs on the writer thread inside one transaction (`writer::in_transaction`): each method
+//! is synchronous, so the shared async decisions complete without waiting (`writer::ready`).
 
+use super::writer::db_error;
 use crate::domain::HandoffCard;
 use crate::store::processing::StepSql;
 use crate::store::rows::{card_json, open_failed};
 use crate::store::{ConversationState, JobLease, Millis, StoreError};
 use async_trait::async_trait;
-use sqlx::{Sqlite, Transaction};
+use rusqlite::{params, Connection};
 
-/// A processing step's transaction on the writer connection.
-pub(super) struct SqliteStep(pub(super) Transaction<'static, Sqlite>);
+/// A processing step's statements on the writer connection, in its open transaction.
+pub(super) struct SqliteStep<'c>(pub(super) &'c mut Connection);
+
+impl SqliteStep<'_> {
+    fn execute(&mut self, sql: &str, args: impl rusqlite::Params) -> Result<usize, StoreError> {
+        Ok(self.0.prepare_cached(sql)?.execute(args)?)
+    }
+
+    fn id(&mut self, sql: &str, args: impl rusqlite::Params) -> Result<i64, rusqlite::Error> {
+        self.0
+            .prepare_cached(sql)?
+            .query_row(args, |row| row.get(0))
+    }
+}
 
 #[async_trait]
-impl StepSql for SqliteStep {
+impl StepSql for SqliteStep<'_> {
     async fn finish_claimed(&mut self, job: JobLease, now: Millis) -> Result<bool, StoreError> {
-        let changed = sqlx::query(
+        let changed = self.execute(
             "UPDATE jobs SET status = 'done', lease_until = NULL, updated_at = ?
              WHERE id = ? AND claims = ? AND status = 'running'",
-        )
-        .bind(now)
-        .bind(job.id)
-        .bind(job.claim)
-        .execute(&mut *self.0)
-        .await?
-        .rows_affected();
+            params![now, job.id, job.claim],
+        )?;
         Ok(changed > 0)
     }
 
     async fn mark_processed(&mut self, ids: &[i64]) -> Result<(), StoreError> {
         for id in ids {
-            sqlx::query("UPDATE messages SET processed = 1 WHERE id = ?")
-                .bind(id)
-                .execute(&mut *self.0)
-                .await?;
+            self.execute("UPDATE messages SET processed = 1 WHERE id = ?", [id])?;
         }
         Ok(())
     }
@@ -44,19 +51,11 @@ impl StepSql for SqliteStep {
         lease_until: Millis,
         now: Millis,
     ) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar(
+        Ok(self.id(
             "INSERT INTO jobs (kind, shop, conversation_id, payload, status, attempts, claims, lease_until, run_at, created_at, updated_at)
              VALUES ('reply', ?, ?, ?, 'running', 1, 1, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(shop)
-        .bind(conversation)
-        .bind(payload)
-        .bind(lease_until)
-        .bind(now)
-        .bind(now)
-        .bind(now)
-        .fetch_one(&mut *self.0)
-        .await?)
+            params![shop, conversation, payload, lease_until, now, now, now],
+        )?)
     }
 
     async fn queue_notice(
@@ -66,18 +65,11 @@ impl StepSql for SqliteStep {
         payload: &str,
         now: Millis,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        self.execute(
             "INSERT INTO jobs (kind, shop, conversation_id, payload, status, run_at, created_at, updated_at)
              VALUES ('notify', ?, ?, ?, 'pending', ?, ?, ?)",
-        )
-        .bind(shop)
-        .bind(conversation)
-        .bind(payload)
-        .bind(now)
-        .bind(now)
-        .bind(now)
-        .execute(&mut *self.0)
-        .await?;
+            params![shop, conversation, payload, now, now, now],
+        )?;
         Ok(())
     }
 
@@ -90,30 +82,28 @@ impl StepSql for SqliteStep {
         reply_job: Option<i64>,
         now: Millis,
     ) -> Result<i64, StoreError> {
-        sqlx::query_scalar(
+        self.id(
             "INSERT INTO handoffs (shop, conversation_id, status, priority, sla_due_at, reply_job, card, created_at, updated_at)
              VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?) RETURNING id",
+            params![
+                shop,
+                conversation,
+                card.priority.as_str(),
+                sla_due_at,
+                reply_job,
+                card_json(card),
+                now,
+                now
+            ],
         )
-        .bind(shop)
-        .bind(conversation)
-        .bind(card.priority.as_str())
-        .bind(sla_due_at)
-        .bind(reply_job)
-        .bind(card_json(card))
-        .bind(now)
-        .bind(now)
-        .fetch_one(&mut *self.0)
-        .await
-        .map_err(|e| open_failed(e, shop, conversation))
+        .map_err(|e| open_failed(db_error(e), shop, conversation))
     }
 
     async fn handoff_status(&mut self, id: i64) -> Result<String, StoreError> {
-        Ok(
-            sqlx::query_scalar("SELECT status FROM handoffs WHERE id = ?")
-                .bind(id)
-                .fetch_one(&mut *self.0)
-                .await?,
-        )
+        Ok(self
+            .0
+            .prepare_cached("SELECT status FROM handoffs WHERE id = ?")?
+            .query_row([id], |row| row.get(0))?)
     }
 
     async fn update_handoff(
@@ -123,16 +113,10 @@ impl StepSql for SqliteStep {
         sla_due_at: Millis,
         now: Millis,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        self.execute(
             "UPDATE handoffs SET priority = ?, sla_due_at = ?, card = ?, updated_at = ? WHERE id = ?",
-        )
-        .bind(card.priority.as_str())
-        .bind(sla_due_at)
-        .bind(card_json(card))
-        .bind(now)
-        .bind(id)
-        .execute(&mut *self.0)
-        .await?;
+            params![card.priority.as_str(), sla_due_at, card_json(card), now, id],
+        )?;
         Ok(())
     }
 
@@ -142,21 +126,21 @@ impl StepSql for SqliteStep {
         conversation: &str,
         state: &ConversationState,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        self.execute(
             "INSERT INTO conversations (shop, conversation_id, last_reply_at, last_mood_rank, last_intensity, open_handoff)
              VALUES (?, ?, ?, ?, ?, ?)
              ON CONFLICT (shop, conversation_id) DO UPDATE SET last_reply_at = excluded.last_reply_at,
                last_mood_rank = excluded.last_mood_rank, last_intensity = excluded.last_intensity,
                open_handoff = excluded.open_handoff",
-        )
-        .bind(shop)
-        .bind(conversation)
-        .bind(state.last_reply_at)
-        .bind(state.last_mood_rank as i64)
-        .bind(state.last_intensity as i64)
-        .bind(state.open_handoff)
-        .execute(&mut *self.0)
-        .await?;
+            params![
+                shop,
+                conversation,
+                state.last_reply_at,
+                state.last_mood_rank as i64,
+                state.last_intensity as i64,
+                state.open_handoff
+            ],
+        )?;
         Ok(())
     }
 }
