@@ -5,7 +5,8 @@
 //! drain of that backlog (the workers' sustained rate), an open loop at a fixed rate
 //! (receipt → reply-request latency at the stand-in platform).
 //! Run: `cargo bench --bench webhook_load` (ANFU_LOAD_SECS=N: each phase's length, default 5;
-//! ANFU_LOAD_RATE=R: the open-loop rate, default 300 req/s; ANFU_LOAD_SETUPS: a comma list
+//! ANFU_LOAD_RATE=R: the open-loop rate, default 300 req/s; ANFU_LOAD_OPEN_SECS=N: the open
+//! loop's length, default the phases' length; ANFU_LOAD_SETUPS: a comma list
 //! of sqlite, pg, pg2, sqlite+20k, sqlite+60k, sqlite@500 — `@N`: N-character messages).
 //! PostgreSQL is the tests' throwaway server (or ANFU_TEST_PG_URL).
 
@@ -222,7 +223,12 @@ struct Row {
     missing: usize,
 }
 
-async fn measure(setup: &Setup, client: &reqwest::Client, secs: u64, rate: u64) -> Row {
+async fn measure(
+    setup: &Setup,
+    client: &reqwest::Client,
+    secs: u64,
+    (rate, open_secs): (u64, u64),
+) -> Row {
     let standin = StandIn::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let _db;
@@ -277,7 +283,7 @@ async fn measure(setup: &Setup, client: &reqwest::Client, secs: u64, rate: u64) 
     // Open loop at rate req/s: receipt → reply-request latency.
     let sent: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
     let acks: Arc<Mutex<Vec<Duration>>> = Arc::default();
-    let total = (rate * secs) as usize;
+    let total = (rate * open_secs) as usize;
     let start = Instant::now();
     let mut tasks = Vec::new();
     for i in 0..total {
@@ -336,6 +342,10 @@ async fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(300);
+    let open_secs: u64 = std::env::var("ANFU_LOAD_OPEN_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(secs);
     // The echo server: the ceiling of axum + loopback on this machine.
     let echo = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let echo_url = format!("http://{}/echo", echo.local_addr().unwrap());
@@ -356,11 +366,11 @@ async fn main() {
     let mut rows = Vec::new();
     for setup in setups() {
         eprintln!("measuring {} …", setup.name);
-        rows.push(measure(&setup, &client, secs, rate).await);
+        rows.push(measure(&setup, &client, secs, (rate, open_secs)).await);
     }
 
     println!(
-        "closed loop: {CONNECTIONS} connections, {secs} s; open loop: {rate} req/s for {secs} s\n"
+        "closed loop: {CONNECTIONS} connections, {secs} s; open loop: {rate} req/s for {open_secs} s\n"
     );
     println!("| setup | ack req/s | % of echo | ack p50 / p99 (closed) | worker drain | ack p50 / p99 at {rate}/s | receipt → reply p50 / p99 at {rate}/s | missing |");
     println!("|---|---|---|---|---|---|---|---|");
