@@ -15,16 +15,9 @@ use std::time::Duration;
 
 type Work = Box<dyn FnOnce(&mut Connection) + Send>;
 
-/// How often the checkpointer copies the WAL's committed pages into the database file.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
-
-/// The way to the writer thread; the thread (and its connection) ends with the last clone,
-/// and so does the checkpointer's.
+/// The way to the writer thread; the thread (and its connection) ends with the last clone.
 #[derive(Clone)]
-pub(super) struct Writer {
-    work: std::sync::mpsc::Sender<Work>,
-    _checkpoints: std::sync::Arc<std::sync::mpsc::Sender<()>>,
-}
+pub(super) struct Writer(std::sync::mpsc::Sender<Work>);
 
 impl Writer {
     /// Opens the write connection on the (migrated) database at `path` and starts its thread.
@@ -35,9 +28,7 @@ impl Writer {
         // commit fsyncs the WAL itself), rare checkpoints, a long busy wait, foreign keys.
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        // Checkpoints are the checkpointer's (below): on the writer they would hold up every
-        // write queued behind them for as long as they copy pages and fsync the file.
-        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        conn.pragma_update(None, "wal_autocheckpoint", 20_000)?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         if max_pages > 0 {
             conn.pragma_update(None, "max_page_count", max_pages)?;
@@ -54,10 +45,7 @@ impl Writer {
                 }
             })
             .map_err(|e| StoreError::Unavailable(format!("cannot start the SQLite writer: {e}")))?;
-        Ok(Writer {
-            work: tx,
-            _checkpoints: std::sync::Arc::new(checkpointer(path)?),
-        })
+        Ok(Writer(tx))
     }
 
     /// Runs `work` on the writer thread and waits for its answer. A panic in `work` is a bug,
@@ -78,36 +66,11 @@ impl Writer {
             }
         });
         let gone = |why: &str| StoreError::Unavailable(format!("the SQLite writer {why}"));
-        self.work.send(job).map_err(|_| gone("has stopped"))?;
+        self.0.send(job).map_err(|_| gone("has stopped"))?;
         answer
             .await
             .map_err(|_| gone("failed on this write (it panicked; see the log)"))
     }
-}
-
-/// Starts the checkpointer: a thread with a connection of its own that, every
-/// [`CHECKPOINT_EVERY`], copies the WAL's committed pages into the database (a PASSIVE
-/// checkpoint: it never waits for, nor holds up, the writer or the readers). It stops when
-/// the returned sender is dropped.
-fn checkpointer(path: &Path) -> Result<std::sync::mpsc::Sender<()>, StoreError> {
-    let conn = Connection::open(path)?;
-    conn.busy_timeout(Duration::from_secs(1))?;
-    let (stop, stopped) = std::sync::mpsc::channel::<()>();
-    std::thread::Builder::new()
-        .name("anfu-sqlite-checkpoint".into())
-        .spawn(move || {
-            use std::sync::mpsc::RecvTimeoutError::Timeout;
-            while let Err(Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY) {
-                let done = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
-                if let Err(e) = done {
-                    tracing::warn!(error = %e, "SQLite checkpoint failed; retried shortly");
-                }
-            }
-        })
-        .map_err(|e| {
-            StoreError::Unavailable(format!("cannot start the SQLite checkpointer: {e}"))
-        })?;
-    Ok(stop)
 }
 
 /// Runs a transaction's statements inside `work`: BEGIN IMMEDIATE (the write lock at once,
