@@ -1,6 +1,7 @@
 //! The embedded default: one SQLite file in WAL mode with full fsync, so an acknowledged
-//! message survives a crash or power loss. All writes go through one connection (SQLite
-//! serialises writers anyway, and this avoids lock-upgrade failures); reads use a pool.
+//! message survives a crash or power loss. All writes go through one connection on a thread
+//! of its own (`writer.rs`: SQLite serialises writers anyway, this avoids lock-upgrade
+//! failures, and a use case costs one thread hop); reads use a sqlx pool.
 
 mod accept;
 mod migrate;
