@@ -173,17 +173,21 @@ pub trait Store: Send + Sync + 'static {
     /// The earliest run_at of a pending job, to sleep until then.
     async fn next_due(&self) -> Result<Option<Millis>, StoreError>;
 
+    /// The conversation's oldest `limit` messages not processed yet, oldest first.
     async fn unprocessed(
         &self,
         shop: &str,
         conversation: &str,
+        limit: usize,
     ) -> Result<Vec<StoredMessage>, StoreError>;
-    /// Messages of the conversation received at or after `since`, oldest first.
+    /// The newest `limit` messages of the conversation received at or after `since`, oldest
+    /// first.
     async fn messages_since(
         &self,
         shop: &str,
         conversation: &str,
         since: Millis,
+        limit: usize,
     ) -> Result<Vec<StoredMessage>, StoreError>;
     async fn conversation(
         &self,

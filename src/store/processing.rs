@@ -32,6 +32,9 @@ pub struct ProcessOutcome {
     pub handoff: HandoffChange,
     /// Sinks (by name) to tell about the ticket opened or updated.
     pub notify: Vec<String>,
+    /// The step took only the oldest of the conversation's waiting messages: the
+    /// conversation is queued again for the rest.
+    pub more: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -99,6 +102,13 @@ pub(super) trait StepSql: Send {
         conversation: &str,
         state: &ConversationState,
     ) -> Result<(), StoreError>;
+    /// A pending processing job for the conversation, unless one waits already.
+    async fn queue_process(
+        &mut self,
+        shop: &str,
+        conversation: &str,
+        now: Millis,
+    ) -> Result<(), StoreError>;
 }
 
 /// Writes what one processing step decided through `sql` (the caller commits): the reply
@@ -160,5 +170,8 @@ pub(super) async fn commit(
         }
     }
     sql.save_conversation(shop, conversation, &state).await?;
+    if o.more {
+        sql.queue_process(shop, conversation, now).await?;
+    }
     Ok(reply_job.map(|id| JobLease { id, claim: 1 }))
 }

@@ -25,6 +25,10 @@ use crate::store::{
 /// worker, or resolved by an agent meanwhile) is done again at once with a fresh read.
 const STALE_RETRIES: usize = 2;
 
+/// Messages one step takes at most, the oldest waiting: a flood into one conversation is
+/// worked through in steps of bounded memory, each queueing the conversation again.
+const MAX_STEP_MESSAGES: usize = 200;
+
 pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
     let Some(shop) = state.shop(&job.shop) else {
         let why = format!("shop `{}` is no longer configured", job.shop);
@@ -80,7 +84,10 @@ async fn commit_step(
     job: &Job,
 ) -> Result<Option<(JobLease, ReplyPayload)>, StoreError> {
     let store = &state.store;
-    let mut fresh = store.unprocessed(&job.shop, &job.conversation_id).await?;
+    let mut fresh = store
+        .unprocessed(&job.shop, &job.conversation_id, MAX_STEP_MESSAGES)
+        .await?;
+    let more = fresh.len() == MAX_STEP_MESSAGES;
     if fresh.is_empty() {
         store.complete_job(job.lease()).await?;
         return Ok(None);
@@ -142,7 +149,12 @@ async fn commit_step(
         None if !buyer_wrote => quiet(job, processed, conversation),
         None => {
             let mut recent = store
-                .messages_since(&job.shop, &job.conversation_id, since - CONTEXT_WINDOW_MS)
+                .messages_since(
+                    &job.shop,
+                    &job.conversation_id,
+                    since - CONTEXT_WINDOW_MS,
+                    MAX_STEP_MESSAGES + MAX_TRANSCRIPT_LINES,
+                )
                 .await?;
             relabel_echoes(&mut recent, &echoes);
             let first_of_burst = recent.partition_point(|m| m.received_at < since);
@@ -212,6 +224,7 @@ async fn commit_step(
             }
         }
     };
+    let outcome = ProcessOutcome { more, ..outcome };
     let reply = outcome.reply.clone();
     let handoff_changed = !matches!(outcome.handoff, HandoffChange::None);
     let opened = match &outcome.handoff {
@@ -243,6 +256,7 @@ fn quiet(job: &Job, processed: Vec<i64>, state: ConversationState) -> ProcessOut
         reply: None,
         handoff: HandoffChange::None,
         notify: Vec::new(),
+        more: false,
     }
 }
 
@@ -376,6 +390,7 @@ fn decide(
         reply,
         handoff,
         notify,
+        more: false,
     }
 }
 

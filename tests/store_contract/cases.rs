@@ -72,6 +72,7 @@ pub fn quiet(job: &Job, processed: Vec<i64>) -> ProcessOutcome {
         reply: None,
         handoff: HandoffChange::None,
         notify: vec![],
+        more: false,
     }
 }
 
@@ -105,7 +106,7 @@ async fn nothing_to_claim(store: &Arc<dyn Store>) {
 
 async fn unprocessed_ids(store: &Arc<dyn Store>, conversation: &str) -> Vec<i64> {
     let messages = store
-        .unprocessed(SHOP, conversation)
+        .unprocessed(SHOP, conversation, 500)
         .await
         .expect("unprocessed");
     messages.iter().map(|m| m.id).collect()
@@ -201,7 +202,7 @@ pub async fn ping_and_empty_store(db: &Db) {
         ConversationState::default()
     );
     assert!(matches!(s.handoff(1).await, Err(StoreError::NotFound(_))));
-    assert!(s.unprocessed(SHOP, "nobody").await.unwrap().is_empty());
+    assert!(s.unprocessed(SHOP, "nobody", 500).await.unwrap().is_empty());
 }
 
 pub async fn accept_is_idempotent(db: &Db) {
@@ -219,7 +220,7 @@ pub async fn accept_is_idempotent(db: &Db) {
         .await
         .unwrap());
 
-    let stored = s.unprocessed(SHOP, "c1").await.unwrap();
+    let stored = s.unprocessed(SHOP, "c1", 500).await.unwrap();
     let texts: Vec<&str> = stored.iter().map(|m| m.message.text.as_str()).collect();
     assert_eq!(texts, ["到现在还没发货", "人呢"]);
     assert_eq!(stored[0].message, first);
@@ -263,7 +264,7 @@ pub async fn concurrent_duplicate_accepts_store_once(db: &Db) {
     }
     let mut stored = 0;
     for c in ["c0", "c1", "c2"] {
-        stored += a.unprocessed(SHOP, c).await.unwrap().len();
+        stored += a.unprocessed(SHOP, c, 500).await.unwrap().len();
     }
     assert_eq!(stored, 20);
     assert_eq!(a.jobs(Some("pending")).await.unwrap().len(), 3);
@@ -275,7 +276,7 @@ pub async fn nul_characters_are_accepted(db: &Db) {
     let m = msg("nul\0key", "c\0nul", "坏了\0吗");
     assert!(s.accept(SHOP, "taobao", &m).await.unwrap());
     assert!(!s.accept(SHOP, "taobao", &m).await.unwrap());
-    let stored = s.unprocessed(SHOP, "c\0nul").await.unwrap();
+    let stored = s.unprocessed(SHOP, "c\0nul", 500).await.unwrap();
     assert_eq!(stored.len(), 1);
     let job = claim(s).await;
     let back = |t: &str| t.replace('\u{FFFD}', "\0");
@@ -299,11 +300,11 @@ pub async fn messages_since_and_unprocessed(db: &Db) {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     assert!(accept(s, "elsewhere", "other").await);
-    let all = s.messages_since(SHOP, "conv", 0).await.unwrap();
+    let all = s.messages_since(SHOP, "conv", 0, 500).await.unwrap();
     let keys: Vec<&str> = all.iter().map(|m| m.message.message_key.as_str()).collect();
     assert_eq!(keys, ["a", "b", "c"]);
     let later = s
-        .messages_since(SHOP, "conv", all[1].received_at)
+        .messages_since(SHOP, "conv", all[1].received_at, 500)
         .await
         .unwrap();
     assert_eq!(later.len(), 2);
@@ -318,7 +319,44 @@ pub async fn messages_since_and_unprocessed(db: &Db) {
         [all[1].id, all[2].id],
         "processed messages are not new"
     );
-    assert_eq!(s.messages_since(SHOP, "conv", 0).await.unwrap().len(), 3);
+    assert_eq!(
+        s.messages_since(SHOP, "conv", 0, 500).await.unwrap().len(),
+        3
+    );
+
+    // Limits: the oldest waiting messages, the newest recent ones (still oldest first).
+    let oldest = s.unprocessed(SHOP, "conv", 1).await.unwrap();
+    assert_eq!(oldest.len(), 1);
+    assert_eq!(oldest[0].id, all[1].id);
+    let newest = s.messages_since(SHOP, "conv", 0, 2).await.unwrap();
+    let ids: Vec<i64> = newest.iter().map(|m| m.id).collect();
+    assert_eq!(ids, [all[1].id, all[2].id]);
+
+    // A step that took only some of the waiting messages queues the conversation again.
+    let other = claim(s).await;
+    assert_eq!(other.conversation_id, "other");
+    s.commit_processing(quiet(&other, vec![]), LEASE)
+        .await
+        .unwrap();
+    nothing_to_claim(s).await;
+    assert!(accept(s, "d", "conv").await);
+    let job = claim(s).await;
+    assert_eq!(job.conversation_id, "conv");
+    let step = ProcessOutcome {
+        more: true,
+        ..quiet(&job, vec![all[1].id])
+    };
+    s.commit_processing(step, LEASE).await.unwrap();
+    let again = claim(s).await;
+    assert_eq!(again.kind, JobKind::Process);
+    assert_eq!(again.conversation_id, "conv");
+    let rest = unprocessed_ids(s, "conv").await;
+    assert_eq!(rest.len(), 2, "the rest still waits: {rest:?}");
+    s.commit_processing(quiet(&again, rest), LEASE)
+        .await
+        .unwrap();
+    assert!(unprocessed_ids(s, "conv").await.is_empty());
+    nothing_to_claim(s).await;
 }
 
 pub async fn claims_follow_run_at_then_id(db: &Db) {
@@ -427,7 +465,7 @@ pub async fn expired_processing_job_gives_way_to_a_waiting_one(db: &Db) {
     assert_eq!(second.attempts, 1);
     let jobs = s.jobs(None).await.unwrap();
     assert_eq!(find(&jobs, first.id).status, "done");
-    assert_eq!(s.unprocessed(SHOP, "c1").await.unwrap().len(), 2);
+    assert_eq!(s.unprocessed(SHOP, "c1", 500).await.unwrap().len(), 2);
     nothing_to_claim(s).await;
 }
 
@@ -558,6 +596,7 @@ pub async fn commit_processing_writes_everything(db: &Db) {
             sla_due_at: now + 3_600_000,
         },
         notify: sinks(&["c", "a"]),
+        more: false,
     };
     let reply_id = s
         .commit_processing(outcome, LEASE)
@@ -565,7 +604,7 @@ pub async fn commit_processing_writes_everything(db: &Db) {
         .unwrap()
         .expect("a reply job");
 
-    assert!(s.unprocessed(SHOP, "c1").await.unwrap().is_empty());
+    assert!(s.unprocessed(SHOP, "c1", 500).await.unwrap().is_empty());
     let state = s.conversation(SHOP, "c1").await.unwrap();
     let handoff_id = state.open_handoff.expect("the new ticket");
     assert_eq!(
@@ -679,7 +718,7 @@ pub async fn second_open_ticket_is_refused_whole(db: &Db) {
     };
     s.commit_processing(outcome, LEASE).await.unwrap();
     assert_eq!(s.handoff(first).await.unwrap().priority, Priority::P1);
-    assert!(s.unprocessed(SHOP, "c1").await.unwrap().is_empty());
+    assert!(s.unprocessed(SHOP, "c1", 500).await.unwrap().is_empty());
 }
 
 pub async fn concurrent_opens_make_one_ticket(db: &Db) {
@@ -983,7 +1022,7 @@ pub async fn every_message_is_processed_under_concurrency(db: &Db) {
         "messages left without a job"
     );
     assert_eq!(
-        s.messages_since(SHOP, "busy", 0).await.unwrap().len(),
+        s.messages_since(SHOP, "busy", 0, 500).await.unwrap().len(),
         MESSAGES
     );
     nothing_to_claim(s).await;
@@ -998,7 +1037,7 @@ pub async fn reopening_keeps_the_data(db: &Db) {
     let again = db.another().await;
     assert!(!accept(&again, "m1", "c1").await);
     assert_eq!(again.cursor("rk").await.unwrap().as_deref(), Some("p1"));
-    assert_eq!(again.unprocessed(SHOP, "c1").await.unwrap().len(), 1);
+    assert_eq!(again.unprocessed(SHOP, "c1", 500).await.unwrap().len(), 1);
     assert_eq!(again.handoff(h).await.unwrap().status, "open");
     assert!(!db.url().is_empty());
 }
@@ -1187,7 +1226,7 @@ pub async fn a_ticket_resolved_during_processing_leaves_the_messages_for_a_fresh
         second.is_some_and(|id| id != first),
         "a new ticket: {second:?}"
     );
-    assert!(s.unprocessed(SHOP, "c9").await.unwrap().is_empty());
+    assert!(s.unprocessed(SHOP, "c9", 500).await.unwrap().is_empty());
 }
 
 /// A worker whose lease ran out (it stalled) comes back after another worker claimed the job:

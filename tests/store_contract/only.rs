@@ -56,7 +56,7 @@ mod postgres {
         let process = |job: anfu::store::Job| {
             let store = store.clone();
             async move {
-                let ids = store.unprocessed("s", "c").await.unwrap();
+                let ids = store.unprocessed("s", "c", 500).await.unwrap();
                 let ids = ids.iter().map(|m| m.id).collect();
                 store
                     .commit_processing(quiet(&job, ids), 60_000)
@@ -72,7 +72,7 @@ mod postgres {
         while let Some(job) = store.claim_job(60_000).await.unwrap() {
             process(job).await;
         }
-        let left = store.unprocessed("s", "c").await.unwrap();
+        let left = store.unprocessed("s", "c", 500).await.unwrap();
         assert!(left.is_empty(), "{} message(s) without a job", left.len());
         pool.close().await;
     }

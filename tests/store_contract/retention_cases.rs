@@ -16,7 +16,7 @@ pub async fn retention_deletes_settled_rows_in_batches_and_keeps_open_work(db: &
     let open = open_ticket(s, "open", Priority::P1, due).await;
     assert!(accept(s, "waiting-1", "waiting").await);
     let messages = |conversation: &'static str| async move {
-        s.messages_since(SHOP, conversation, 0)
+        s.messages_since(SHOP, conversation, 0, 500)
             .await
             .expect("messages")
             .len()

@@ -244,13 +244,15 @@ impl Store for PgStore {
         &self,
         shop: &str,
         conversation: &str,
+        limit: usize,
     ) -> Result<Vec<StoredMessage>, StoreError> {
         let sql = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE shop = $1 AND conversation_id = $2 AND NOT processed ORDER BY received_at, id"
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE shop = $1 AND conversation_id = $2 AND NOT processed ORDER BY received_at, id LIMIT $3"
         );
         sqlx::query(&sql)
             .bind(t(shop))
             .bind(t(conversation))
+            .bind(limit as i64)
             .fetch_all(&self.pool)
             .await?
             .iter()
@@ -263,14 +265,17 @@ impl Store for PgStore {
         shop: &str,
         conversation: &str,
         since: Millis,
+        limit: usize,
     ) -> Result<Vec<StoredMessage>, StoreError> {
         let sql = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE shop = $1 AND conversation_id = $2 AND received_at >= $3 ORDER BY received_at, id"
+            "SELECT * FROM (SELECT {MESSAGE_COLUMNS} FROM messages WHERE shop = $1 AND conversation_id = $2 AND received_at >= $3
+               ORDER BY received_at DESC, id DESC LIMIT $4) AS newest ORDER BY received_at, id"
         );
         sqlx::query(&sql)
             .bind(t(shop))
             .bind(t(conversation))
             .bind(since)
+            .bind(limit as i64)
             .fetch_all(&self.pool)
             .await?
             .iter()

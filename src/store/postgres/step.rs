@@ -155,4 +155,24 @@ impl StepSql for PgStep {
         .await?;
         Ok(())
     }
+
+    async fn queue_process(
+        &mut self,
+        shop: &str,
+        conversation: &str,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        // As accepting a message does: the partial unique index keeps one pending job.
+        sqlx::query(
+            "INSERT INTO jobs (kind, shop, conversation_id, payload, status, run_at, created_at, updated_at)
+             VALUES ('process', $1, $2, '{}', 'pending', $3, $3, $3)
+             ON CONFLICT (shop, conversation_id) WHERE kind = 'process' AND status = 'pending' DO NOTHING",
+        )
+        .bind(t(shop))
+        .bind(t(conversation))
+        .bind(now)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
 }

@@ -207,13 +207,15 @@ impl Store for SqliteStore {
         &self,
         shop: &str,
         conversation: &str,
+        limit: usize,
     ) -> Result<Vec<StoredMessage>, StoreError> {
         let sql = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE shop = ? AND conversation_id = ? AND processed = 0 ORDER BY received_at, id"
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE shop = ? AND conversation_id = ? AND processed = 0 ORDER BY received_at, id LIMIT ?"
         );
         sqlx::query(&sql)
             .bind(shop)
             .bind(conversation)
+            .bind(limit as i64)
             .fetch_all(&self.reader)
             .await?
             .iter()
@@ -226,14 +228,17 @@ impl Store for SqliteStore {
         shop: &str,
         conversation: &str,
         since: Millis,
+        limit: usize,
     ) -> Result<Vec<StoredMessage>, StoreError> {
         let sql = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE shop = ? AND conversation_id = ? AND received_at >= ? ORDER BY received_at, id"
+            "SELECT * FROM (SELECT {MESSAGE_COLUMNS} FROM messages WHERE shop = ? AND conversation_id = ? AND received_at >= ?
+               ORDER BY received_at DESC, id DESC LIMIT ?) ORDER BY received_at, id"
         );
         sqlx::query(&sql)
             .bind(shop)
             .bind(conversation)
             .bind(since)
+            .bind(limit as i64)
             .fetch_all(&self.reader)
             .await?
             .iter()

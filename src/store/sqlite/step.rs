@@ -143,4 +143,19 @@ impl StepSql for SqliteStep<'_> {
         )?;
         Ok(())
     }
+
+    async fn queue_process(
+        &mut self,
+        shop: &str,
+        conversation: &str,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        // As the messages' trigger does: the partial unique index keeps one pending job.
+        self.execute(
+            "INSERT OR IGNORE INTO jobs (kind, shop, conversation_id, payload, status, run_at, created_at, updated_at)
+             VALUES ('process', ?, ?, '{}', 'pending', ?, ?, ?)",
+            params![shop, conversation, now, now, now],
+        )?;
+        Ok(())
+    }
 }
