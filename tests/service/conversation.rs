@@ -212,3 +212,54 @@ async fn a_message_meeting_a_ticket_resolved_meanwhile_gets_a_reply_and_a_new_ti
         "the new ticket holds the new message: {lines}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_into_one_conversation_is_worked_through_in_bounded_steps() {
+    use anfu::domain::{BuyerMessage, MessageKind};
+    let app = spawn_app().await;
+    // 450 messages stored together (as one group commit would) wait for one processing
+    // job: a step takes 200 at most and queues the conversation again for the rest.
+    let store = &app.state.store;
+    let accepts = (0..450).map(|i| {
+        let message = BuyerMessage {
+            message_key: format!("flood-{i}"),
+            conversation_id: "cnv-flood".into(),
+            buyer_id: Some("b_flood".into()),
+            buyer_nick: None,
+            text: format!("第{i}次问了,快递到底什么时候到"),
+            order_id: None,
+            sent_at: None,
+            kind: MessageKind::BuyerText,
+        };
+        async move { store.accept("tb", "taobao", &message).await }
+    });
+    for accepted in futures_util::future::join_all(accepts).await {
+        assert!(accepted.expect("stored"));
+    }
+    let processed = wait_until(Duration::from_secs(30), || async {
+        store
+            .unprocessed("tb", "cnv-flood", 500)
+            .await
+            .unwrap()
+            .is_empty()
+    })
+    .await;
+    assert!(processed, "every message of the flood is processed");
+    app.settle().await;
+    let steps = store
+        .jobs(Some("done"))
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|j| j.conversation_id == "cnv-flood" && j.kind.as_str() == "process")
+        .count();
+    assert!(
+        steps >= 3,
+        "450 messages take at least three steps, not {steps}"
+    );
+    assert_eq!(
+        app.handoffs().await.len(),
+        1,
+        "one ticket for the conversation"
+    );
+}
