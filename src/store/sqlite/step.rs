@@ -18,7 +18,12 @@ impl SqliteStep<'_> {
         Ok(self.0.prepare_cached(sql)?.execute(args)?)
     }
 
-    fn id(&mut self, sql: &str, args: impl rusqlite::Params) -> Result<i64, rusqlite::Error> {
+    /// The first column of the one row `sql` returns (an id, a status).
+    fn one<T: rusqlite::types::FromSql>(
+        &mut self,
+        sql: &str,
+        args: impl rusqlite::Params,
+    ) -> Result<T, rusqlite::Error> {
         self.0
             .prepare_cached(sql)?
             .query_row(args, |row| row.get(0))
@@ -51,7 +56,7 @@ impl StepSql for SqliteStep<'_> {
         lease_until: Millis,
         now: Millis,
     ) -> Result<i64, StoreError> {
-        Ok(self.id(
+        Ok(self.one(
             "INSERT INTO jobs (kind, shop, conversation_id, payload, status, attempts, claims, lease_until, run_at, created_at, updated_at)
              VALUES ('reply', ?, ?, ?, 'running', 1, 1, ?, ?, ?, ?) RETURNING id",
             params![shop, conversation, payload, lease_until, now, now, now],
@@ -82,7 +87,7 @@ impl StepSql for SqliteStep<'_> {
         reply_job: Option<i64>,
         now: Millis,
     ) -> Result<i64, StoreError> {
-        self.id(
+        self.one(
             "INSERT INTO handoffs (shop, conversation_id, status, priority, sla_due_at, reply_job, card, created_at, updated_at)
              VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?) RETURNING id",
             params![
@@ -100,10 +105,7 @@ impl StepSql for SqliteStep<'_> {
     }
 
     async fn handoff_status(&mut self, id: i64) -> Result<String, StoreError> {
-        Ok(self
-            .0
-            .prepare_cached("SELECT status FROM handoffs WHERE id = ?")?
-            .query_row([id], |row| row.get(0))?)
+        Ok(self.one("SELECT status FROM handoffs WHERE id = ?", [id])?)
     }
 
     async fn update_handoff(
