@@ -33,6 +33,38 @@ const CASES: &[Case] = &[
             ("demands", r#"["exchange"]"#),
         ],
     ),
+    // a review already written is reported, not threatened
+    (
+        "a bad review already given is not a threat",
+        "我给了差评，你们就天天打电话让我改，烦不烦",
+        &[("threats", "[]")],
+    ),
+    (
+        "a deleted review is not a threat",
+        "为什么我的差评被删了？我写的都是实话",
+        &[("threats", "[]")],
+    ),
+    (
+        "a review still to come is a threat",
+        "再这样我就给差评了",
+        &[("threats", r#"["bad_review"]"#)],
+    ),
+    (
+        "being pushed into a bad review is a threat",
+        "本来不想给差评的，这是逼我改差评啊",
+        &[("threats", r#"["bad_review"]"#)],
+    ),
+    // going public on a named platform, not what a livestream said
+    (
+        "posting on a named platform is a media threat",
+        "东西坏了不给修，我现在就去抖音发视频",
+        &[("threats", r#"["media"]"#)],
+    ),
+    (
+        "what the livestream said is no threat",
+        "直播间说买一送一 到手就一个",
+        &[("threats", "[]")],
+    ),
     (
         "negation rules a threat out",
         "东西有点小瑕疵，不过我不会给差评的，放心",

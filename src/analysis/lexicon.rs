@@ -36,6 +36,8 @@ pub enum Cue {
     Hypothetical,
     /// `到账了`, `寄回去了`: a remedy in the same clause has already happened.
     Done,
+    /// `给了差评`, `差评被删`: a review already written, not a threat of one.
+    ReviewGiven,
 }
 
 impl Cue {
@@ -50,6 +52,7 @@ impl Cue {
         ("question", Cue::Question),
         ("hypothetical", Cue::Hypothetical),
         ("done", Cue::Done),
+        ("review_given", Cue::ReviewGiven),
     ];
 
     pub fn as_str(self) -> &'static str {

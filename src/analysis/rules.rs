@@ -10,7 +10,7 @@ use super::clauses::Structure;
 use super::cue_index::{strictly_contained, CueIndex, Work};
 use super::lexicon::{Cue, Hit, Label};
 use super::normalize::{is_han, Normalized};
-use crate::domain::Intent;
+use crate::domain::{Intent, Threat};
 use std::collections::HashSet;
 
 /// How far (in chars) a negation or degree word may stand before the term it modifies.
@@ -103,6 +103,9 @@ pub fn resolve(
         if matches!(hit.label, Label::Demand(_)) && index.in_clause(Cue::Done, hit.start) {
             continue;
         }
+        if hit.label == Label::Threat(Threat::BadReview) && covered(&cues, Cue::ReviewGiven, &hit) {
+            continue;
+        }
         let negation = index.last_before(Cue::Negation, hit.start, NEGATION_REACH);
         let mut flipped_by = None;
         if let Some(negation) = negation {
@@ -160,6 +163,13 @@ fn stands_as_word(hit: &Hit, text: &Normalized, boundaries: &[bool]) -> bool {
 
 /// Within one category the longest phrase wins: `不满意` hides `满意`, `退货退款` hides `退款`.
 /// A term and a pattern matching the very same span for the same label count once.
+/// Whether a cue of `kind` spans all of `hit` (`给了差评` around `差评`). Cues are few per
+/// message, so a scan is cheaper than an index.
+fn covered(cues: &[Hit], kind: Cue, hit: &Hit) -> bool {
+    cues.iter()
+        .any(|c| c.label == Label::Cue(kind) && c.start <= hit.start && hit.end <= c.end)
+}
+
 fn drop_contained(labels: &[Hit]) -> Vec<Hit> {
     let contained = strictly_contained(labels, |h| h.label.category());
     let mut seen = HashSet::new();
