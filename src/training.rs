@@ -234,6 +234,15 @@ pub struct Run {
     /// Lines a feature must appear in to get a weight (default 2).
     #[arg(long)]
     pub min_count: Option<u32>,
+    /// The chance a feature is hidden from the intent head in a step (default 0.4).
+    #[arg(long)]
+    pub intent_dropout: Option<f32>,
+    /// The chance a feature is hidden from the issue head in a step (default 0.6).
+    #[arg(long)]
+    pub issue_dropout: Option<f32>,
+    /// Training runs of those heads with different dropout masks, averaged (default 5).
+    #[arg(long)]
+    pub dropout_draws: Option<u32>,
 }
 
 impl Run {
@@ -245,6 +254,13 @@ impl Run {
             epochs: self.epochs.unwrap_or(defaults.epochs),
             l2: self.l2.unwrap_or(defaults.l2),
             min_count: self.min_count.unwrap_or(defaults.min_count),
+            intent_dropout: (self.intent_dropout)
+                .unwrap_or(defaults.intent_dropout)
+                .clamp(0.0, 0.95),
+            issue_dropout: (self.issue_dropout)
+                .unwrap_or(defaults.issue_dropout)
+                .clamp(0.0, 0.95),
+            dropout_draws: self.dropout_draws.unwrap_or(defaults.dropout_draws),
             ..defaults
         }
     }

@@ -87,8 +87,8 @@ fn the_shipped_weights_are_what_anfu_train_writes_from_the_corpus() {
     assert!(shipped.len() <= 10 * 1024 * 1024, "{} bytes", shipped.len());
 }
 
-/// Floors for each held-out writer's lines, pooled. The issue's targets are higher (issue
-/// 0.88, demands 0.85, mood 0.85, threats 0.95); these gates hold today's figures so that no
+/// Floors for each held-out writer's lines, pooled. Complaint F1 and issue type hold the
+/// issue's targets; the others are higher (demands 0.85, mood 0.85, threats 0.95); these gates hold today's figures so that no
 /// change makes them worse (see BENCHMARKS.md, "per writer").
 #[test]
 fn leave_one_writer_out_holds_its_floors() {
@@ -102,7 +102,7 @@ fn leave_one_writer_out_holds_its_floors() {
     let mut failures = Vec::new();
     for (name, value, floor) in [
         ("complaint F1", figure(&["complaint", "f1"]), 0.95),
-        ("issue_type", figure(&["issue_type_accuracy"]), 0.87),
+        ("issue_type", figure(&["issue_type_accuracy"]), 0.88),
         ("demands F1", figure(&["demands", "f1"]), 0.73),
         ("mood", figure(&["mood_accuracy"]), 0.835),
         ("threats F1", figure(&["threats", "f1"]), 0.93),
