@@ -161,8 +161,6 @@ fn stands_as_word(hit: &Hit, text: &Normalized, boundaries: &[bool]) -> bool {
     }
 }
 
-/// Within one category the longest phrase wins: `不满意` hides `满意`, `退货退款` hides `退款`.
-/// A term and a pattern matching the very same span for the same label count once.
 /// Whether a cue of `kind` spans all of `hit` (`给了差评` around `差评`). Cues are few per
 /// message, so a scan is cheaper than an index.
 fn covered(cues: &[Hit], kind: Cue, hit: &Hit) -> bool {
@@ -170,6 +168,8 @@ fn covered(cues: &[Hit], kind: Cue, hit: &Hit) -> bool {
         .any(|c| c.label == Label::Cue(kind) && c.start <= hit.start && hit.end <= c.end)
 }
 
+/// Within one category the longest phrase wins: `不满意` hides `满意`, `退货退款` hides `退款`.
+/// A term and a pattern matching the very same span for the same label count once.
 fn drop_contained(labels: &[Hit]) -> Vec<Hit> {
     let contained = strictly_contained(labels, |h| h.label.category());
     let mut seen = HashSet::new();
