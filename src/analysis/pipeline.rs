@@ -93,7 +93,14 @@ impl Analyzer {
         let n = &read.normalized;
         let lang = lang::detect(text, n);
         let order = self.order_ids.find(n);
-        let original: Vec<char> = text.chars().collect();
+        // Byte offset of every char (and the end), to cut the evidence's text out of the
+        // message in one copy each.
+        let byte_at: Vec<usize> = text
+            .char_indices()
+            .map(|(at, _)| at)
+            .chain(std::iter::once(text.len()))
+            .collect();
+        let original = |start: usize, end: usize| text[byte_at[start]..byte_at[end]].to_string();
 
         // Without a model (and not training) nothing reads the features or the context.
         let mut b = Builder::new(keep_names, n.char_len());
@@ -127,20 +134,20 @@ impl Analyzer {
             order_demands_as_stated(&mut support);
         }
 
-        let mut evidence: Vec<Evidence> = support
-            .1
-            .iter()
+        let (mut analysis, spans) = support;
+        let mut evidence: Vec<Evidence> = spans
+            .into_iter()
             .map(|(label, start, end)| Evidence {
-                label: label.clone(),
-                text: original[*start..*end].iter().collect(),
-                start: *start,
-                end: *end,
+                label,
+                text: original(start, end),
+                start,
+                end,
             })
             .collect();
         if let Some(m) = &order {
             evidence.push(Evidence {
                 label: format!("order_id:{}", m.format),
-                text: original[m.start..m.end].iter().collect(),
+                text: original(m.start, m.end),
                 start: m.start,
                 end: m.end,
             });
@@ -148,8 +155,7 @@ impl Analyzer {
         evidence.sort_by(|a, b| (a.start, a.end, &a.label).cmp(&(b.start, b.end, &b.label)));
         evidence.dedup();
 
-        let mut analysis = support.0;
-        analysis.order_id = order.map(|m| original[m.start..m.end].iter().collect());
+        analysis.order_id = order.map(|m| original(m.start, m.end));
         analysis.lang = lang;
         analysis.evidence = evidence;
         analysis.priority = Priority::derive(
@@ -241,31 +247,39 @@ fn order_demands_as_stated(support: &mut (Analysis, Support)) {
 
 /// Adds the model's reasons for the labels it decided.
 fn add_model_support(support: &mut (Analysis, Support), m: &Model, f: &Features, c: &Combined) {
-    let mut asks: Vec<(std::ops::Range<usize>, usize)> = Vec::new();
-    let mut labels: Vec<String> = Vec::new();
+    let mut asked = [(0, Label::Intent(c.intent)); explain::MAX_OUTPUTS];
+    let mut n = 0;
+    let mut ask = |output: usize, label: Label| {
+        if n < asked.len() {
+            asked[n] = (output, label);
+            n += 1;
+        }
+    };
     if c.intent_from == Source::Model {
-        asks.push((heads::INTENT, heads::INTENT.start + c.intent.index()));
-        labels.push(format!("intent:{}", c.intent));
+        ask(
+            heads::INTENT.start + c.intent.index(),
+            Label::Intent(c.intent),
+        );
     }
     if let (Some(issue), Source::Model) = (c.issue_type, c.issue_from) {
-        asks.push((heads::ISSUE, heads::ISSUE.start + issue.index()));
-        labels.push(format!("issue_type:{issue}"));
+        ask(heads::ISSUE.start + issue.index(), Label::Issue(issue));
     }
     if c.mood_from == Source::Model && c.mood != Mood::Calm {
-        asks.push((heads::MOOD, heads::MOOD.start + c.mood.index()));
-        labels.push(format!("mood:{}", c.mood));
+        ask(heads::MOOD.start + c.mood.index(), Label::Mood(c.mood));
     }
     for (d, source) in &c.demands {
         if *source == Source::Model {
-            let one = heads::DEMANDS.start + d.index();
-            asks.push((one..one + 1, one));
-            labels.push(format!("demand:{d}"));
+            ask(heads::DEMANDS.start + d.index(), Label::Demand(*d));
         }
     }
-    let spans = explain::Explainer::new(m, f).spans(&asks);
-    for (label, spans) in labels.into_iter().zip(spans) {
-        for (start, end) in spans {
-            support.1.push((label.clone(), start, end));
+    let asked = &asked[..n];
+    let outputs: [usize; explain::MAX_OUTPUTS] =
+        std::array::from_fn(|k| asked.get(k).map_or(0, |a| a.0));
+    let mut name = (usize::MAX, String::new());
+    for (k, (start, end)) in explain::spans(m, f, &outputs[..n]) {
+        if name.0 != k {
+            name = (k, asked[k].1.evidence_name());
         }
+        support.1.push((name.1.clone(), start, end));
     }
 }

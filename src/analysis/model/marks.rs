@@ -40,17 +40,16 @@ fn is_emoji(c: char) -> bool {
 impl Marks {
     /// Reads the marks of a (width-folded) text.
     pub fn new(text: &str) -> Marks {
-        let chars: Vec<char> = text.chars().collect();
         let mut m = Marks {
-            chars: chars.len(),
-            lines: 1 + chars.iter().filter(|c| **c == '\n').count(),
+            lines: 1,
             ..Marks::default()
         };
+        // One pass over the chars, no copy: a run is a char and how many times it repeats.
+        let mut chars = text.chars().peekable();
         let mut i = 0;
-        while i < chars.len() {
-            let c = chars[i];
+        while let Some(c) = chars.next() {
             let mut j = i + 1;
-            while j < chars.len() && chars[j] == c {
+            while chars.next_if_eq(&c).is_some() {
                 j += 1;
             }
             let run = j - i;
@@ -60,6 +59,7 @@ impl Marks {
                 '…' => m.ellipses.add(i, j),
                 '。' | '.' if run >= 2 => m.ellipses.add(i, j),
                 '~' | '～' => m.tildes.add(i, j),
+                '\n' => m.lines += run,
                 c if is_emoji(c) => m.emoji.add(i, j),
                 c if run >= 3 && !c.is_ascii_digit() && !c.is_whitespace() => m.repeats.add(i, j),
                 _ => {}
@@ -75,6 +75,7 @@ impl Marks {
             }
             i = j;
         }
+        m.chars = i;
         m
     }
 

@@ -16,7 +16,7 @@
 //! a shop added later is known to be new and can outrank the model (see [`super::combine`]).
 
 use super::features::{hash_name, Features, NO_ROW};
-use super::heads::{Outputs, INTENT, ISSUE, MOOD, OUTPUTS};
+use super::heads::{Outputs, INTENSITY, INTENT, ISSUE, MOOD, OUTPUTS};
 use crate::analysis::DataError;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -55,6 +55,18 @@ const MAX_WEIGHT: f32 = 32.0;
 pub(super) const ROW_WIDTH: usize = 32;
 const _: () = assert!(OUTPUTS <= ROW_WIDTH);
 
+/// The heads whose outputs share one softmax.
+const SOFTMAX_HEADS: [std::ops::Range<usize>; 4] = [INTENT, ISSUE, MOOD, INTENSITY];
+
+/// Takes the mean off every weight of one head, and returns it.
+fn centre(head: &mut [f32]) -> f32 {
+    let mean = head.iter().sum::<f32>() / head.len() as f32;
+    for w in head.iter_mut() {
+        *w -= mean;
+    }
+    mean
+}
+
 #[derive(Debug, Clone, Copy)]
 #[repr(C, align(64))]
 pub(super) struct Row(pub(super) [f32; ROW_WIDTH]);
@@ -74,9 +86,10 @@ impl Row {
 #[derive(Debug, Clone, Default)]
 pub struct Model {
     rows: FastMap<u32>,
+    /// Each row with its softmax heads centred (see [`Model::from_rows`]).
     weights: Vec<Row>,
-    /// Per row, the mean weight of each softmax head (intent, issue, mood), for explaining.
-    head_means: Vec<[f32; 3]>,
+    /// Per row, what centring took off each softmax head, to write the file's weights back.
+    head_means: Vec<[f32; 4]>,
     /// Feature names by row, kept when trained or loaded (for writing and explaining).
     names: Vec<String>,
     /// Hashes of the dictionary `(label, term)` pairs it was trained with.
@@ -88,16 +101,17 @@ pub struct Model {
 impl Model {
     /// A model with these rows (names and dense weights, `OUTPUTS` per row), rounded to
     /// thousandths.
+    ///
+    /// Each softmax head of a row is then centred (its mean taken off every output): a
+    /// softmax does not change when the same amount is added to all its inputs, so the
+    /// probabilities stay what they were, and a centred weight is directly what a feature
+    /// adds to one output over the alternatives, which is what explaining needs
+    /// ([`super::explain`]) without a second table to look up per feature.
     pub fn from_rows(names: Vec<String>, weights: Vec<f32>) -> Model {
-        let weights: Vec<Row> = weights.chunks(OUTPUTS).map(Row::quantize).collect();
+        let mut weights: Vec<Row> = weights.chunks(OUTPUTS).map(Row::quantize).collect();
         let head_means = weights
-            .iter()
-            .map(|row| {
-                let mean = |head: std::ops::Range<usize>| {
-                    row.0[head.clone()].iter().sum::<f32>() / head.len() as f32
-                };
-                [mean(INTENT), mean(ISSUE), mean(MOOD)]
-            })
+            .iter_mut()
+            .map(|row| SOFTMAX_HEADS.map(|head| centre(&mut row.0[head])))
             .collect();
         let rows = names
             .iter()
@@ -129,21 +143,21 @@ impl Model {
         );
     }
 
-    /// The weights of a resolved row.
+    /// The weights of a resolved row, softmax heads centred: what the feature adds to each
+    /// output over the other outputs of its head (a demand's own weight for a demand).
     pub fn row_at(&self, row: u32) -> &[f32] {
         &self.weights[row as usize].0[..OUTPUTS]
     }
 
-    /// The mean weight of a softmax head (`INTENT`, `ISSUE` or `MOOD`) in a resolved row; 0 for
-    /// a one-output head.
-    pub fn head_mean(&self, row: u32, head: &std::ops::Range<usize>) -> f32 {
-        let means = &self.head_means[row as usize];
-        match head.start {
-            s if s == INTENT.start => means[0],
-            s if s == ISSUE.start => means[1],
-            s if s == MOOD.start => means[2],
-            _ => 0.0,
+    /// A row's weights as trained (in thousandths), for the file.
+    fn trained_row(&self, index: usize) -> [f32; OUTPUTS] {
+        let mut row: [f32; OUTPUTS] = std::array::from_fn(|o| self.weights[index].0[o]);
+        for (head, mean) in SOFTMAX_HEADS.into_iter().zip(self.head_means[index]) {
+            for w in &mut row[head] {
+                *w = ((*w + mean) * SCALE).round() / SCALE;
+            }
         }
+        row
     }
 
     /// A resolved row with its padding, for vector code.
@@ -178,8 +192,9 @@ impl Model {
         terms.sort_unstable();
         let terms: Vec<String> = terms.iter().map(|t| format!("{t:016x}")).collect();
         out.push_str(&format!("terms\t{}\n", terms.join(" ")));
-        for (name, row) in self.names.iter().zip(&self.weights) {
-            let cells: Vec<String> = row.0[..OUTPUTS]
+        for (index, name) in self.names.iter().enumerate() {
+            let cells: Vec<String> = self
+                .trained_row(index)
                 .iter()
                 .enumerate()
                 .filter(|(_, w)| **w != 0.0)
@@ -299,8 +314,14 @@ mod tests {
             ..Features::default()
         };
         back.resolve(&mut features);
-        assert_eq!(back.row_at(features.rows[0])[0], 1.25);
-        assert_eq!(back.row_at(features.rows[1])[3], -0.5);
+        // In memory the intent head is centred: 1.25 over 0, 0, 0 adds 0.9375 over the mean.
+        assert_eq!(back.row_at(features.rows[0])[0], 0.9375);
+        assert_eq!(back.row_at(features.rows[1])[3], -0.375);
+        assert_eq!(
+            back.to_text(),
+            text,
+            "the file keeps the weights as trained"
+        );
         assert_eq!(features.rows[2], NO_ROW);
         assert!(back.trained_terms.contains(&42));
 
