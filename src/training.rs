@@ -144,6 +144,8 @@ pub struct CrossValidation {
     pub writers: Vec<(String, LabelledReport)>,
     /// Every line, each predicted by the model that did not see its writer.
     pub pooled: LabelledReport,
+    /// The lines read in a conversation (with earlier turns), pooled the same way.
+    pub conversations: LabelledReport,
 }
 
 /// Leave-one-writer-out cross-validation of the rules + model combination; `examples` are
@@ -172,9 +174,15 @@ pub fn cross_validate(
             (w.clone(), eval::evaluate_labelled_with(&rows, predict))
         })
         .collect();
+    let in_conversation: Vec<Labelled> = lines
+        .iter()
+        .filter(|l| !l.context.is_empty())
+        .cloned()
+        .collect();
     CrossValidation {
         writers,
         pooled: eval::evaluate_labelled_with(lines, predict),
+        conversations: eval::evaluate_labelled_with(&in_conversation, predict),
     }
 }
 
@@ -187,7 +195,10 @@ pub fn render(cv: &CrossValidation) -> String {
         .writers
         .iter()
         .map(|(w, r)| (w.as_str(), r))
-        .chain(std::iter::once(("all (pooled)", &cv.pooled)));
+        .chain([
+            ("all (pooled)", &cv.pooled),
+            ("in a conversation (pooled)", &cv.conversations),
+        ]);
     for (w, r) in rows {
         let _ = writeln!(
             out,

@@ -5,8 +5,8 @@
 //! (dictionary hits after negation, the rules' decision) and gives them to the model as
 //! features prefixed `xb:` (buyer turns) and `xs:` (shop turns), repeated under `xf…:` when the
 //! message is short enough to be a follow-up, so the model can learn what a follow-up
-//! inherits. The problem the conversation is about (its latest turn that names one) is kept
-//! for the combine rule "a short follow-up keeps the conversation's issue".
+//! inherits; and each turn's words, `xbw:` and `xsw:`, which tell the intent and issue heads
+//! what the conversation is about (see `model::train::blocked`).
 
 use serde::{Deserialize, Serialize};
 

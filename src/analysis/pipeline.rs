@@ -5,7 +5,7 @@ use super::context::{recent, Speaker, Turn, FOLLOW_UP_CHARS};
 use super::cue_index::Work;
 use super::decide::{self, Decision};
 use super::lexicon::Label;
-use super::model::combine::{combine, Combined, ContextHint, Source};
+use super::model::combine::{combine, Combined, Source};
 use super::model::features::{self as feat, Builder, Features};
 use super::model::heads;
 use super::model::marks::Marks;
@@ -13,7 +13,7 @@ use super::model::{explain, Model};
 use super::normalize::Normalized;
 use super::rules::{self, Resolved};
 use super::{lang, Analyzer};
-use crate::domain::{Analysis, Evidence, IssueType, Mood, Priority};
+use crate::domain::{Analysis, Evidence, Mood, Priority};
 
 /// The rules' reading of one text.
 struct Read {
@@ -48,20 +48,13 @@ impl Analyzer {
         }
     }
 
-    /// Adds the context features and returns the conversation's topic.
-    fn read_context(
-        &self,
-        context: &[Turn],
-        b: &mut Builder,
-        follow_up: bool,
-        work: &Work,
-    ) -> Option<IssueType> {
-        let mut topic = None;
+    /// Adds the features of the conversation's earlier turns.
+    fn read_context(&self, context: &[Turn], b: &mut Builder, follow_up: bool, work: &Work) {
         for (speaker, text) in recent(context) {
             let r = self.read(text, work);
-            let (plain, short) = match speaker {
-                Speaker::Buyer => ("xb:", "xfb:"),
-                Speaker::Shop => ("xs:", "xfs:"),
+            let (plain, short, words) = match speaker {
+                Speaker::Buyer => ("xb:", "xfb:", "xbw:"),
+                Speaker::Shop => ("xs:", "xfs:", "xsw:"),
             };
             for prefix in std::iter::once(plain).chain(follow_up.then_some(short)) {
                 feat::add_dictionary(b, prefix, &r.resolved, false);
@@ -69,7 +62,7 @@ impl Analyzer {
                     feat::add_rule_decision(b, prefix, &r.decision);
                 }
             }
-            topic = turn_topic(&r.resolved).or(topic);
+            feat::add_context_words(b, words, &r.normalized, &r.boundaries);
         }
         if !context.is_empty() {
             b.add("x:", "has", 1.0, None);
@@ -77,7 +70,6 @@ impl Analyzer {
                 b.add("xf:", "has", 1.0, None);
             }
         }
-        topic
     }
 
     /// Analyses `text` after `context` with `model` (or the rules alone).
@@ -104,15 +96,14 @@ impl Analyzer {
 
         // Without a model (and not training) nothing reads the features or the context.
         let mut b = Builder::new(keep_names, n.char_len());
-        let follow_up = n.char_len() <= FOLLOW_UP_CHARS;
-        let mut topic = None;
         if model.is_some() || keep_names {
             feat::add_char_grams(&mut b, n);
             feat::add_words(&mut b, n, &read.boundaries);
             feat::add_dictionary(&mut b, "", &read.resolved, true);
             feat::add_rule_decision(&mut b, "", &read.decision);
             feat::add_marks(&mut b, &Marks::new(&n.text));
-            topic = self.read_context(context, &mut b, follow_up, &work);
+            let follow_up = n.char_len() <= FOLLOW_UP_CHARS;
+            self.read_context(context, &mut b, follow_up, &work);
         }
         let mut features = b.build();
         if let Some(m) = model {
@@ -122,8 +113,7 @@ impl Analyzer {
         let combined = match model {
             Some(m) => {
                 let p = m.score(&features).probabilities();
-                let hint = ContextHint { topic, follow_up };
-                let c = combine(&read.decision, &read.resolved, &p, hint);
+                let c = combine(&read.decision, &read.resolved, &p);
                 Some((c, p))
             }
             None => None,
@@ -169,21 +159,6 @@ impl Analyzer {
             features,
         }
     }
-}
-
-/// The issue a turn is about: its strongest issue hit, if any.
-fn turn_topic(resolved: &Resolved) -> Option<IssueType> {
-    let mut scores = [0f32; 10];
-    for s in &resolved.signals {
-        if let Label::Issue(i) = s.hit.label {
-            scores[i.index()] += s.score();
-        }
-    }
-    let (best, score) = scores
-        .iter()
-        .enumerate()
-        .max_by(|a, b| a.1.total_cmp(b.1))?;
-    (*score > 0.0).then(|| IssueType::ALL[best])
 }
 
 type Support = Vec<(String, usize, usize)>;

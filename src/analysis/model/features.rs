@@ -123,7 +123,10 @@ fn length_scale(chars: usize) -> f32 {
 
 /// Folds a char for n-grams: digits to `0`, whitespace to `|`.
 fn gram_char(c: char) -> char {
-    if c.is_ascii_digit() {
+    if ('\u{3400}'..'\u{A000}').contains(&c) {
+        // A CJK ideograph, most of every message: neither a digit nor a space.
+        c
+    } else if c.is_ascii_digit() {
         '0'
     } else if c.is_whitespace() {
         '|'
@@ -155,8 +158,24 @@ pub fn add_char_grams(b: &mut Builder, text: &Normalized) {
 
 /// jieba words between consecutive boundaries, skipping whitespace and single marks.
 pub fn add_words(b: &mut Builder, text: &Normalized, boundaries: &[bool]) {
+    add_words_as(b, "w:", text, boundaries, true);
+}
+
+/// The words of an earlier turn, under `prefix` and without spans (they are not in the
+/// message): what the conversation is about, in the buyer's or the shop's own words.
+pub fn add_context_words(b: &mut Builder, prefix: &str, text: &Normalized, boundaries: &[bool]) {
+    add_words_as(b, prefix, text, boundaries, false);
+}
+
+fn add_words_as(
+    b: &mut Builder,
+    prefix: &str,
+    text: &Normalized,
+    boundaries: &[bool],
+    in_message: bool,
+) {
     let value = length_scale(text.char_len());
-    let start_hash = Fnv::START.str("w:");
+    let start_hash = Fnv::START.str(prefix);
     let mut start = 0;
     for (end, _) in boundaries.iter().enumerate().skip(1).filter(|(_, at)| **at) {
         if end - start <= 8 {
@@ -167,8 +186,9 @@ pub fn add_words(b: &mut Builder, text: &Normalized, boundaries: &[bool]) {
                 key = key.char(gram_char(c));
             }
             if worth {
-                b.push_hashed(key, value, Some((start, end)), || {
-                    "w:".chars().chain(word.chars().map(gram_char)).collect()
+                let span = in_message.then_some((start, end));
+                b.push_hashed(key, value, span, || {
+                    prefix.chars().chain(word.chars().map(gram_char)).collect()
                 });
             }
         }

@@ -44,39 +44,52 @@ impl Marks {
             lines: 1,
             ..Marks::default()
         };
-        // One pass over the chars, no copy: a run is a char and how many times it repeats.
-        let mut chars = text.chars().peekable();
+        // One pass over the chars, no copy: each run of one char is read when it ends.
+        let mut run: Option<(char, usize)> = None;
         let mut i = 0;
-        while let Some(c) = chars.next() {
-            let mut j = i + 1;
-            while chars.next_if_eq(&c).is_some() {
-                j += 1;
+        for c in text.chars() {
+            match run {
+                Some((same, _)) if same == c => {}
+                _ => {
+                    if let Some((previous, start)) = run {
+                        m.add_run(previous, start, i);
+                    }
+                    run = Some((c, i));
+                }
             }
-            let run = j - i;
-            match c {
-                '!' => m.exclamations.add(i, j),
-                '?' => m.questions.add(i, j),
-                '…' => m.ellipses.add(i, j),
-                '。' | '.' if run >= 2 => m.ellipses.add(i, j),
-                '~' | '～' => m.tildes.add(i, j),
-                '\n' => m.lines += run,
-                c if is_emoji(c) => m.emoji.add(i, j),
-                c if run >= 3 && !c.is_ascii_digit() && !c.is_whitespace() => m.repeats.add(i, j),
-                _ => {}
-            }
-            // A run of marks counts by its length: "!!!" is three.
-            if matches!(c, '!' | '?') {
-                let r = if c == '!' {
-                    &mut m.exclamations
-                } else {
-                    &mut m.questions
-                };
-                r.count += run - 1;
-            }
-            i = j;
+            i += 1;
+        }
+        if let Some((last, start)) = run {
+            m.add_run(last, start, i);
         }
         m.chars = i;
         m
+    }
+
+    /// Counts the run of `c` over chars `i..j`.
+    fn add_run(&mut self, c: char, i: usize, j: usize) {
+        let run = j - i;
+        // Most runs are one CJK ideograph, which is no mark: skip the comparisons.
+        if run < 3 && ('\u{3400}'..'\u{A000}').contains(&c) {
+            return;
+        }
+        match c {
+            '!' => self.exclamations.add(i, j),
+            '?' => self.questions.add(i, j),
+            '…' => self.ellipses.add(i, j),
+            '。' | '.' if run >= 2 => self.ellipses.add(i, j),
+            '~' | '～' => self.tildes.add(i, j),
+            '\n' => self.lines += run,
+            c if is_emoji(c) => self.emoji.add(i, j),
+            c if run >= 3 && !c.is_ascii_digit() && !c.is_whitespace() => self.repeats.add(i, j),
+            _ => {}
+        }
+        // A run of marks counts by its length: "!!!" is three.
+        match c {
+            '!' => self.exclamations.count += run - 1,
+            '?' => self.questions.count += run - 1,
+            _ => {}
+        }
     }
 
     /// `(name, count, first span)` of each mark.

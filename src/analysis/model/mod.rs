@@ -17,6 +17,7 @@ pub mod explain;
 pub mod features;
 pub mod heads;
 pub mod marks;
+mod row_index;
 pub mod train;
 pub mod weights;
 

@@ -85,11 +85,24 @@ fn vocabulary(examples: &[&Example], min_count: u32) -> (FastMap<u32>, Vec<Strin
     (rows, names)
 }
 
-/// Whether a feature may weigh on the issue type. A threat says how far the buyer will go,
-/// not what went wrong: left in, "不然差评" pulled a broken cup from `damaged` to `quality`
-/// because one writer's threats came with quality complaints.
-fn feeds_issue(name: &str) -> bool {
-    !name.contains("threat")
+/// The outputs a feature may not weigh on, by its name.
+///
+/// - A threat says how far the buyer will go, not what went wrong: left in, "不然差评" pulled
+///   a broken cup from `damaged` to `quality` because one writer's threats came with quality
+///   complaints. Threats weigh on everything but the issue type.
+/// - The words of earlier turns (`xbw:`, `xsw:`) say what the conversation is about, not how
+///   the buyer feels now or what they ask in this message: they weigh on intent and issue
+///   type only. Across writers, on the corpus's 1 841 conversation lines, they took complaint
+///   F1 0.940 → 0.958 and issue type 0.740 → 0.782 (on gold complaints); let onto every head,
+///   they also cost mood 0.007 and demands 0.007 there.
+fn blocked(name: &str) -> Option<Range<usize>> {
+    if name.contains("threat") {
+        Some(ISSUE)
+    } else if name.starts_with("xbw:") || name.starts_with("xsw:") {
+        Some(ISSUE.end..OUTPUTS)
+    } else {
+        None
+    }
 }
 
 /// The outputs trained with dropout: intent and issue type, the first 14 columns. Hiding a
@@ -138,7 +151,7 @@ fn sgd(
     draw: u32,
     columns: Range<usize>,
 ) -> Vec<f32> {
-    let issue_blind: Vec<bool> = names.iter().map(|n| !feeds_issue(n)).collect();
+    let blocked: Vec<Option<Range<usize>>> = names.iter().map(|n| blocked(n)).collect();
     let rates = [options.intent_dropout, options.issue_dropout, 0.0];
     let mut weights = vec![0f32; names.len() * OUTPUTS];
     let mut rng = fastrand::Rng::with_seed(options.seed);
@@ -186,8 +199,8 @@ fn sgd(
                         *w -= rate * (g * x + options.l2 * *w);
                     }
                 }
-                if issue_blind[at / OUTPUTS] {
-                    weights[at + ISSUE.start..at + ISSUE.end].fill(0.0);
+                if let Some(cols) = &blocked[at / OUTPUTS] {
+                    weights[at + cols.start..at + cols.end].fill(0.0);
                 }
             }
         }

@@ -17,6 +17,7 @@
 
 use super::features::{hash_name, Features, NO_ROW};
 use super::heads::{Outputs, INTENSITY, INTENT, ISSUE, MOOD, OUTPUTS};
+use super::row_index::RowIndex;
 use crate::analysis::DataError;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -85,7 +86,7 @@ impl Row {
 /// A trained linear model: one row of [`OUTPUTS`] weights per feature.
 #[derive(Debug, Clone, Default)]
 pub struct Model {
-    rows: FastMap<u32>,
+    rows: RowIndex,
     /// Each row with its softmax heads centred (see [`Model::from_rows`]).
     weights: Vec<Row>,
     /// Per row, what centring took off each softmax head, to write the file's weights back.
@@ -113,11 +114,7 @@ impl Model {
             .iter_mut()
             .map(|row| SOFTMAX_HEADS.map(|head| centre(&mut row.0[head])))
             .collect();
-        let rows = names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (hash_name(n), i as u32))
-            .collect();
+        let rows = RowIndex::with_keys(names.iter().map(|n| hash_name(n)));
         Model {
             rows,
             weights,
@@ -135,12 +132,9 @@ impl Model {
     /// Looks up each feature's row once, for scoring and explaining.
     pub fn resolve(&self, features: &mut Features) {
         features.rows.clear();
-        features.rows.extend(
-            features
-                .keys
-                .iter()
-                .map(|k| self.rows.get(k).copied().unwrap_or(NO_ROW)),
-        );
+        features
+            .rows
+            .extend(features.keys.iter().map(|k| self.rows.get(*k)));
     }
 
     /// The weights of a resolved row, softmax heads centred: what the feature adds to each
