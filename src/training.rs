@@ -191,14 +191,10 @@ pub fn render(cv: &CrossValidation) -> String {
     let mut out = String::from(
         "| held-out writer | lines | complaint F1 | issue_type | demands F1 | mood | intensity | threats F1 |\n|---|---|---|---|---|---|---|---|\n",
     );
-    let rows = cv
-        .writers
-        .iter()
-        .map(|(w, r)| (w.as_str(), r))
-        .chain([
-            ("all (pooled)", &cv.pooled),
-            ("in a conversation (pooled)", &cv.conversations),
-        ]);
+    let rows = cv.writers.iter().map(|(w, r)| (w.as_str(), r)).chain([
+        ("all (pooled)", &cv.pooled),
+        ("in a conversation (pooled)", &cv.conversations),
+    ]);
     for (w, r) in rows {
         let _ = writeln!(
             out,

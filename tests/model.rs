@@ -116,8 +116,16 @@ fn leave_one_writer_out_holds_its_floors() {
     // 0.863 over those lines, complaint F1 0.958; before they were read, 0.832 and 0.940).
     let talk = &cv["conversations"];
     for (name, value, floor) in [
-        ("complaint F1 in a conversation", &talk["complaint"]["f1"], 0.95),
-        ("issue_type in a conversation", &talk["issue_type_accuracy"], 0.85),
+        (
+            "complaint F1 in a conversation",
+            &talk["complaint"]["f1"],
+            0.95,
+        ),
+        (
+            "issue_type in a conversation",
+            &talk["issue_type_accuracy"],
+            0.85,
+        ),
     ] {
         let value = value.as_f64().unwrap_or(0.0);
         if value < floor {

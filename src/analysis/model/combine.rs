@@ -96,11 +96,7 @@ fn fresh_fields(resolved: &Resolved) -> Fresh {
 }
 
 /// Combines the rules' `decision` and the model's `p` under the precedence above.
-pub fn combine(
-    decision: &Decision,
-    resolved: &Resolved,
-    p: &Probabilities,
-) -> Combined {
+pub fn combine(decision: &Decision, resolved: &Resolved, p: &Probabilities) -> Combined {
     let fresh = fresh_fields(resolved);
     let threats = decision.threats.clone();
     let insult = resolved.cues_of(Cue::Insult).next().is_some();
