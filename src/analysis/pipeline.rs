@@ -222,11 +222,13 @@ fn order_demands_as_stated(support: &mut (Analysis, Support)) {
 
 /// Adds the model's reasons for the labels it decided.
 fn add_model_support(support: &mut (Analysis, Support), m: &Model, f: &Features, c: &Combined) {
-    let mut asked = [(0, Label::Intent(c.intent)); explain::MAX_OUTPUTS];
+    // Every label the model decided, at most one per head and one per demand.
+    let mut outputs = [0; explain::MAX_OUTPUTS];
+    let mut labels = [Label::Intent(c.intent); explain::MAX_OUTPUTS];
     let mut n = 0;
     let mut ask = |output: usize, label: Label| {
-        if n < asked.len() {
-            asked[n] = (output, label);
+        if n < outputs.len() {
+            (outputs[n], labels[n]) = (output, label);
             n += 1;
         }
     };
@@ -247,13 +249,10 @@ fn add_model_support(support: &mut (Analysis, Support), m: &Model, f: &Features,
             ask(heads::DEMANDS.start + d.index(), Label::Demand(*d));
         }
     }
-    let asked = &asked[..n];
-    let outputs: [usize; explain::MAX_OUTPUTS] =
-        std::array::from_fn(|k| asked.get(k).map_or(0, |a| a.0));
     let mut name = (usize::MAX, String::new());
     for (k, (start, end)) in explain::spans(m, f, &outputs[..n]) {
         if name.0 != k {
-            name = (k, asked[k].1.evidence_name());
+            name = (k, labels[k].evidence_name());
         }
         support.1.push((name.1.clone(), start, end));
     }

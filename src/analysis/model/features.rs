@@ -123,8 +123,8 @@ fn length_scale(chars: usize) -> f32 {
 
 /// Folds a char for n-grams: digits to `0`, whitespace to `|`.
 fn gram_char(c: char) -> char {
-    if ('\u{3400}'..'\u{A000}').contains(&c) {
-        // A CJK ideograph, most of every message: neither a digit nor a space.
+    if is_han(c) {
+        // Most of every message, and neither a digit nor a space: skip the comparisons.
         c
     } else if c.is_ascii_digit() {
         '0'

@@ -1,6 +1,8 @@
 //! Punctuation, emoji and repetition: how a message is typed, which says much about mood
 //! ("！！！", "？？？", "。。。", "啊啊啊", 😡) and little about topic.
 
+use crate::analysis::normalize::is_han;
+
 /// One kind of mark: its name, how often it occurs, and the span of its first run.
 pub type MarkRun = (&'static str, usize, Option<(usize, usize)>);
 
@@ -69,8 +71,8 @@ impl Marks {
     /// Counts the run of `c` over chars `i..j`.
     fn add_run(&mut self, c: char, i: usize, j: usize) {
         let run = j - i;
-        // Most runs are one CJK ideograph, which is no mark: skip the comparisons.
-        if run < 3 && ('\u{3400}'..'\u{A000}').contains(&c) {
+        // Most runs are one Han character, which is no mark: skip the comparisons.
+        if run < 3 && is_han(c) {
             return;
         }
         match c {
