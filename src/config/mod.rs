@@ -133,6 +133,8 @@ impl SlaConfig {
 #[serde(deny_unknown_fields)]
 pub struct WorkerConfig {
     pub concurrency: usize,
+    /// Jobs one worker claims in one query and runs side by side.
+    pub claim_batch: usize,
     pub max_attempts: u32,
     /// Attempts for handoff notices: a group robot down for hours must not lose tickets.
     pub notify_max_attempts: u32,
@@ -252,6 +254,9 @@ impl Config {
         }
         if self.worker.concurrency == 0 {
             problems.push("worker.concurrency must be at least 1".into());
+        }
+        if !(1..=64).contains(&self.worker.claim_batch) {
+            problems.push("worker.claim_batch must be from 1 to 64".into());
         }
         match self.storage.backend() {
             Err(e) => problems.push(e),

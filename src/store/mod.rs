@@ -108,7 +108,14 @@ pub trait Store: Send + Sync + 'static {
 
     /// Claims the next due job (or one whose worker's lease ran out). Jobs of a conversation
     /// being processed wait, so one conversation is never processed twice at once.
-    async fn claim_job(&self, lease_ms: Millis) -> Result<Option<Job>, StoreError>;
+    async fn claim_job(&self, lease_ms: Millis) -> Result<Option<Job>, StoreError> {
+        Ok(self.claim_jobs(lease_ms, 1).await?.pop())
+    }
+
+    /// Claims up to `max` due jobs at once, oldest due first, in one statement. Each job is
+    /// claimed by one caller only, and a batch never holds a conversation's processing while
+    /// another worker runs it (the queue keeps one waiting processing per conversation).
+    async fn claim_jobs(&self, lease_ms: Millis, max: usize) -> Result<Vec<Job>, StoreError>;
 
     /// The SQL runner of the use cases written once for both backends (`queue.rs`): each
     /// backend returns itself. Not for use outside the store.

@@ -8,9 +8,14 @@ use super::queue::{Arg, Sql};
 use super::reports::Cell;
 use super::{Millis, StoreError};
 
-const TEXTS: &str = "SELECT created_at, payload FROM jobs
+pub(super) const TEXTS: &str = "SELECT created_at, payload FROM jobs
      WHERE kind = 'reply' AND shop = $1 AND conversation_id = $2 AND created_at >= $3
      ORDER BY created_at, id";
+
+/// The arguments of [`TEXTS`].
+pub(super) fn args<'a>(shop: &'a str, conversation: &'a str, since: Millis) -> [Arg<'a>; 3] {
+    [Arg::Text(shop), Arg::Text(conversation), Arg::Int(since)]
+}
 
 /// The replies queued for a conversation since `since` (the bot's, agents', follow-ups),
 /// oldest first: when each was queued, and its text.
@@ -20,12 +25,11 @@ pub(super) async fn reply_texts(
     conversation: &str,
     since: Millis,
 ) -> Result<Vec<(Millis, String)>, StoreError> {
-    let rows = sql
-        .cells(
-            TEXTS,
-            &[Arg::Text(shop), Arg::Text(conversation), Arg::Int(since)],
-        )
-        .await?;
+    texts_from(&sql.cells(TEXTS, &args(shop, conversation, since)).await?)
+}
+
+/// The rows of [`TEXTS`] as (queued at, text).
+pub(super) fn texts_from(rows: &[Vec<Cell>]) -> Result<Vec<(Millis, String)>, StoreError> {
     rows.iter()
         .map(|row| match (row.first(), row.get(1)) {
             (Some(Cell::Int(at)), Some(Cell::Text(payload))) => {

@@ -29,15 +29,44 @@ pub enum Step {
 /// How long a job put back during a database outage waits before it is tried again.
 const OUTAGE_PAUSE_MS: i64 = 1_000;
 
-/// Claims one due job and runs it to completion, retry or dead letter. A database outage in
-/// the middle puts the job back as it was and returns the error. A job that panics fails
-/// like any failed job (retried, then dead-lettered with the panic message): the worker
-/// goes on with the next one.
+/// Claims one due job and runs it to completion, retry or dead letter (see [`run_claimed`]).
 pub async fn step(state: &AppState) -> Result<Step, StoreError> {
     let lease = state.config.worker.lease.0.as_millis() as i64;
-    let Some(job) = state.store.claim_job(lease).await? else {
-        return Ok(Step::Idle);
-    };
+    match state.store.claim_job(lease).await? {
+        Some(job) => run_claimed(state, job).await,
+        None => Ok(Step::Idle),
+    }
+}
+
+/// Claims up to `worker.claim_batch` due jobs in one query and runs them side by side: one
+/// claim (one round trip, one write) for several jobs, and their sends overlap. The jobs are
+/// of different conversations, or of replies and notices, which need no order among them.
+async fn step_batch(state: &AppState) -> Result<Step, StoreError> {
+    let w = &state.config.worker;
+    let jobs = state
+        .store
+        .claim_jobs(w.lease.0.as_millis() as i64, w.claim_batch)
+        .await?;
+    let ran = futures_util::future::join_all(jobs.into_iter().map(|job| run_claimed(state, job)));
+    let mut last = Step::Idle;
+    let mut outage = None;
+    for stepped in ran.await {
+        match stepped {
+            Ok(step) => last = step,
+            Err(e) => outage = Some(e),
+        }
+    }
+    match outage {
+        Some(e) => Err(e),
+        None => Ok(last),
+    }
+}
+
+/// Runs a claimed job to completion, retry or dead letter. A database outage in the middle
+/// puts the job back as it was and returns the error. A job that panics fails like any
+/// failed job (retried, then dead-lettered with the panic message): the worker goes on with
+/// the next one.
+async fn run_claimed(state: &AppState, job: Job) -> Result<Step, StoreError> {
     let place = format!("job:{}", job.kind.as_str());
     let outcome = match crate::panics::catch(run_job(state, &job, &place)).await {
         Ok(outcome) => outcome,
@@ -179,7 +208,7 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
         woken.as_mut().enable();
         // `step` catches a job's panic; this catches one outside any job (claiming, say), so
         // that no panic ever ends a worker.
-        let stepped = match crate::panics::catch(step(&state)).await {
+        let stepped = match crate::panics::catch(step_batch(&state)).await {
             Ok(stepped) => stepped,
             Err(panic) => {
                 crate::panics::record(&state, "worker", &panic);

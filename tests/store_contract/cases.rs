@@ -17,12 +17,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use crate::agent_cases::*;
+pub use crate::claim_cases::*;
 pub use crate::report_cases::*;
 pub use crate::retention_cases::*;
 pub use crate::token_cases::*;
 
 pub(crate) const SHOP: &str = "xiaoyu";
-const LEASE: Millis = 60_000;
+pub(crate) const LEASE: Millis = 60_000;
 
 pub fn msg(key: &str, conversation: &str, text: &str) -> BuyerMessage {
     BuyerMessage {

@@ -4,6 +4,7 @@
 
 mod agent_cases;
 mod cases;
+mod claim_cases;
 mod db;
 mod only;
 mod pg;
@@ -63,6 +64,8 @@ contract!(
     job_counts_by_kind_and_status,
     cursors,
     concurrent_claims_never_share_a_job,
+    batch_claims_take_the_oldest_due_first_and_skip_a_conversation_in_work,
+    concurrent_batch_claims_never_share_a_job,
     every_message_is_processed_under_concurrency,
     reopening_keeps_the_data,
     agent_replies_are_queued_stamped_and_follow_their_job,

@@ -176,7 +176,7 @@ impl Store for PgStore {
         Ok(new == 1)
     }
 
-    async fn claim_job(&self, lease_ms: Millis) -> Result<Option<Job>, StoreError> {
+    async fn claim_jobs(&self, lease_ms: Millis, max: usize) -> Result<Vec<Job>, StoreError> {
         let now = now_ms();
         if now - self.last_requeue.load(Ordering::Relaxed) >= REQUEUE_EVERY_MS {
             self.last_requeue.store(now, Ordering::Relaxed);
@@ -197,22 +197,28 @@ impl Store for PgStore {
         // claimed twice. Jobs of a conversation being processed wait.
         let sql = format!(
             "UPDATE jobs SET status = 'running', attempts = attempts + 1, claims = claims + 1, lease_until = $1, updated_at = $2
-             WHERE id = (
+             WHERE id IN (
                SELECT j.id FROM jobs j
                WHERE j.status = 'pending' AND j.run_at <= $2
                  AND NOT (j.kind = 'process' AND EXISTS (
                    SELECT 1 FROM jobs r WHERE r.shop = j.shop AND r.conversation_id = j.conversation_id
                      AND r.kind = 'process' AND r.status = 'running' AND r.id <> j.id))
-               ORDER BY j.run_at, j.id LIMIT 1
+               ORDER BY j.run_at, j.id LIMIT $3
                FOR UPDATE SKIP LOCKED)
              RETURNING {JOB_COLUMNS}"
         );
-        let row = sqlx::query(&sql)
+        let mut jobs = sqlx::query(&sql)
             .bind(now + lease_ms)
             .bind(now)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(job_from).transpose()
+            .bind(max as i64)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(job_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        // RETURNING has no order; the oldest first, as they were chosen.
+        jobs.sort_by_key(|job| job.id);
+        Ok(jobs)
     }
 
     fn sql(&self) -> &dyn Sql {

@@ -1,10 +1,12 @@
 //! The embedded default: one SQLite file in WAL mode with full fsync, so an acknowledged
 //! message survives a crash or power loss. All writes go through one connection on a thread
 //! of its own (`writer.rs`: SQLite serialises writers anyway, this avoids lock-upgrade
-//! failures, and a use case costs one thread hop); reads use a sqlx pool.
+//! failures, and a use case costs one thread hop); reads run on read-only connections on
+//! the caller's thread (`reads.rs`).
 
 mod accept;
 mod migrate;
+mod reads;
 mod sql;
 mod step;
 mod writer;
@@ -13,9 +15,9 @@ use super::group_commit::{self, Accepts};
 use super::queue::Sql;
 use super::rows::*;
 use super::*;
+use reads::{all, first, scalar, Readers};
 use rusqlite::params;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
@@ -24,10 +26,25 @@ use writer::Writer;
 /// How often claiming also takes back jobs whose worker's lease ran out.
 const REQUEUE_EVERY_MS: i64 = 1_000;
 
+/// Claims the `?3` oldest due jobs: `?1` the lease's end, `?2` now.
+static CLAIM: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "UPDATE jobs SET status = 'running', attempts = attempts + 1, claims = claims + 1, lease_until = ?1, updated_at = ?2
+         WHERE id IN (
+           SELECT j.id FROM jobs j
+           WHERE j.status = 'pending' AND j.run_at <= ?2
+             AND NOT (j.kind = 'process' AND EXISTS (
+               SELECT 1 FROM jobs r WHERE r.shop = j.shop AND r.conversation_id = j.conversation_id
+                 AND r.kind = 'process' AND r.status = 'running' AND r.id <> j.id))
+           ORDER BY j.run_at, j.id LIMIT ?3)
+         RETURNING {JOB_COLUMNS}"
+    )
+});
+
 #[derive(Clone)]
 pub struct SqliteStore {
     writer: Writer,
-    reader: SqlitePool,
+    readers: Readers,
     accepts: Accepts,
     last_requeue: std::sync::Arc<std::sync::atomic::AtomicI64>,
 }
@@ -71,10 +88,7 @@ impl SqliteStore {
         migrate::migrate(&migrator).await?;
         migrator.close().await;
         let writer = Writer::open(options.get_filename(), max_pages)?;
-        let reader = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options.clone().read_only(true))
-            .await?;
+        let readers = Readers::open(options.get_filename())?;
         let mut wal = options.get_filename().as_os_str().to_owned();
         wal.push("-wal");
         let (accepts, queue) = group_commit::channel();
@@ -85,40 +99,27 @@ impl SqliteStore {
         ));
         Ok(SqliteStore {
             writer,
-            reader,
+            readers,
             accepts,
             last_requeue: Default::default(),
         })
     }
 }
 
-impl SqliteStore {
-    async fn load_handoff(&self, id: i64) -> Result<Handoff, StoreError> {
-        let row = sqlx::query(&format!("{HANDOFF_SELECT} WHERE h.id = ?"))
-            .bind(id)
-            .fetch_optional(&self.reader)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("handoff {id}")))?;
-        let notes = sqlx::query(
-            "SELECT author, text, created_at FROM handoff_notes WHERE handoff_id = ? ORDER BY id",
-        )
-        .bind(id)
-        .fetch_all(&self.reader)
-        .await?
-        .iter()
-        .map(note_from)
-        .collect::<Result<Vec<_>, StoreError>>()?;
-        let replies = sqlx::query(agent_reply::LINES)
-            .bind(id)
-            .fetch_all(&self.reader)
-            .await?
-            .iter()
-            .map(agent_reply::line_from)
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        let mut handoff = handoff_from(&row, notes)?;
-        handoff.replies = Some(replies);
-        Ok(handoff)
-    }
+/// A handoff with its notes and agent lines.
+fn load_handoff(conn: &rusqlite::Connection, id: i64) -> Result<Handoff, StoreError> {
+    let sql = format!("{HANDOFF_SELECT} WHERE h.id = ?1");
+    let mut handoff = first(conn, &sql, [id], |row| handoff_from(row, Vec::new()))?
+        .ok_or_else(|| StoreError::NotFound(format!("handoff {id}")))?;
+    handoff.notes = all(
+        conn,
+        "SELECT author, text, created_at FROM handoff_notes WHERE handoff_id = ?1 ORDER BY id",
+        [id],
+        |row| note_from(row),
+    )?;
+    let lines = sql::numbered(agent_reply::LINES);
+    handoff.replies = Some(all(conn, &lines, [id], |row| agent_reply::line_from(row))?);
+    Ok(handoff)
 }
 
 #[async_trait]
@@ -141,7 +142,7 @@ impl Store for SqliteStore {
         self.accepts.accept(shop, platform, m).await
     }
 
-    async fn claim_job(&self, lease_ms: Millis) -> Result<Option<Job>, StoreError> {
+    async fn claim_jobs(&self, lease_ms: Millis, max: usize) -> Result<Vec<Job>, StoreError> {
         use std::sync::atomic::Ordering;
         let now = now_ms();
         // Expired leases (a worker died mid-job) go back to the queue, checked now and then
@@ -150,32 +151,22 @@ impl Store for SqliteStore {
         if requeue {
             self.last_requeue.store(now, Ordering::Relaxed);
         }
-        let row = self
-            .writer
+        self.writer
             .run(move |conn| {
                 if requeue {
                     requeue_expired(conn, now)?;
                 }
-                let sql = format!(
-                    "UPDATE jobs SET status = 'running', attempts = attempts + 1, claims = claims + 1, lease_until = ?1, updated_at = ?2
-                     WHERE id = (
-                       SELECT j.id FROM jobs j
-                       WHERE j.status = 'pending' AND j.run_at <= ?2
-                         AND NOT (j.kind = 'process' AND EXISTS (
-                           SELECT 1 FROM jobs r WHERE r.shop = j.shop AND r.conversation_id = j.conversation_id
-                             AND r.kind = 'process' AND r.status = 'running' AND r.id <> j.id))
-                       ORDER BY j.run_at, j.id LIMIT 1)
-                     RETURNING {JOB_COLUMNS}"
-                );
-                let mut claim = conn.prepare_cached(&sql)?;
-                let mut rows = claim.query(params![now + lease_ms, now])?;
-                match rows.next()? {
-                    Some(row) => job_from(row).map(Some),
-                    None => Ok(None),
+                let mut claim = conn.prepare_cached(&CLAIM)?;
+                let mut rows = claim.query(params![now + lease_ms, now, max as i64])?;
+                let mut jobs = Vec::new();
+                while let Some(row) = rows.next()? {
+                    jobs.push(job_from(row)?);
                 }
+                // RETURNING has no order; the oldest first, as they were chosen.
+                jobs.sort_by_key(|job| job.id);
+                Ok(jobs)
             })
-            .await?;
-        row
+            .await?
     }
 
     fn sql(&self) -> &dyn Sql {
@@ -186,21 +177,15 @@ impl Store for SqliteStore {
         let sql = format!(
             "SELECT {JOB_COLUMNS} FROM jobs WHERE ?1 IS NULL OR status = ?1 ORDER BY id DESC LIMIT 500"
         );
-        sqlx::query(&sql)
-            .bind(status)
-            .fetch_all(&self.reader)
-            .await?
-            .iter()
-            .map(job_from)
-            .collect()
+        let status = status.map(str::to_string);
+        self.readers
+            .read_apart(move |c| all(c, &sql, [status], |row| job_from(row)))
+            .await
     }
 
     async fn next_due(&self) -> Result<Option<Millis>, StoreError> {
-        Ok(
-            sqlx::query_scalar("SELECT MIN(run_at) FROM jobs WHERE status = 'pending'")
-                .fetch_one(&self.reader)
-                .await?,
-        )
+        let sql = "SELECT MIN(run_at) FROM jobs WHERE status = 'pending'";
+        self.readers.read(|c| scalar(c, sql, []))
     }
 
     async fn unprocessed(
@@ -210,17 +195,11 @@ impl Store for SqliteStore {
         limit: usize,
     ) -> Result<Vec<StoredMessage>, StoreError> {
         let sql = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE shop = ? AND conversation_id = ? AND processed = 0 ORDER BY received_at, id LIMIT ?"
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE shop = ?1 AND conversation_id = ?2 AND processed = 0 ORDER BY received_at, id LIMIT ?3"
         );
-        sqlx::query(&sql)
-            .bind(shop)
-            .bind(conversation)
-            .bind(limit as i64)
-            .fetch_all(&self.reader)
-            .await?
-            .iter()
-            .map(message_from)
-            .collect()
+        let args = params![shop, conversation, limit as i64];
+        self.readers
+            .read(|c| all(c, &sql, args, |row| message_from(row)))
     }
 
     async fn messages_since(
@@ -231,19 +210,12 @@ impl Store for SqliteStore {
         limit: usize,
     ) -> Result<Vec<StoredMessage>, StoreError> {
         let sql = format!(
-            "SELECT * FROM (SELECT {MESSAGE_COLUMNS} FROM messages WHERE shop = ? AND conversation_id = ? AND received_at >= ?
-               ORDER BY received_at DESC, id DESC LIMIT ?) ORDER BY received_at, id"
+            "SELECT * FROM (SELECT {MESSAGE_COLUMNS} FROM messages WHERE shop = ?1 AND conversation_id = ?2 AND received_at >= ?3
+               ORDER BY received_at DESC, id DESC LIMIT ?4) ORDER BY received_at, id"
         );
-        sqlx::query(&sql)
-            .bind(shop)
-            .bind(conversation)
-            .bind(since)
-            .bind(limit as i64)
-            .fetch_all(&self.reader)
-            .await?
-            .iter()
-            .map(message_from)
-            .collect()
+        let args = params![shop, conversation, since, limit as i64];
+        self.readers
+            .read(|c| all(c, &sql, args, |row| message_from(row)))
     }
 
     async fn conversation(
@@ -251,17 +223,22 @@ impl Store for SqliteStore {
         shop: &str,
         conversation: &str,
     ) -> Result<ConversationState, StoreError> {
-        let row = sqlx::query(
-            "SELECT last_reply_at, last_mood_rank, last_intensity, open_handoff FROM conversations WHERE shop = ? AND conversation_id = ?",
-        )
-        .bind(shop)
-        .bind(conversation)
-        .fetch_optional(&self.reader)
-        .await?;
-        row.as_ref()
-            .map(conversation_from)
-            .transpose()
+        let sql = "SELECT last_reply_at, last_mood_rank, last_intensity, open_handoff FROM conversations WHERE shop = ?1 AND conversation_id = ?2";
+        self.readers
+            .read(|c| first(c, sql, [shop, conversation], |row| conversation_from(row)))
             .map(Option::unwrap_or_default)
+    }
+
+    /// Read here rather than by the shared layer: it is on every processing step's path.
+    async fn reply_texts(
+        &self,
+        shop: &str,
+        conversation: &str,
+        since: Millis,
+    ) -> Result<Vec<(Millis, String)>, StoreError> {
+        let args = reads::bound(&sent::args(shop, conversation, since));
+        let rows = self.readers.read(|c| reads::cells(c, sent::TEXTS, &args))?;
+        sent::texts_from(&rows)
     }
 
     async fn commit_processing(
@@ -280,30 +257,25 @@ impl Store for SqliteStore {
     }
 
     async fn handoffs(&self, f: &HandoffFilter) -> Result<Vec<Handoff>, StoreError> {
-        let rows = sqlx::query(&format!(
+        let sql = format!(
             "{HANDOFF_SELECT}
              WHERE (?1 IS NULL OR h.status = ?1) AND (?2 IS NULL OR h.priority = ?2)
              ORDER BY h.priority, h.sla_due_at, h.id LIMIT 500"
-        ))
-        .bind(&f.status)
-        .bind(f.priority.map(|p| p.as_str()))
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter().map(|r| handoff_from(r, Vec::new())).collect()
+        );
+        let args = (f.status.clone(), f.priority.map(|p| p.as_str()));
+        self.readers
+            .read_apart(move |c| all(c, &sql, args, |row| handoff_from(row, Vec::new())))
+            .await
     }
 
     async fn handoff(&self, id: i64) -> Result<Handoff, StoreError> {
-        self.load_handoff(id).await
+        self.readers.read(|c| load_handoff(c, id))
     }
 
     async fn sink_ref(&self, handoff: i64, sink: &str) -> Result<Option<String>, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT external_ref FROM sink_refs WHERE handoff_id = ? AND sink = ?",
-        )
-        .bind(handoff)
-        .bind(sink)
-        .fetch_optional(&self.reader)
-        .await?)
+        let sql = "SELECT external_ref FROM sink_refs WHERE handoff_id = ?1 AND sink = ?2";
+        self.readers
+            .read(|c| scalar(c, sql, params![handoff, sink]))
     }
 
     async fn set_sink_ref(
@@ -326,23 +298,16 @@ impl Store for SqliteStore {
     }
 
     async fn job_counts(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT kind, status, COUNT(*) AS n FROM jobs WHERE status != 'done' GROUP BY kind, status",
-        )
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get("kind")?, r.try_get("status")?, r.try_get("n")?)))
-            .collect()
+        let sql = "SELECT kind, status, COUNT(*) AS n FROM jobs WHERE status != 'done' GROUP BY kind, status";
+        let count = |row: &rusqlite::Row<'_>| Ok((row.get(0)?, row.get(1)?, row.get(2)?));
+        self.readers
+            .read_apart(move |c| all(c, sql, [], count))
+            .await
     }
 
     async fn cursor(&self, shop: &str) -> Result<Option<String>, StoreError> {
-        Ok(
-            sqlx::query_scalar("SELECT position FROM cursors WHERE shop = ?")
-                .bind(shop)
-                .fetch_optional(&self.reader)
-                .await?,
-        )
+        let sql = "SELECT position FROM cursors WHERE shop = ?1";
+        self.readers.read(|c| scalar(c, sql, [shop]))
     }
 
     async fn set_cursor(&self, shop: &str, position: &str) -> Result<(), StoreError> {
@@ -359,8 +324,8 @@ impl Store for SqliteStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.reader).await?;
-        Ok(())
+        self.readers
+            .read(|c| scalar::<i64>(c, "SELECT 1", []).map(drop))
     }
 }
 

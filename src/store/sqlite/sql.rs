@@ -1,7 +1,8 @@
 //! SQLite's side of the SQL written once for both backends (`store/queue.rs`): statements in
-//! one transaction on the writer, reads on the reader pool, and its report dialect.
+//! one transaction on the writer, reads on the read-only connections (`reads.rs`), and its
+//! report dialect.
 
-use super::{writer, SqliteStore};
+use super::{reads, writer, SqliteStore};
 use crate::store::queue::{Arg, Sql, Statement};
 use crate::store::rows::*;
 use crate::store::*;
@@ -18,18 +19,6 @@ static DIALECT: reports::Dialect = reports::Dialect {
     median: "SELECT d FROM (SELECT {expr} AS d FROM handoffs h WHERE {range}) ORDER BY d
              LIMIT 1 OFFSET (SELECT (COUNT(*) - 1) / 2 FROM handoffs h WHERE {range})",
 };
-
-/// A query with the shared layer's arguments bound.
-fn bound<'q>(
-    sql: &'q str,
-    args: &[Arg<'q>],
-) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
-    args.iter().fold(sqlx::query(sql), |query, arg| match *arg {
-        Arg::Int(v) => query.bind(v),
-        Arg::Text(v) => query.bind(v),
-        Arg::OptText(v) => query.bind(v),
-    })
-}
 
 #[async_trait]
 impl Sql for SqliteStore {
@@ -66,13 +55,16 @@ impl Sql for SqliteStore {
         }
     }
 
+    /// On a blocking thread: a report may scan many rows.
     async fn cells(
         &self,
         sql: &str,
         args: &[Arg<'_>],
     ) -> Result<Vec<Vec<reports::Cell>>, StoreError> {
-        let rows = bound(sql, args).fetch_all(&self.reader).await?;
-        rows.iter().map(reports::cells_of).collect()
+        let (sql, args) = (sql.to_string(), reads::bound(args));
+        self.readers
+            .read_apart(move |c| reads::cells(c, &sql, &args))
+            .await
     }
 
     fn dialect(&self) -> &'static reports::Dialect {
@@ -84,9 +76,13 @@ impl Sql for SqliteStore {
         filter: &'static str,
         args: &[Arg<'_>],
     ) -> Result<Vec<Handoff>, StoreError> {
-        let sql = format!("{HANDOFF_SELECT} {filter}");
-        let rows = bound(&sql, args).fetch_all(&self.reader).await?;
-        rows.iter().map(|r| handoff_from(r, Vec::new())).collect()
+        let sql = numbered(&format!("{HANDOFF_SELECT} {filter}"));
+        let args = reads::bound(args);
+        self.readers.read(|c| {
+            reads::all(c, &sql, rusqlite::params_from_iter(&args), |row| {
+                handoff_from(row, Vec::new())
+            })
+        })
     }
 }
 
@@ -117,7 +113,7 @@ impl ToSql for Owned {
 
 /// The shared layer's `$n` parameters as SQLite's `?n`: SQLite numbers `$`-names in order of
 /// appearance (so `$3` written first would take the first argument), `?n` by their number.
-fn numbered(sql: &str) -> String {
+pub(super) fn numbered(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len());
     let mut chars = sql.chars().peekable();
     while let Some(c) = chars.next() {
