@@ -139,7 +139,10 @@ fn probe_all(config: &Config) -> bool {
                 return false;
             }
         };
-        let outbound = crate::outbound::Outbound::new(config.http_client.timeout.0);
+        let outbound = crate::outbound::Outbound::new(
+            config.http_client.timeout.0,
+            config.worker.sends_per_shop,
+        );
         let ctx = SendContext {
             client: outbound.client(),
             store: store.as_ref(),

@@ -71,7 +71,7 @@ pub async fn build(config: Config) -> Result<AppState, AppError> {
         );
     }
     Ok(AppState {
-        outbound: Outbound::new(config.http_client.timeout.0),
+        outbound: Outbound::new(config.http_client.timeout.0, config.worker.sends_per_shop),
         shops: Arc::new(reload::Swappable::new(reload::shops_of(&config.shops))),
         config: Arc::new(config),
         store,

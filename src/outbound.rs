@@ -24,7 +24,13 @@ pub enum SendError {
 #[derive(Clone)]
 pub struct Outbound {
     client: reqwest::Client,
+    /// Sends in flight per shop at most (`worker.sends_per_shop`), so that a batch of
+    /// replies to one shop does not open a burst of connections to its platform.
+    per_shop: usize,
+    slots: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Slots>>>,
 }
+
+type Slots = std::sync::Arc<tokio::sync::Semaphore>;
 
 /// One reply to deliver.
 pub struct Reply<'a> {
@@ -50,14 +56,34 @@ pub struct Sent {
 }
 
 impl Outbound {
-    pub fn new(timeout: Duration) -> Outbound {
+    /// One client (keep-alive connections reused across sends) and `per_shop` sends in
+    /// flight per shop.
+    pub fn new(timeout: Duration, per_shop: usize) -> Outbound {
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .user_agent(concat!("anfu/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("TLS backend initialises");
-        Outbound { client }
+        Outbound {
+            client,
+            per_shop: per_shop.max(1),
+            slots: Default::default(),
+        }
+    }
+
+    /// Waits for one of `shop`'s send slots; the slot is free again when the permit drops.
+    pub async fn send_slot(&self, shop: &str) -> tokio::sync::OwnedSemaphorePermit {
+        let slots = {
+            let mut all = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+            all.entry(shop.to_string())
+                .or_insert_with(|| std::sync::Arc::new(tokio::sync::Semaphore::new(self.per_shop)))
+                .clone()
+        };
+        slots
+            .acquire_owned()
+            .await
+            .expect("a shop's send slots are never closed")
     }
 
     pub fn client(&self) -> &reqwest::Client {

@@ -135,6 +135,8 @@ pub struct WorkerConfig {
     pub concurrency: usize,
     /// Jobs one worker claims in one query and runs side by side.
     pub claim_batch: usize,
+    /// Replies in flight to one shop's platform at most, across this instance's workers.
+    pub sends_per_shop: usize,
     pub max_attempts: u32,
     /// Attempts for handoff notices: a group robot down for hours must not lose tickets.
     pub notify_max_attempts: u32,
@@ -257,6 +259,9 @@ impl Config {
         }
         if !(1..=64).contains(&self.worker.claim_batch) {
             problems.push("worker.claim_batch must be from 1 to 64".into());
+        }
+        if self.worker.sends_per_shop == 0 {
+            problems.push("worker.sends_per_shop must be at least 1".into());
         }
         match self.storage.backend() {
             Err(e) => problems.push(e),

@@ -58,6 +58,8 @@ pub struct Scripted {
     /// Do the work (deliver the message) but close the connection after this many bytes of
     /// the answer's body: the platform acted and its answer was lost on the way.
     pub cut_after: Option<usize>,
+    /// Deliver as usual, only after `delay`: a slow platform that works.
+    pub slow: bool,
 }
 
 impl Scripted {
@@ -69,6 +71,7 @@ impl Scripted {
             raw: None,
             delay: None,
             cut_after: None,
+            slow: false,
         }
     }
 
@@ -80,6 +83,7 @@ impl Scripted {
             raw: None,
             delay: None,
             cut_after: None,
+            slow: false,
         }
     }
 
@@ -91,6 +95,7 @@ impl Scripted {
             raw: None,
             delay: None,
             cut_after: None,
+            slow: false,
         }
     }
 
@@ -106,6 +111,15 @@ impl Scripted {
     pub fn hang(delay: Duration) -> Scripted {
         Scripted {
             delay: Some(delay),
+            ..Scripted::status(200)
+        }
+    }
+
+    /// Delivers as usual after `delay` (the call is recorded when it arrives).
+    pub fn slow(delay: Duration) -> Scripted {
+        Scripted {
+            delay: Some(delay),
+            slow: true,
             ..Scripted::status(200)
         }
     }
@@ -275,6 +289,12 @@ async fn respond(scripted: Option<Scripted>, normal: impl FnOnce() -> Response) 
             cut_after: Some(bytes),
             ..
         }) => cut_off(normal(), bytes).await,
+        Some(Scripted {
+            slow: true, delay, ..
+        }) => {
+            tokio::time::sleep(delay.unwrap_or_default()).await;
+            normal()
+        }
         Some(scripted) => answer(scripted).await,
     }
 }

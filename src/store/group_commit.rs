@@ -112,17 +112,3 @@ pub(super) fn answer(group: Vec<AcceptRequest>, outcome: Result<Vec<bool>, Faile
 // statement per group, sorted by key) was tried on 2026-12-03: acks rose from 6.5 % to
 // 8–9.5 % of the echo server, but the workers' drain fell from 457 to 154–188 replies/s for a
 // reason not found yet (BENCHMARKS.md), so it was not kept.
-
-/// Which of the group's messages were new, from the `(shop, message_key)` pairs the insert
-/// returned (`stored` gives a text as the database stores it): a message twice in one group
-/// is new only the first time.
-pub(super) fn new_ones(
-    group: &[AcceptRequest],
-    mut inserted: std::collections::HashSet<(String, String)>,
-    stored: impl Fn(&str) -> String,
-) -> Vec<bool> {
-    group
-        .iter()
-        .map(|r| inserted.remove(&(stored(&r.shop), stored(&r.message.message_key))))
-        .collect()
-}

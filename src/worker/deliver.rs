@@ -24,7 +24,9 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), StoreError> {
     };
     let started = std::time::Instant::now();
     let platform = crate::platform::of(shop.platform());
+    let slot = state.outbound.send_slot(&shop.id).await;
     let sent = platform.send(&state.send_context(), &shop, &reply).await;
+    drop(slot);
     state.metrics.observe(
         "anfu_reply_send_seconds",
         &[

@@ -245,3 +245,39 @@ async fn a_retry_after_of_years_waits_no_more_than_retry_max() {
     }
     assert!(app.jobs("dead").await.is_empty());
 }
+
+/// Replies to one shop go out at most `worker.sends_per_shop` at a time, across the batch a
+/// worker claims: a slow platform holds the rest back, and every reply still goes out once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_to_one_shop_are_sent_at_most_sends_per_shop_at_a_time() {
+    let app = spawn_app_with(Options {
+        worker: "sends_per_shop = 2",
+        ..Options::default()
+    })
+    .await;
+    let hang = Duration::from_millis(800);
+    app.standin.script((0..6).map(|_| Scripted::slow(hang)));
+    for i in 0..6 {
+        let body = envelope(
+            &format!("29200000004{i:02}"),
+            &format!("cnv-slots-{i}"),
+            COMPLAINT,
+            None,
+        );
+        assert_eq!(app.taobao_push("tb", &body, HmacSha256).await.0, 200);
+    }
+    let delivered = app.standin.wait_delivered(6, Duration::from_secs(30)).await;
+    app.settle().await;
+    assert_eq!(delivered.len(), 6, "every reply goes out once");
+    let mut arrivals: Vec<_> = app.standin.calls().iter().map(|c| c.at).collect();
+    arrivals.sort();
+    assert_eq!(arrivals.len(), 6, "no send was repeated");
+    // A third send starts only once one of the two before it has been answered.
+    for three in arrivals.windows(3) {
+        let spread = three[2].duration_since(three[0]);
+        assert!(
+            spread >= hang - Duration::from_millis(100),
+            "three sends within {spread:?}: {arrivals:?}"
+        );
+    }
+}
