@@ -36,6 +36,9 @@ pub struct AppState {
     pub health: Arc<Health>,
     /// Wakes the workers as soon as a message is stored.
     pub wake: Arc<Notify>,
+    /// Webhooks waiting for the store right now: a flood of them makes the workers claim one
+    /// job at a time (`worker::step_batch`), so that acks come first.
+    pub webhooks_waiting: Arc<std::sync::atomic::AtomicUsize>,
     /// Dedupe fast path: message keys known to be stored. The database stays the guarantee.
     pub seen: moka::sync::Cache<String, ()>,
     /// The robots' per-minute limits, shared by all workers.

@@ -71,6 +71,7 @@ pub async fn build(config: Config) -> Result<AppState, AppError> {
         );
     }
     Ok(AppState {
+        webhooks_waiting: Default::default(),
         outbound: Outbound::new(config.http_client.timeout.0, config.worker.sends_per_shop),
         shops: Arc::new(reload::Swappable::new(reload::shops_of(&config.shops))),
         config: Arc::new(config),

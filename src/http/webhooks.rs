@@ -112,6 +112,7 @@ async fn store(
             count_message(state, shop, false);
             continue;
         }
+        let _waiting = Waiting::new(&state.webhooks_waiting);
         let accepted = tokio::time::timeout(
             ACCEPT_WAIT,
             state
@@ -146,6 +147,22 @@ async fn store(
         state.wake.notify_waiters();
     }
     Ok(())
+}
+
+/// Counts a webhook as waiting for the store while it lives (a dropped request included).
+struct Waiting<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn new(count: &'a std::sync::atomic::AtomicUsize) -> Waiting<'a> {
+        count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Waiting(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 pub(crate) fn count_message(state: &AppState, shop: &ShopConfig, new: bool) {

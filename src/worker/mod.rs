@@ -26,6 +26,9 @@ pub enum Step {
     Ran { job: i64, kind: JobKind },
 }
 
+/// Webhooks waiting for the store at once from which the workers claim one job at a time.
+const FLOOD: usize = 8;
+
 /// How long a job put back during a database outage waits before it is tried again.
 const OUTAGE_PAUSE_MS: i64 = 1_000;
 
@@ -43,9 +46,17 @@ pub async fn step(state: &AppState) -> Result<Step, StoreError> {
 /// of different conversations, or of replies and notices, which need no order among them.
 async fn step_batch(state: &AppState) -> Result<Step, StoreError> {
     let w = &state.config.worker;
+    // Acks come first: platforms retry (and at length stop pushing to) an endpoint that
+    // answers slowly, while a reply may wait a moment. So while a flood of webhooks waits
+    // for the store, each worker takes one job at a time and leaves them the CPU.
+    let flood = state
+        .webhooks_waiting
+        .load(std::sync::atomic::Ordering::Relaxed)
+        >= FLOOD;
+    let batch = if flood { 1 } else { w.claim_batch };
     let jobs = state
         .store
-        .claim_jobs(w.lease.0.as_millis() as i64, w.claim_batch)
+        .claim_jobs(w.lease.0.as_millis() as i64, batch)
         .await?;
     let ran = futures_util::future::join_all(jobs.into_iter().map(|job| run_claimed(state, job)));
     let mut last = Step::Idle;

@@ -2,7 +2,8 @@
 //! each use case as one closure. sqlx-sqlite hands every statement to its connection's thread
 //! and back (two thread switches per statement, a third of the CPU under load); here a use
 //! case of many statements — a processing step, a claim, a group of webhooks — costs one.
-//! Reads stay on the sqlx reader pool: WAL lets them run beside the writer.
+//! Reads run on read-only connections of their own (`reads.rs`): WAL lets them run beside
+//! the writer.
 
 use crate::store::rows::Fields;
 use crate::store::StoreError;
