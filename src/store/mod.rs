@@ -354,7 +354,6 @@ pub trait Store: Send + Sync + 'static {
         queue::release_poll_lease(self.sql(), shop, holder).await
     }
 
-    /// The shop's newest platform token pair (Shopee), if one is stored.
     /// What anfu queued for a conversation since `since` (its replies, agents' lines,
     /// follow-ups), oldest first, with when: context for the analyzer, and never read as the
     /// buyer's when a platform echoes it.
@@ -366,6 +365,7 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<(Millis, String)>, StoreError> {
         sent::reply_texts(self.sql(), shop, conversation, since).await
     }
+    /// The shop's newest platform token pair (Shopee), if one is stored.
     async fn token(&self, shop: &str) -> Result<Option<TokenPair>, StoreError> {
         tokens::read(self.sql(), shop).await
     }

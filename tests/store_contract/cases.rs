@@ -940,14 +940,7 @@ pub async fn cursors(db: &Db) {
 
 pub async fn concurrent_claims_never_share_a_job(db: &Db) {
     const JOBS: usize = 120;
-    let mut handles = vec![db.store.clone()];
-    for _ in 0..3 {
-        handles.push(db.another().await);
-    }
-    for i in 0..JOBS {
-        let store = &handles[i % handles.len()];
-        assert!(accept(store, &format!("m{i}"), &format!("c{i}")).await);
-    }
+    let handles = crate::claim_cases::jobs_through_instances(db, JOBS, 4).await;
     let mut tasks = Vec::new();
     for store in &handles {
         for _ in 0..3 {

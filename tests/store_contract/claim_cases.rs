@@ -5,7 +5,9 @@
 
 use crate::cases::{accept, claim, LEASE};
 use crate::db::Db;
+use anfu::store::Store;
 use std::collections::HashSet;
+use std::sync::Arc;
 
 pub async fn batch_claims_take_the_oldest_due_first_and_skip_a_conversation_in_work(db: &Db) {
     let s = &db.store;
@@ -44,16 +46,27 @@ pub async fn batch_claims_take_the_oldest_due_first_and_skip_a_conversation_in_w
     assert_ne!(after[0].id, c0.id);
 }
 
-pub async fn concurrent_batch_claims_never_share_a_job(db: &Db) {
-    const JOBS: usize = 150;
+/// `jobs` conversations, each with one message, accepted through `instances` store handles
+/// in turn: the handles.
+pub(crate) async fn jobs_through_instances(
+    db: &Db,
+    jobs: usize,
+    instances: usize,
+) -> Vec<Arc<dyn Store>> {
     let mut handles = vec![db.store.clone()];
-    for _ in 0..2 {
+    for _ in 1..instances {
         handles.push(db.another().await);
     }
-    for i in 0..JOBS {
+    for i in 0..jobs {
         let store = &handles[i % handles.len()];
         assert!(accept(store, &format!("m{i}"), &format!("c{i}")).await);
     }
+    handles
+}
+
+pub async fn concurrent_batch_claims_never_share_a_job(db: &Db) {
+    const JOBS: usize = 150;
+    let handles = jobs_through_instances(db, JOBS, 3).await;
     let mut tasks = Vec::new();
     for store in &handles {
         for batch in [1, 4, 7] {
