@@ -4,6 +4,7 @@
 //! processing job per conversation safe, claims lock their job with `FOR UPDATE SKIP LOCKED`
 //! so two instances never take the same one, and migrations run under an advisory lock.
 
+mod claim;
 mod migrate;
 mod sql;
 mod step;
@@ -15,7 +16,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 use std::borrow::Cow;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::AtomicI64;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -74,36 +75,6 @@ impl PgStore {
         let mut handoff = handoff_from(&row, notes)?;
         handoff.replies = Some(replies);
         Ok(handoff)
-    }
-
-    /// Jobs whose worker's lease ran out go back to the queue. A processing job is redundant
-    /// when another one already waits for its conversation (it will take the same messages):
-    /// it is marked done instead, since requeueing it would break the one-pending index.
-    /// Locked rows are skipped (another instance is taking them back).
-    async fn requeue_expired(&self, now: Millis) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE jobs SET status = 'done', lease_until = NULL, updated_at = $1
-             WHERE id IN (
-               SELECT j.id FROM jobs j
-               WHERE j.status = 'running' AND j.lease_until < $1 AND j.kind = 'process'
-                 AND EXISTS (SELECT 1 FROM jobs p WHERE p.shop = j.shop
-                   AND p.conversation_id = j.conversation_id AND p.kind = 'process'
-                   AND p.status = 'pending')
-               FOR UPDATE SKIP LOCKED)",
-        )
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        sqlx::query(
-            "UPDATE jobs SET status = 'pending', run_at = $1, lease_until = NULL, updated_at = $1
-             WHERE id IN (
-               SELECT id FROM jobs WHERE status = 'running' AND lease_until < $1
-               FOR UPDATE SKIP LOCKED)",
-        )
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
     }
 }
 
@@ -177,48 +148,7 @@ impl Store for PgStore {
     }
 
     async fn claim_jobs(&self, lease_ms: Millis, max: usize) -> Result<Vec<Job>, StoreError> {
-        let now = now_ms();
-        if now - self.last_requeue.load(Ordering::Relaxed) >= REQUEUE_EVERY_MS {
-            self.last_requeue.store(now, Ordering::Relaxed);
-            // A processing job may start waiting between the two updates; requeueing its
-            // conversation's expired one then breaks the unique index: take back again.
-            let mut tries = 0;
-            while let Err(e) = self.requeue_expired(now).await {
-                tries += 1;
-                match &e {
-                    StoreError::Db(db) if is_unique_violation(db) && tries < 3 => continue,
-                    // Claiming due jobs need not wait for this; the next round tries again.
-                    _ => tracing::warn!(error = %e, "taking back expired jobs failed"),
-                }
-                break;
-            }
-        }
-        // SKIP LOCKED: a job another instance is claiming right now is passed over, never
-        // claimed twice. Jobs of a conversation being processed wait.
-        let sql = format!(
-            "UPDATE jobs SET status = 'running', attempts = attempts + 1, claims = claims + 1, lease_until = $1, updated_at = $2
-             WHERE id IN (
-               SELECT j.id FROM jobs j
-               WHERE j.status = 'pending' AND j.run_at <= $2
-                 AND NOT (j.kind = 'process' AND EXISTS (
-                   SELECT 1 FROM jobs r WHERE r.shop = j.shop AND r.conversation_id = j.conversation_id
-                     AND r.kind = 'process' AND r.status = 'running' AND r.id <> j.id))
-               ORDER BY j.run_at, j.id LIMIT $3
-               FOR UPDATE SKIP LOCKED)
-             RETURNING {JOB_COLUMNS}"
-        );
-        let mut jobs = sqlx::query(&sql)
-            .bind(now + lease_ms)
-            .bind(now)
-            .bind(max as i64)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(job_from)
-            .collect::<Result<Vec<_>, _>>()?;
-        // RETURNING has no order; the oldest first, as they were chosen.
-        jobs.sort_by_key(|job| job.id);
-        Ok(jobs)
+        self.claim(lease_ms, max).await
     }
 
     fn sql(&self) -> &dyn Sql {
