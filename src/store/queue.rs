@@ -106,6 +106,26 @@ pub trait Sql: Send + Sync {
     ) -> Result<Vec<super::Handoff>, StoreError>;
 }
 
+/// Claims the `$3` oldest due jobs (`$1` the lease's end, `$2` now), passing over the
+/// processing of a conversation another worker is running; `lock` is what a backend adds to
+/// lock the chosen rows (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so two instances never take
+/// the same job). Both backends claim with this statement.
+pub(super) fn claim_sql(lock: &str) -> String {
+    format!(
+        "UPDATE jobs SET status = 'running', attempts = attempts + 1, claims = claims + 1, lease_until = $1, updated_at = $2
+         WHERE id IN (
+           SELECT j.id FROM jobs j
+           WHERE j.status = 'pending' AND j.run_at <= $2
+             AND NOT (j.kind = 'process' AND EXISTS (
+               SELECT 1 FROM jobs r WHERE r.shop = j.shop AND r.conversation_id = j.conversation_id
+                 AND r.kind = 'process' AND r.status = 'running' AND r.id <> j.id))
+           ORDER BY j.run_at, j.id LIMIT $3
+           {lock})
+         RETURNING {}",
+        super::rows::JOB_COLUMNS
+    )
+}
+
 /// The job is done or dead: `$3` the status, `$4` the error (if any).
 const FINISH: &str = "UPDATE jobs SET status = $3, last_error = COALESCE($4, last_error),
        lease_until = NULL, updated_at = $5

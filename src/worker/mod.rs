@@ -34,11 +34,7 @@ const OUTAGE_PAUSE_MS: i64 = 1_000;
 
 /// Claims one due job and runs it to completion, retry or dead letter (see [`run_claimed`]).
 pub async fn step(state: &AppState) -> Result<Step, StoreError> {
-    let lease = state.config.worker.lease.0.as_millis() as i64;
-    match state.store.claim_job(lease).await? {
-        Some(job) => run_claimed(state, job).await,
-        None => Ok(Step::Idle),
-    }
+    claim_and_run(state, 1).await
 }
 
 /// Claims up to `worker.claim_batch` due jobs in one query and runs them side by side: one
@@ -54,10 +50,14 @@ async fn step_batch(state: &AppState) -> Result<Step, StoreError> {
         .load(std::sync::atomic::Ordering::Relaxed)
         >= FLOOD;
     let batch = if flood { 1 } else { w.claim_batch };
-    let jobs = state
-        .store
-        .claim_jobs(w.lease.0.as_millis() as i64, batch)
-        .await?;
+    claim_and_run(state, batch).await
+}
+
+/// Claims up to `max` due jobs in one query and runs them side by side: the last one's
+/// step, or a database outage any of them met.
+async fn claim_and_run(state: &AppState, max: usize) -> Result<Step, StoreError> {
+    let lease = state.config.worker.lease.0.as_millis() as i64;
+    let jobs = state.store.claim_jobs(lease, max).await?;
     let ran = futures_util::future::join_all(jobs.into_iter().map(|job| run_claimed(state, job)));
     let mut last = Step::Idle;
     let mut outage = None;
@@ -217,7 +217,7 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
         let woken = state.wake.notified();
         tokio::pin!(woken);
         woken.as_mut().enable();
-        // `step` catches a job's panic; this catches one outside any job (claiming, say), so
+        // `step_batch` catches a job's panic; this catches one outside any job (claiming, say), so
         // that no panic ever ends a worker.
         let stepped = match crate::panics::catch(step_batch(&state)).await {
             Ok(stepped) => stepped,

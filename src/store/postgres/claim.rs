@@ -2,9 +2,12 @@
 //! LOCKED`, and now and then the jobs whose worker's lease ran out taken back first.
 
 use super::{PgStore, REQUEUE_EVERY_MS};
-use crate::store::rows::{is_unique_violation, job_from, JOB_COLUMNS};
+use crate::store::rows::{is_unique_violation, job_from};
 use crate::store::{now_ms, Job, Millis, StoreError};
 use std::sync::atomic::Ordering;
+
+static CLAIM: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| crate::store::queue::claim_sql("FOR UPDATE SKIP LOCKED"));
 
 impl PgStore {
     /// Claims up to `max` due jobs (`Store::claim_jobs`), taking back expired leases now
@@ -28,19 +31,7 @@ impl PgStore {
         }
         // SKIP LOCKED: a job another instance is claiming right now is passed over, never
         // claimed twice. Jobs of a conversation being processed wait.
-        let sql = format!(
-            "UPDATE jobs SET status = 'running', attempts = attempts + 1, claims = claims + 1, lease_until = $1, updated_at = $2
-             WHERE id IN (
-               SELECT j.id FROM jobs j
-               WHERE j.status = 'pending' AND j.run_at <= $2
-                 AND NOT (j.kind = 'process' AND EXISTS (
-                   SELECT 1 FROM jobs r WHERE r.shop = j.shop AND r.conversation_id = j.conversation_id
-                     AND r.kind = 'process' AND r.status = 'running' AND r.id <> j.id))
-               ORDER BY j.run_at, j.id LIMIT $3
-               FOR UPDATE SKIP LOCKED)
-             RETURNING {JOB_COLUMNS}"
-        );
-        let mut jobs = sqlx::query(&sql)
+        let mut jobs = sqlx::query(&CLAIM)
             .bind(now + lease_ms)
             .bind(now)
             .bind(max as i64)

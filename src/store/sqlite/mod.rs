@@ -26,20 +26,9 @@ use writer::Writer;
 /// How often claiming also takes back jobs whose worker's lease ran out.
 const REQUEUE_EVERY_MS: i64 = 1_000;
 
-/// Claims the `?3` oldest due jobs: `?1` the lease's end, `?2` now.
-static CLAIM: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    format!(
-        "UPDATE jobs SET status = 'running', attempts = attempts + 1, claims = claims + 1, lease_until = ?1, updated_at = ?2
-         WHERE id IN (
-           SELECT j.id FROM jobs j
-           WHERE j.status = 'pending' AND j.run_at <= ?2
-             AND NOT (j.kind = 'process' AND EXISTS (
-               SELECT 1 FROM jobs r WHERE r.shop = j.shop AND r.conversation_id = j.conversation_id
-                 AND r.kind = 'process' AND r.status = 'running' AND r.id <> j.id))
-           ORDER BY j.run_at, j.id LIMIT ?3)
-         RETURNING {JOB_COLUMNS}"
-    )
-});
+/// The shared claim (`queue::claim_sql`); SQLite's one writer needs no row locks.
+static CLAIM: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| sql::numbered(&super::queue::claim_sql("")));
 
 #[derive(Clone)]
 pub struct SqliteStore {

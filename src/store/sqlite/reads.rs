@@ -150,18 +150,15 @@ pub(super) fn cells(
     sql: &str,
     args: &[rusqlite::types::Value],
 ) -> Result<Vec<Vec<Cell>>, StoreError> {
-    let mut statement = conn.prepare_cached(&numbered(sql))?;
-    let columns = statement.column_count();
-    let mut rows = statement.query(rusqlite::params_from_iter(args))?;
-    let mut out = Vec::new();
-    while let Some(row) = rows.next()? {
-        out.push(
-            (0..columns)
-                .map(|i| cell(row, i))
-                .collect::<Result<_, _>>()?,
-        );
-    }
-    Ok(out)
+    all(
+        conn,
+        &numbered(sql),
+        rusqlite::params_from_iter(args),
+        |row| {
+            let columns = row.as_ref().column_count();
+            (0..columns).map(|i| cell(row, i)).collect()
+        },
+    )
 }
 
 fn cell(row: &Row<'_>, i: usize) -> Result<Cell, StoreError> {
