@@ -54,6 +54,32 @@ const CASES: &[Case] = &[
         "本来不想给差评的，这是逼我改差评啊",
         &[("threats", r#"["bad_review"]"#)],
     ),
+    // a report someone else made is no threat of the buyer's; the buyer's own still is
+    (
+        "a review the shop reported is not a platform threat",
+        "我的评论为什么被你们举报下架了？写的都是真的",
+        &[("threats", "[]")],
+    ),
+    (
+        "a third party's complaint is not the buyer's threat",
+        "你们的货车天天堵在小区门口，物业都投诉好几次了",
+        &[("threats", "[]")],
+    ),
+    (
+        "the buyer's own complaint beside a passive stays a threat",
+        "被你们拖了半个月，我现在就去投诉",
+        &[("threats", r#"["platform"]"#)],
+    ),
+    (
+        "a complaint site is the platform, not the media",
+        "再不给说法我就上黑猫投诉",
+        &[("threats", r#"["platform"]"#)],
+    ),
+    (
+        "reporting a fake to customs is a regulator threat",
+        "假货我已经报咗海关，你们等着吧",
+        &[("threats", r#"["regulator"]"#)],
+    ),
     // going public on a named platform, not what a livestream said
     (
         "posting on a named platform is a media threat",

@@ -87,10 +87,11 @@ fn the_shipped_weights_are_what_anfu_train_writes_from_the_corpus() {
     assert!(shipped.len() <= 10 * 1024 * 1024, "{} bytes", shipped.len());
 }
 
-/// Floors for each held-out writer's lines, pooled. Complaint F1 and issue type hold the
-/// issue's targets; for the others the targets are higher (demands 0.85, mood 0.85, threats
-/// 0.95), and these gates hold today's figures so that no change makes them worse (see
-/// BENCHMARKS.md, "per writer").
+/// Floors for each held-out writer's lines, pooled. Complaint F1, issue type and threats hold
+/// the issue's targets; for demands and mood the targets are higher (0.85 each), and these
+/// gates hold today's figures so that no change makes them worse (see BENCHMARKS.md, "per
+/// writer"). Threats are the rules' alone: the corpus is read to write them, so their figure
+/// flatters them a little (BENCHMARKS.md says how).
 #[test]
 fn leave_one_writer_out_holds_its_floors() {
     let cv = &trained().cv;
@@ -106,7 +107,7 @@ fn leave_one_writer_out_holds_its_floors() {
         ("issue_type", figure(&["issue_type_accuracy"]), 0.88),
         ("demands F1", figure(&["demands", "f1"]), 0.73),
         ("mood", figure(&["mood_accuracy"]), 0.835),
-        ("threats F1", figure(&["threats", "f1"]), 0.93),
+        ("threats F1", figure(&["threats", "f1"]), 0.95),
     ] {
         if value < floor {
             failures.push(format!("{name} {value:.3} < {floor}"));

@@ -38,6 +38,8 @@ pub enum Cue {
     Done,
     /// `给了差评`, `差评被删`: a review already written, not a threat of one.
     ReviewGiven,
+    /// `被你们举报`, `管理处投诉`: a report made by someone else, not the buyer's threat.
+    ReportedByOthers,
 }
 
 impl Cue {
@@ -53,6 +55,7 @@ impl Cue {
         ("hypothetical", Cue::Hypothetical),
         ("done", Cue::Done),
         ("review_given", Cue::ReviewGiven),
+        ("reported_by_others", Cue::ReportedByOthers),
     ];
 
     pub fn as_str(self) -> &'static str {

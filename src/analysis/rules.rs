@@ -103,7 +103,7 @@ pub fn resolve(
         if matches!(hit.label, Label::Demand(_)) && index.in_clause(Cue::Done, hit.start) {
             continue;
         }
-        if hit.label == Label::Threat(Threat::BadReview) && covered(&cues, Cue::ReviewGiven, &hit) {
+        if reports_someone_elses(&cues, &hit) {
             continue;
         }
         let negation = index.last_before(Cue::Negation, hit.start, NEGATION_REACH);
@@ -163,6 +163,16 @@ fn stands_as_word(hit: &Hit, text: &Normalized, boundaries: &[bool]) -> bool {
 
 /// Whether a cue of `kind` spans all of `hit` (`给了差评` around `差评`). Cues are few per
 /// message, so a scan is cheaper than an index.
+/// A threat word that does not threaten: a review the buyer already wrote (`给了差评`), or a
+/// report someone else made (`被你们检举`, `保安投诉咗几次`).
+fn reports_someone_elses(cues: &[Hit], hit: &Hit) -> bool {
+    match hit.label {
+        Label::Threat(Threat::BadReview) => covered(cues, Cue::ReviewGiven, hit),
+        Label::Threat(Threat::Platform) => covered(cues, Cue::ReportedByOthers, hit),
+        _ => false,
+    }
+}
+
 fn covered(cues: &[Hit], kind: Cue, hit: &Hit) -> bool {
     cues.iter()
         .any(|c| c.label == Label::Cue(kind) && c.start <= hit.start && hit.end <= c.end)
