@@ -1,7 +1,7 @@
 //! SQLite's group commit of webhooks: the shared batching (`store/group_commit.rs`) with one
 //! transaction per group and a WAL fsync before the acknowledgement.
 
-use super::writer::{in_transaction, Writer};
+use super::writer::{in_transaction, Turn, Writer};
 use crate::store::group_commit::{self, AcceptRequest, Failed};
 use crate::store::{now_ms, StoreError};
 use rusqlite::{params, Connection};
@@ -21,7 +21,7 @@ pub(super) async fn group_commits(
         // The group goes to the writer thread and comes back with its outcome; if the writer
         // is gone the requests are dropped with it, and their webhooks are refused.
         let written = writer
-            .run(move |conn| {
+            .run_in(Turn::First, move |conn| {
                 let inserted = commit_group(conn, &group);
                 (group, inserted)
             })

@@ -4,9 +4,15 @@
 //! case of many statements — a processing step, a claim, a group of webhooks — costs one.
 //! Reads run on read-only connections of their own (`reads.rs`): WAL lets them run beside
 //! the writer.
+//!
+//! Webhook groups go first: the thread takes the next group of webhooks waiting for their
+//! acknowledgement before any worker's write. A platform retries a slow ack and stops pushing
+//! to a slow endpoint, while a reply that waits a millisecond longer harms no one; in FIFO
+//! order a burst of batch-claimed jobs' writes held the acks behind it (BENCHMARKS.md).
 
 use crate::store::rows::Fields;
 use crate::store::StoreError;
+use crossbeam_channel::{Receiver, Sender};
 use rusqlite::Connection;
 use std::future::Future;
 use std::path::Path;
@@ -18,7 +24,20 @@ type Work = Box<dyn FnOnce(&mut Connection) + Send>;
 
 /// The way to the writer thread; the thread (and its connection) ends with the last clone.
 #[derive(Clone)]
-pub(super) struct Writer(std::sync::mpsc::Sender<Work>);
+pub(super) struct Writer {
+    /// Webhook groups, taken before anything in `other`.
+    first: Sender<Work>,
+    other: Sender<Work>,
+}
+
+/// Which queue a use case waits in.
+#[derive(Clone, Copy)]
+pub(super) enum Turn {
+    /// Webhooks waiting for their acknowledgement.
+    First,
+    /// Everything else: processing steps, claims, the console's writes, retention.
+    InOrder,
+}
 
 impl Writer {
     /// Opens the write connection on the (migrated) database at `path` and starts its thread.
@@ -36,17 +55,18 @@ impl Writer {
         }
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.set_prepared_statement_cache_capacity(64);
-        let (tx, rx) = std::sync::mpsc::channel::<Work>();
+        let (first, first_rx) = crossbeam_channel::unbounded::<Work>();
+        let (other, other_rx) = crossbeam_channel::unbounded::<Work>();
         std::thread::Builder::new()
             .name("anfu-sqlite-writer".into())
             .spawn(move || {
                 let mut conn = conn;
-                while let Ok(work) = rx.recv() {
+                while let Some(work) = next_work(&first_rx, &other_rx) {
                     work(&mut conn);
                 }
             })
             .map_err(|e| StoreError::Unavailable(format!("cannot start the SQLite writer: {e}")))?;
-        Ok(Writer(tx))
+        Ok(Writer { first, other })
     }
 
     /// Runs `work` on the writer thread and waits for its answer. A panic in `work` is a bug,
@@ -54,6 +74,15 @@ impl Writer {
     /// back, the writer goes on with the next use case, and this caller gets an error.
     pub async fn run<R: Send + 'static>(
         &self,
+        work: impl FnOnce(&mut Connection) -> R + Send + 'static,
+    ) -> Result<R, StoreError> {
+        self.run_in(Turn::InOrder, work).await
+    }
+
+    /// [`Writer::run`] in the given queue.
+    pub async fn run_in<R: Send + 'static>(
+        &self,
+        turn: Turn,
         work: impl FnOnce(&mut Connection) -> R + Send + 'static,
     ) -> Result<R, StoreError> {
         let (done, answer) = tokio::sync::oneshot::channel();
@@ -67,10 +96,26 @@ impl Writer {
             }
         });
         let gone = |why: &str| StoreError::Unavailable(format!("the SQLite writer {why}"));
-        self.0.send(job).map_err(|_| gone("has stopped"))?;
+        let queue = match turn {
+            Turn::First => &self.first,
+            Turn::InOrder => &self.other,
+        };
+        queue.send(job).map_err(|_| gone("has stopped"))?;
         answer
             .await
             .map_err(|_| gone("failed on this write (it panicked; see the log)"))
+    }
+}
+
+/// The next use case: one waiting first if any, else whichever comes; `None` once every
+/// [`Writer`] is gone (both queues close together).
+fn next_work(first: &Receiver<Work>, other: &Receiver<Work>) -> Option<Work> {
+    if let Ok(work) = first.try_recv() {
+        return Some(work);
+    }
+    crossbeam_channel::select_biased! {
+        recv(first) -> work => work.ok(),
+        recv(other) -> work => work.ok(),
     }
 }
 
@@ -230,5 +275,45 @@ mod tests {
         assert!(crate::store::rows::is_unique_violation(&db_error(
             duplicate
         )));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn webhooks_waiting_go_before_writes_queued_earlier() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = Writer::open(&dir.path().join("w.db"), 0).unwrap();
+        let order = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let queue = |turn: Turn, name: &'static str| {
+            let (writer, order) = (writer.clone(), order.clone());
+            let handle = tokio::spawn(async move {
+                writer
+                    .run_in(turn, move |_| order.lock().unwrap().push(name))
+                    .await
+            });
+            // Long enough for the spawned task to have queued its work.
+            std::thread::sleep(Duration::from_millis(50));
+            handle
+        };
+        // Hold the writer thread while a worker's write and then a webhook group queue up.
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let (holding, hold) = std::sync::mpsc::channel::<()>();
+        let busy = {
+            let writer = writer.clone();
+            tokio::spawn(async move {
+                writer
+                    .run(move |_| {
+                        holding.send(()).unwrap();
+                        held.recv().unwrap()
+                    })
+                    .await
+            })
+        };
+        hold.recv().unwrap();
+        let worker = queue(Turn::InOrder, "worker write");
+        let webhooks = queue(Turn::First, "webhook group");
+        release.send(()).unwrap();
+        busy.await.unwrap().unwrap();
+        worker.await.unwrap().unwrap();
+        webhooks.await.unwrap().unwrap();
+        assert_eq!(*order.lock().unwrap(), ["webhook group", "worker write"]);
     }
 }
