@@ -43,7 +43,7 @@ pub enum Cue {
 }
 
 impl Cue {
-    const NAMES: &'static [(&'static str, Cue)] = &[
+    pub(crate) const NAMES: &'static [(&'static str, Cue)] = &[
         ("negation", Cue::Negation),
         ("pseudo_negation", Cue::PseudoNegation),
         ("degree_strong", Cue::DegreeStrong),

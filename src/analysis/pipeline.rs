@@ -112,7 +112,7 @@ impl Analyzer {
 
         let combined = match model {
             Some(m) => {
-                let p = m.score(&features).probabilities();
+                let p = m.score(&features);
                 let c = combine(&read.decision, &read.resolved, &p);
                 Some((c, p))
             }

@@ -29,7 +29,7 @@
 //!    that takes the gain was kept). The record lists them in the order the buyer states
 //!    them (see `pipeline.rs`).
 
-use super::heads::Probabilities;
+use super::heads::{logit, Outputs};
 use crate::analysis::decide::Decision;
 use crate::analysis::lexicon::{Cue, Label};
 use crate::analysis::rules::Resolved;
@@ -95,15 +95,15 @@ fn fresh_fields(resolved: &Resolved) -> Fresh {
     f
 }
 
-/// Combines the rules' `decision` and the model's `p` under the precedence above.
-pub fn combine(decision: &Decision, resolved: &Resolved, p: &Probabilities) -> Combined {
+/// Combines the rules' `decision` and the model's output sums `p` under the precedence above.
+pub fn combine(decision: &Decision, resolved: &Resolved, p: &Outputs) -> Combined {
     let fresh = fresh_fields(resolved);
     let threats = decision.threats.clone();
     let insult = resolved.cues_of(Cue::Insult).next().is_some();
 
     let (mut intent, mut intent_from) = match fresh.intent {
         Some((i, _)) => (i, Source::Rules),
-        None => (p.intent().0, Source::Model),
+        None => (p.intent(), Source::Model),
     };
     if !threats.is_empty() && intent != Intent::Complaint {
         (intent, intent_from) = (Intent::Complaint, Source::Rules);
@@ -111,13 +111,13 @@ pub fn combine(decision: &Decision, resolved: &Resolved, p: &Probabilities) -> C
 
     let (issue_type, issue_from) = match intent {
         Intent::Complaint if fresh.issue.is_some() => (fresh.issue.map(|(i, _)| i), Source::Rules),
-        Intent::Complaint => (Some(p.issue().0), Source::Model),
+        Intent::Complaint => (Some(p.issue()), Source::Model),
         _ => (None, Source::Model),
     };
 
     let (mut mood, mut mood_from) = match fresh.mood {
         Some((m, _)) => (m, Source::Rules),
-        None => (p.mood().0, Source::Model),
+        None => (p.mood(), Source::Model),
     };
     let mut intensity = if mood == Mood::Calm {
         0
@@ -139,19 +139,21 @@ pub fn combine(decision: &Decision, resolved: &Resolved, p: &Probabilities) -> C
         intensity = 1;
     }
 
+    // Compared as log-odds: the same decisions as the probabilities, without an `exp`.
+    let (listed, floor) = (logit(DEMAND_THRESHOLD), logit(RULE_DEMAND_FLOOR));
     let mut demands: Vec<(Demand, Source, f32)> = Demand::ALL
         .iter()
-        .map(|d| (*d, Source::Model, p.demand(*d)))
-        .filter(|(_, _, prob)| *prob >= DEMAND_THRESHOLD)
+        .map(|d| (*d, Source::Model, p.demand_logit(*d)))
+        .filter(|(_, _, odds)| *odds >= listed)
         .collect();
     let rules = decision
         .demands
         .iter()
         .copied()
-        .filter(|d| p.demand(*d) >= RULE_DEMAND_FLOOR);
+        .filter(|d| p.demand_logit(*d) >= floor);
     for d in rules.chain(fresh.demands) {
         if !demands.iter().any(|(have, _, _)| *have == d) {
-            demands.push((d, Source::Rules, 1.0));
+            demands.push((d, Source::Rules, f32::INFINITY));
         }
     }
     // The record lists demands as the buyer states them (`pipeline.rs` orders them by their

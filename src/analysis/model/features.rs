@@ -18,6 +18,7 @@
 //! - `p:` punctuation runs, emoji, repeated characters, length and line count;
 //! - `x…:` the conversation before this message (see [`super::super::context`]).
 
+use super::label_keys;
 use super::marks::Marks;
 use crate::analysis::decide::Decision;
 use crate::analysis::lexicon::Label;
@@ -199,54 +200,66 @@ fn add_words_as(
 /// Dictionary hits after the rules, and the negated ones.
 pub fn add_dictionary(b: &mut Builder, prefix: &str, resolved: &Resolved, in_message: bool) {
     let span = |s: usize, e: usize| in_message.then_some((s, e));
+    let [hit, negated, cue] = [0, 1, 2];
     for s in &resolved.signals {
         let value = s.score().clamp(0.0, 6.0) / 2.0;
         let at = span(s.hit.start, s.hit.end);
         if s.flipped_by.is_some() {
             b.add_parts(&[prefix, "d:rule:negated_praise"], value, at);
         } else {
-            add_label(b, prefix, "d:", s.hit.label, value, at);
+            add_label(b, prefix, hit, s.hit.label, value, at);
         }
     }
     for h in &resolved.cues {
-        add_label(b, prefix, "q:", h.label, 1.0, span(h.start, h.end));
+        add_label(b, prefix, cue, h.label, 1.0, span(h.start, h.end));
     }
     for n in &resolved.negated {
         let at = span(n.negation.start, n.target.end);
-        add_label(b, prefix, "n:", n.target.label, 1.0, at);
+        add_label(b, prefix, negated, n.target.label, 1.0, at);
     }
 }
 
-/// Adds `prefix` + `kind` + `category:value` (cues by their value alone, as `q:negation`).
+/// Adds `prefix` + `KINDS[kind]` + `category:value` (cues by their value alone, as
+/// `q:negation`); without a prefix the key was hashed once for all messages.
 fn add_label(
     b: &mut Builder,
     prefix: &str,
-    kind: &str,
+    kind: usize,
     label: Label,
     value: f32,
     span: Option<(usize, usize)>,
 ) {
-    let (category, name) = label.parts();
-    if matches!(label, Label::Cue(_)) {
-        b.add_parts(&[prefix, kind, name], value, span);
+    let parts = label_keys::name_parts(label_keys::KINDS[kind], label);
+    if prefix.is_empty() {
+        let key = Fnv(label_keys::key(kind, label));
+        b.push_hashed(key, value, span, || parts.concat());
     } else {
-        b.add_parts(&[prefix, kind, category, ":", name], value, span);
+        let [kind, a, b_, c] = parts;
+        b.add_parts(&[prefix, kind, a, b_, c], value, span);
     }
 }
 
 /// The rules' decision, as features.
 pub fn add_rule_decision(b: &mut Builder, prefix: &str, d: &Decision) {
-    let mut add = |kind: &str, value: &str| b.add_parts(&[prefix, kind, value], 1.0, None);
-    add("r:intent:", d.intent.as_str());
+    let mut add = |label: Label| {
+        let [kind, value] = label_keys::rule_parts(label);
+        if prefix.is_empty() {
+            let key = Fnv(label_keys::rule_key(label));
+            b.push_hashed(key, 1.0, None, || [kind, value].concat());
+        } else {
+            b.add_parts(&[prefix, kind, value], 1.0, None);
+        }
+    };
+    add(Label::Intent(d.intent));
     if let Some(issue) = d.issue_type {
-        add("r:issue:", issue.as_str());
+        add(Label::Issue(issue));
     }
-    add("r:mood:", d.mood.as_str());
+    add(Label::Mood(d.mood));
     for demand in &d.demands {
-        add("r:demand:", demand.as_str());
+        add(Label::Demand(*demand));
     }
-    if !d.threats.is_empty() {
-        add("r:", "threat");
+    if let Some(threat) = d.threats.first() {
+        add(Label::Threat(*threat));
     }
 }
 

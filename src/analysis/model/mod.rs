@@ -16,6 +16,7 @@ pub mod combine;
 pub mod explain;
 pub mod features;
 pub mod heads;
+mod label_keys;
 pub mod marks;
 mod row_index;
 pub mod train;
