@@ -31,13 +31,13 @@ impl Strongest {
         len: 0,
     };
 
-    /// Whether a push is strong enough to be kept: a reason at all, and stronger than the
-    /// weakest kept once there are enough (the first of equal pushes stays).
-    fn takes(&self, push: f32) -> bool {
+    /// The least push that is kept: a reason at all, and stronger than the weakest kept once
+    /// there are enough (the first of equal pushes stays, hence the next float up).
+    fn floor(&self) -> f32 {
         if self.len == SPANS_PER_LABEL {
-            push > self.pushes[SPANS_PER_LABEL - 1].0
+            self.pushes[SPANS_PER_LABEL - 1].0.next_up()
         } else {
-            push >= MIN_PUSH
+            MIN_PUSH
         }
     }
 
@@ -79,6 +79,10 @@ impl Strongest {
 pub fn spans(model: &Model, features: &Features, outputs: &[usize]) -> Vec<(usize, Span)> {
     let mut best = [Strongest::EMPTY; MAX_OUTPUTS];
     let best = &mut best[..outputs.len().min(MAX_OUTPUTS)];
+    // Each output's floor, kept beside it: the inner loop is a load, a multiply and a compare
+    // per output, and a push that is kept (rare) updates its floor.
+    let mut floors = [MIN_PUSH; MAX_OUTPUTS];
+    let floors = &mut floors[..best.len()];
     let rows = features
         .rows
         .iter()
@@ -90,10 +94,11 @@ pub fn spans(model: &Model, features: &Features, outputs: &[usize]) -> Vec<(usiz
             continue;
         }
         let weights = model.row_at(row);
-        for (&output, best) in outputs.iter().zip(best.iter_mut()) {
+        for ((&output, best), floor) in outputs.iter().zip(best.iter_mut()).zip(floors.iter_mut()) {
             let push = weights[output] * value;
-            if best.takes(push) {
+            if push >= *floor {
                 best.offer(push, span);
+                *floor = best.floor();
             }
         }
     }
@@ -112,10 +117,15 @@ mod tests {
     fn keeps_the_three_strongest_in_text_order_merging_overlaps() {
         let mut s = Strongest::EMPTY;
         for (push, span) in [(0.2, (0, 2)), (0.9, (5, 7)), (0.5, (1, 3)), (0.1, (9, 11))] {
-            if s.takes(push) {
+            if push >= s.floor() {
                 s.offer(push, span);
             }
         }
+        assert_eq!(
+            s.floor(),
+            0.2f32.next_up(),
+            "an equal push does not displace the first"
+        );
         assert_eq!(s.len, 3);
         assert_eq!(s.pushes.map(|p| p.0), [0.9, 0.5, 0.2]);
         let mut merged = Vec::new();
