@@ -108,14 +108,15 @@ impl Writer {
 }
 
 /// The next use case: one waiting first if any, else whichever comes; `None` once every
-/// [`Writer`] is gone (both queues close together).
+/// [`Writer`] is gone (both queues close together) and both queues are empty: what was
+/// queued before the close still runs, as a single queue did.
 fn next_work(first: &Receiver<Work>, other: &Receiver<Work>) -> Option<Work> {
     if let Ok(work) = first.try_recv() {
         return Some(work);
     }
     crossbeam_channel::select_biased! {
-        recv(first) -> work => work.ok(),
-        recv(other) -> work => work.ok(),
+        recv(first) -> work => work.ok().or_else(|| other.recv().ok()),
+        recv(other) -> work => work.ok().or_else(|| first.recv().ok()),
     }
 }
 
@@ -315,5 +316,17 @@ mod tests {
         worker.await.unwrap().unwrap();
         webhooks.await.unwrap().unwrap();
         assert_eq!(*order.lock().unwrap(), ["webhook group", "worker write"]);
+    }
+
+    #[test]
+    fn work_queued_before_the_close_still_runs() {
+        let (first, first_rx) = crossbeam_channel::unbounded::<Work>();
+        let (other, other_rx) = crossbeam_channel::unbounded::<Work>();
+        other.send(Box::new(|_| {})).unwrap();
+        other.send(Box::new(|_| {})).unwrap();
+        drop((first, other));
+        assert!(next_work(&first_rx, &other_rx).is_some());
+        assert!(next_work(&first_rx, &other_rx).is_some());
+        assert!(next_work(&first_rx, &other_rx).is_none());
     }
 }
