@@ -234,8 +234,8 @@ fn add_label(
         let key = Fnv(label_keys::key(kind, label));
         b.push_hashed(key, value, span, || parts.concat());
     } else {
-        let [kind, a, b_, c] = parts;
-        b.add_parts(&[prefix, kind, a, b_, c], value, span);
+        let [kind, category, colon, name] = parts;
+        b.add_parts(&[prefix, kind, category, colon, name], value, span);
     }
 }
 

@@ -27,28 +27,22 @@ fn every_label() -> impl Iterator<Item = Label> {
         .chain(cues)
 }
 
+/// Where each category starts in [`every_label`]'s order, fixed at compile time.
+const ISSUES_AT: usize = Intent::ALL.len();
+const DEMANDS_AT: usize = ISSUES_AT + IssueType::ALL.len();
+const MOODS_AT: usize = DEMANDS_AT + Demand::ALL.len();
+const THREATS_AT: usize = MOODS_AT + Mood::ALL.len();
+const CUES_AT: usize = THREATS_AT + Threat::ALL.len();
+
 /// A label's place in [`every_label`].
 fn dense(label: Label) -> usize {
-    let mut at = 0;
-    let mut past = |n: usize| {
-        let start = at;
-        at += n;
-        start
-    };
-    let offsets = [
-        past(Intent::ALL.len()),
-        past(IssueType::ALL.len()),
-        past(Demand::ALL.len()),
-        past(Mood::ALL.len()),
-        past(Threat::ALL.len()),
-    ];
     match label {
-        Label::Intent(v) => offsets[0] + v.index(),
-        Label::Issue(v) => offsets[1] + v.index(),
-        Label::Demand(v) => offsets[2] + v.index(),
-        Label::Mood(v) => offsets[3] + v.index(),
-        Label::Threat(v) => offsets[4] + v.index(),
-        Label::Cue(c) => at + Cue::NAMES.iter().position(|(_, n)| *n == c).unwrap_or(0),
+        Label::Intent(v) => v.index(),
+        Label::Issue(v) => ISSUES_AT + v.index(),
+        Label::Demand(v) => DEMANDS_AT + v.index(),
+        Label::Mood(v) => MOODS_AT + v.index(),
+        Label::Threat(v) => THREATS_AT + v.index(),
+        Label::Cue(c) => CUES_AT + Cue::NAMES.iter().position(|(_, n)| *n == c).unwrap_or(0),
     }
 }
 
@@ -109,6 +103,13 @@ pub fn key(kind: usize, label: Label) -> u64 {
 mod tests {
     use super::*;
     use crate::analysis::model::features::hash_name;
+
+    #[test]
+    fn each_label_has_its_own_place() {
+        for (place, label) in every_label().enumerate() {
+            assert_eq!(dense(label), place, "{label:?}");
+        }
+    }
 
     #[test]
     fn every_label_has_its_names_hash() {
