@@ -5,6 +5,7 @@
 //! the caller's thread (`reads.rs`).
 
 mod accept;
+mod failure;
 mod migrate;
 mod reads;
 mod sql;
@@ -117,7 +118,9 @@ impl Store for SqliteStore {
         // Files made with incremental auto-vacuum give their free pages back; older files
         // (auto_vacuum off) reuse them for new rows instead, and this does nothing there.
         self.writer
-            .run(|conn| conn.execute_batch("PRAGMA incremental_vacuum(2000)"))
+            .run_in(writer::Turn::Alone, |conn| {
+                conn.execute_batch("PRAGMA incremental_vacuum(2000)")
+            })
             .await??;
         Ok(())
     }

@@ -6,8 +6,8 @@
 //! wake-ups. A read that may scan many rows (a report) runs on a blocking thread instead,
 //! so that it never holds up the webhooks sharing the runtime's threads.
 
+use super::failure::db_error;
 use super::sql::numbered;
-use super::writer::db_error;
 use crate::store::queue::Arg;
 use crate::store::reports::Cell;
 use crate::store::StoreError;

@@ -2,7 +2,7 @@
 //! one transaction on the writer, reads on the read-only connections (`reads.rs`), and its
 //! report dialect.
 
-use super::{reads, writer, SqliteStore};
+use super::{failure, reads, writer, SqliteStore};
 use crate::store::queue::{Arg, Sql, Statement};
 use crate::store::rows::*;
 use crate::store::*;
@@ -50,7 +50,7 @@ impl Sql for SqliteStore {
             })
             .await;
         match written {
-            Ok(outcome) => outcome.map_err(writer::db_error),
+            Ok(outcome) => outcome.map_err(failure::db_error),
             Err(_) => Err(sqlx::Error::WorkerCrashed),
         }
     }

@@ -2,7 +2,7 @@
 //! runs on the writer thread inside one transaction (`writer::in_transaction`): each method
 //! is synchronous, so the shared async decisions complete without waiting (`writer::ready`).
 
-use super::writer::db_error;
+use super::failure::db_error;
 use crate::domain::HandoffCard;
 use crate::store::processing::StepSql;
 use crate::store::rows::{card_json, open_failed};

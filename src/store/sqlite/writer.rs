@@ -10,7 +10,7 @@
 //! to a slow endpoint, while a reply that waits a millisecond longer harms no one; in FIFO
 //! order a burst of batch-claimed jobs' writes held the acks behind it (BENCHMARKS.md).
 
-use crate::store::rows::Fields;
+use super::failure::copy_error;
 use crate::store::StoreError;
 use crossbeam_channel::{Receiver, Sender};
 use rusqlite::Connection;
@@ -20,23 +20,53 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-type Work = Box<dyn FnOnce(&mut Connection) + Send>;
+/// At most this many use cases share one transaction. Each is a fraction of a millisecond;
+/// the bound keeps the first of them from waiting long for its answer.
+const MAX_SHARED: usize = 16;
+
+/// A use case on the writer thread. It runs, then returns how to answer its caller once the
+/// fate of the transaction it ran in is known.
+type Work = Box<dyn FnOnce(&mut Connection) -> Answer + Send>;
+type Answer = Box<dyn for<'a> FnOnce(Fate<'a>) + Send>;
+
+/// What became of the transaction a use case ran in.
+enum Fate<'a> {
+    /// Committed (or the use case ran alone and ended its own transaction): its own result.
+    Returned,
+    /// The shared COMMIT failed: nothing of it was written.
+    CommitFailed(&'a rusqlite::Error),
+    /// A later use case in the same transaction failed in a way that made SQLite roll back
+    /// the whole transaction (a full disk, an I/O error): nothing of this one was written.
+    RolledBack,
+}
+
+/// A use case and whether it may share a transaction with the ones queued beside it.
+struct Queued {
+    work: Work,
+    shares: bool,
+}
 
 /// The way to the writer thread; the thread (and its connection) ends with the last clone.
 #[derive(Clone)]
 pub(super) struct Writer {
     /// Webhook groups, taken before anything in `other`.
-    first: Sender<Work>,
-    other: Sender<Work>,
+    first: Sender<Queued>,
+    other: Sender<Queued>,
 }
 
-/// Which queue a use case waits in.
+/// Which queue a use case waits in, and with whom it may share a transaction.
 #[derive(Clone, Copy)]
 pub(super) enum Turn {
-    /// Webhooks waiting for their acknowledgement.
+    /// Webhooks waiting for their acknowledgement: ahead of the rest, in a transaction of
+    /// their own (their group commit fsyncs the WAL after it).
     First,
-    /// Everything else: processing steps, claims, the console's writes, retention.
+    /// Everything else (processing steps, claims, the console's writes, retention): in
+    /// order, and in one transaction with the others of its kind queued at the same time.
+    /// The writes of a processing step touch the same few pages (the jobs and their indexes,
+    /// the conversation); one commit for a batch of steps writes those pages to the WAL once.
     InOrder,
+    /// In order, in no transaction but its own (a PRAGMA that cannot run inside one).
+    Alone,
 }
 
 impl Writer {
@@ -55,23 +85,19 @@ impl Writer {
         }
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.set_prepared_statement_cache_capacity(64);
-        let (first, first_rx) = crossbeam_channel::unbounded::<Work>();
-        let (other, other_rx) = crossbeam_channel::unbounded::<Work>();
+        let (first, first_rx) = crossbeam_channel::unbounded::<Queued>();
+        let (other, other_rx) = crossbeam_channel::unbounded::<Queued>();
         std::thread::Builder::new()
             .name("anfu-sqlite-writer".into())
-            .spawn(move || {
-                let mut conn = conn;
-                while let Some(work) = next_work(&first_rx, &other_rx) {
-                    work(&mut conn);
-                }
-            })
+            .spawn(move || serve(conn, &first_rx, &other_rx))
             .map_err(|e| StoreError::Unavailable(format!("cannot start the SQLite writer: {e}")))?;
         Ok(Writer { first, other })
     }
 
-    /// Runs `work` on the writer thread and waits for its answer. A panic in `work` is a bug,
-    /// not an outage of the whole store: it is caught, any transaction it left open is rolled
-    /// back, the writer goes on with the next use case, and this caller gets an error.
+    /// Runs `work` on the writer thread and waits for its answer, which comes only once what
+    /// it wrote is committed. A panic in `work` is a bug, not an outage of the whole store:
+    /// it is caught, what it wrote is rolled back, the writer goes on with the next use case,
+    /// and this caller gets an error.
     pub async fn run<R: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Connection) -> R + Send + 'static,
@@ -79,38 +105,135 @@ impl Writer {
         self.run_in(Turn::InOrder, work).await
     }
 
-    /// [`Writer::run`] in the given queue.
+    /// [`Writer::run`] in the given turn.
     pub async fn run_in<R: Send + 'static>(
         &self,
         turn: Turn,
         work: impl FnOnce(&mut Connection) -> R + Send + 'static,
     ) -> Result<R, StoreError> {
-        let (done, answer) = tokio::sync::oneshot::channel();
-        let job: Work = Box::new(move |conn| {
-            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(conn)));
-            if !conn.is_autocommit() {
-                let _ = conn.execute_batch("ROLLBACK");
-            }
-            if let Ok(value) = outcome {
-                let _ = done.send(value);
-            }
+        let (done, answer) = tokio::sync::oneshot::channel::<Result<R, StoreError>>();
+        let work: Work = Box::new(move |conn| {
+            let value = run_guarded(conn, work);
+            Box::new(move |fate| {
+                let outcome = match (value, fate) {
+                    (Ok(value), Fate::Returned) => Ok(value),
+                    (Err(e), _) => Err(e),
+                    (Ok(_), Fate::CommitFailed(e)) => Err(copy_error(e).into()),
+                    (Ok(_), Fate::RolledBack) => Err(StoreError::Unavailable(
+                        "the SQLite transaction this write shared was rolled back".into(),
+                    )),
+                };
+                let _ = done.send(outcome);
+            })
         });
-        let gone = |why: &str| StoreError::Unavailable(format!("the SQLite writer {why}"));
-        let queue = match turn {
-            Turn::First => &self.first,
-            Turn::InOrder => &self.other,
+        let queued = match turn {
+            Turn::First => self.first.send(Queued {
+                work,
+                shares: false,
+            }),
+            Turn::InOrder => self.other.send(Queued { work, shares: true }),
+            Turn::Alone => self.other.send(Queued {
+                work,
+                shares: false,
+            }),
         };
-        queue.send(job).map_err(|_| gone("has stopped"))?;
-        answer
-            .await
-            .map_err(|_| gone("failed on this write (it panicked; see the log)"))
+        let gone = || StoreError::Unavailable("the SQLite writer has stopped".into());
+        queued.map_err(|_| gone())?;
+        answer.await.map_err(|_| gone())?
     }
+}
+
+/// Runs `work` inside a savepoint when a shared transaction is open, else as it is; a panic
+/// rolls back what `work` wrote (and nothing before it) and becomes an error.
+fn run_guarded<R>(
+    conn: &mut Connection,
+    work: impl FnOnce(&mut Connection) -> R,
+) -> Result<R, StoreError> {
+    let shared = !conn.is_autocommit();
+    if shared {
+        conn.execute_batch("SAVEPOINT use_case")?;
+    }
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(conn)));
+    let panicked = outcome.is_err();
+    if !conn.is_autocommit() {
+        let end = match (shared, panicked) {
+            (true, false) => "RELEASE use_case",
+            (true, true) => "ROLLBACK TO use_case; RELEASE use_case",
+            // Alone, a transaction left open is a bug: it must not swallow the next writes.
+            (false, _) => "ROLLBACK",
+        };
+        let _ = conn.execute_batch(end);
+    }
+    outcome.map_err(|_| {
+        StoreError::Unavailable(
+            "the SQLite writer failed on this write (it panicked; see the log)".into(),
+        )
+    })
+}
+
+/// The writer thread: runs use cases until every [`Writer`] is gone.
+fn serve(mut conn: Connection, first: &Receiver<Queued>, other: &Receiver<Queued>) {
+    let mut next = None;
+    while let Some(queued) = next.take().or_else(|| next_work(first, other)) {
+        if queued.shares {
+            next = run_shared(&mut conn, queued, first, other);
+        } else {
+            (queued.work)(&mut conn)(Fate::Returned);
+        }
+    }
+}
+
+/// Runs `queued` and the sharing use cases queued behind it in one transaction, each in a
+/// savepoint of its own, and answers them after the COMMIT. It stops at [`MAX_SHARED`], when
+/// webhooks are waiting, or at a use case that must run alone: that one is returned to run
+/// next.
+fn run_shared(
+    conn: &mut Connection,
+    queued: Queued,
+    first: &Receiver<Queued>,
+    other: &Receiver<Queued>,
+) -> Option<Queued> {
+    if conn.execute_batch("BEGIN IMMEDIATE").is_err() {
+        // The database is busy or failing: the use case meets that in its own transaction
+        // and answers with the error.
+        (queued.work)(conn)(Fate::Returned);
+        return None;
+    }
+    let mut answers: Vec<Answer> = Vec::new();
+    let mut queued = queued;
+    let after = loop {
+        let answer = (queued.work)(conn);
+        if conn.is_autocommit() {
+            // SQLite rolled the whole transaction back: the earlier use cases lost their
+            // writes; this one reports the failure it met.
+            answers.into_iter().for_each(|a| a(Fate::RolledBack));
+            answer(Fate::Returned);
+            return None;
+        }
+        answers.push(answer);
+        if answers.len() >= MAX_SHARED || !first.is_empty() {
+            break None;
+        }
+        match other.try_recv() {
+            Ok(next) if next.shares => queued = next,
+            Ok(next) => break Some(next),
+            Err(_) => break None,
+        }
+    };
+    match conn.execute_batch("COMMIT") {
+        Ok(()) => answers.into_iter().for_each(|a| a(Fate::Returned)),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            answers.into_iter().for_each(|a| a(Fate::CommitFailed(&e)));
+        }
+    }
+    after
 }
 
 /// The next use case: one waiting first if any, else whichever comes; `None` once every
 /// [`Writer`] is gone (both queues close together) and both queues are empty: what was
 /// queued before the close still runs, as a single queue did.
-fn next_work(first: &Receiver<Work>, other: &Receiver<Work>) -> Option<Work> {
+fn next_work(first: &Receiver<Queued>, other: &Receiver<Queued>) -> Option<Queued> {
     if let Ok(work) = first.try_recv() {
         return Some(work);
     }
@@ -120,21 +243,31 @@ fn next_work(first: &Receiver<Work>, other: &Receiver<Work>) -> Option<Work> {
     }
 }
 
-/// Runs a transaction's statements inside `work`: BEGIN IMMEDIATE (the write lock at once,
-/// so a busy database waits here rather than failing a lock upgrade later), COMMIT when
-/// `work` succeeds, ROLLBACK when it fails.
+/// Runs a transaction's statements inside `work`, as one unit: alone, BEGIN IMMEDIATE (the
+/// write lock at once, so a busy database waits here rather than failing a lock upgrade
+/// later), COMMIT when `work` succeeds, ROLLBACK when it fails; inside a shared transaction,
+/// a savepoint released or rolled back to the same way.
 pub(super) fn in_transaction<R, E: From<rusqlite::Error>>(
     conn: &mut Connection,
     work: impl FnOnce(&mut Connection) -> Result<R, E>,
 ) -> Result<R, E> {
-    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let (begin, commit, rollback) = if conn.is_autocommit() {
+        ("BEGIN IMMEDIATE", "COMMIT", "ROLLBACK")
+    } else {
+        (
+            "SAVEPOINT unit",
+            "RELEASE unit",
+            "ROLLBACK TO unit; RELEASE unit",
+        )
+    };
+    conn.execute_batch(begin)?;
     match work(conn) {
         Ok(value) => {
-            conn.execute_batch("COMMIT")?;
+            conn.execute_batch(commit)?;
             Ok(value)
         }
         Err(e) => {
-            let _ = conn.execute_batch("ROLLBACK");
+            let _ = conn.execute_batch(rollback);
             Err(e)
         }
     }
@@ -151,182 +284,6 @@ pub(super) fn ready<F: Future>(future: F) -> Result<F::Output, StoreError> {
     }
 }
 
-impl From<rusqlite::Error> for StoreError {
-    fn from(e: rusqlite::Error) -> StoreError {
-        StoreError::Db(db_error(e))
-    }
-}
-
-/// rusqlite's error as the sqlx error the store classifies everywhere (`StoreError::is_full`,
-/// `is_outage`, unique violations): SQLite's failures keep their extended result code.
-pub(super) fn db_error(e: rusqlite::Error) -> sqlx::Error {
-    match e {
-        rusqlite::Error::SqliteFailure(failure, message) => {
-            sqlx::Error::Database(Box::new(SqliteFailure {
-                code: failure.extended_code,
-                message: message.unwrap_or_else(|| failure.to_string()),
-            }))
-        }
-        rusqlite::Error::QueryReturnedNoRows => sqlx::Error::RowNotFound,
-        other => sqlx::Error::Decode(Box::new(other)),
-    }
-}
-
-/// A failure SQLite reported, with its extended result code.
-#[derive(Debug)]
-struct SqliteFailure {
-    code: i32,
-    message: String,
-}
-
-impl std::fmt::Display for SqliteFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "(code: {}) {}", self.code, self.message)
-    }
-}
-
-impl std::error::Error for SqliteFailure {}
-
-impl sqlx::error::DatabaseError for SqliteFailure {
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn code(&self) -> Option<std::borrow::Cow<'_, str>> {
-        Some(self.code.to_string().into())
-    }
-    fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
-        self
-    }
-    fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
-        self
-    }
-    fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
-        self
-    }
-    fn kind(&self) -> sqlx::error::ErrorKind {
-        use sqlx::error::ErrorKind;
-        // SQLITE_CONSTRAINT's extended codes.
-        match self.code {
-            2067 | 1555 => ErrorKind::UniqueViolation,
-            787 => ErrorKind::ForeignKeyViolation,
-            1299 => ErrorKind::NotNullViolation,
-            275 => ErrorKind::CheckViolation,
-            _ => ErrorKind::Other,
-        }
-    }
-}
-
-impl Fields for rusqlite::Row<'_> {
-    fn text(&self, column: &str) -> Result<String, sqlx::Error> {
-        self.get(column).map_err(db_error)
-    }
-    fn opt_text(&self, column: &str) -> Result<Option<String>, sqlx::Error> {
-        self.get(column).map_err(db_error)
-    }
-    fn int(&self, column: &str) -> Result<i64, sqlx::Error> {
-        self.get(column).map_err(db_error)
-    }
-    fn opt_int(&self, column: &str) -> Result<Option<i64>, sqlx::Error> {
-        self.get(column).map_err(db_error)
-    }
-    fn flag(&self, column: &str) -> Result<bool, sqlx::Error> {
-        self.get(column).map_err(db_error)
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn a_panicking_write_is_an_error_and_the_writer_goes_on() {
-        let dir = tempfile::tempdir().unwrap();
-        let writer = Writer::open(&dir.path().join("w.db"), 0).unwrap();
-        writer
-            .run(|c| c.execute_batch("CREATE TABLE t (x INTEGER UNIQUE)"))
-            .await
-            .unwrap()
-            .unwrap();
-        let panicked = writer
-            .run(|c| {
-                c.execute_batch("BEGIN IMMEDIATE; INSERT INTO t VALUES (1)")
-                    .unwrap();
-                panic!("a bug in a use case");
-            })
-            .await;
-        assert!(panicked.unwrap_err().is_outage());
-        // Its transaction was rolled back; the writer still writes, and a duplicate is a
-        // unique violation the store recognises.
-        let rows: i64 = writer
-            .run(|c| c.query_row("SELECT count(*) FROM t", [], |r| r.get(0)))
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(rows, 0);
-        let duplicate = writer
-            .run(|c| {
-                in_transaction(c, |c| {
-                    c.execute("INSERT INTO t VALUES (2)", [])?;
-                    c.execute("INSERT INTO t VALUES (2)", [])
-                })
-            })
-            .await
-            .unwrap()
-            .unwrap_err();
-        assert!(crate::store::rows::is_unique_violation(&db_error(
-            duplicate
-        )));
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn webhooks_waiting_go_before_writes_queued_earlier() {
-        let dir = tempfile::tempdir().unwrap();
-        let writer = Writer::open(&dir.path().join("w.db"), 0).unwrap();
-        let order = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let queue = |turn: Turn, name: &'static str| {
-            let (writer, order) = (writer.clone(), order.clone());
-            let handle = tokio::spawn(async move {
-                writer
-                    .run_in(turn, move |_| order.lock().unwrap().push(name))
-                    .await
-            });
-            // Long enough for the spawned task to have queued its work.
-            std::thread::sleep(Duration::from_millis(50));
-            handle
-        };
-        // Hold the writer thread while a worker's write and then a webhook group queue up.
-        let (release, held) = std::sync::mpsc::channel::<()>();
-        let (holding, hold) = std::sync::mpsc::channel::<()>();
-        let busy = {
-            let writer = writer.clone();
-            tokio::spawn(async move {
-                writer
-                    .run(move |_| {
-                        holding.send(()).unwrap();
-                        held.recv().unwrap()
-                    })
-                    .await
-            })
-        };
-        hold.recv().unwrap();
-        let worker = queue(Turn::InOrder, "worker write");
-        let webhooks = queue(Turn::First, "webhook group");
-        release.send(()).unwrap();
-        busy.await.unwrap().unwrap();
-        worker.await.unwrap().unwrap();
-        webhooks.await.unwrap().unwrap();
-        assert_eq!(*order.lock().unwrap(), ["webhook group", "worker write"]);
-    }
-
-    #[test]
-    fn work_queued_before_the_close_still_runs() {
-        let (first, first_rx) = crossbeam_channel::unbounded::<Work>();
-        let (other, other_rx) = crossbeam_channel::unbounded::<Work>();
-        other.send(Box::new(|_| {})).unwrap();
-        other.send(Box::new(|_| {})).unwrap();
-        drop((first, other));
-        assert!(next_work(&first_rx, &other_rx).is_some());
-        assert!(next_work(&first_rx, &other_rx).is_some());
-        assert!(next_work(&first_rx, &other_rx).is_none());
-    }
-}
+#[path = "writer_tests.rs"]
+mod tests;
