@@ -119,6 +119,17 @@ async fn hold(writer: &Writer) -> (std::sync::mpsc::Sender<()>, tokio::task::Joi
     (release, busy)
 }
 
+/// A writer on a new file capped at `max_pages` (0: no cap), with `schema` created.
+async fn writer_on(path: &Path, max_pages: u64, schema: &'static str) -> Writer {
+    let writer = Writer::open(path, max_pages).unwrap();
+    writer
+        .run_in(Turn::Alone, move |c| c.execute_batch(schema))
+        .await
+        .unwrap()
+        .unwrap();
+    writer
+}
+
 fn count(path: &Path) -> i64 {
     let reader = Connection::open(path).unwrap();
     reader
@@ -130,14 +141,7 @@ fn count(path: &Path) -> i64 {
 async fn writes_queued_together_share_a_commit_and_are_answered_after_it() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("w.db");
-    let writer = Writer::open(&path, 0).unwrap();
-    writer
-        .run_in(Turn::Alone, |c| {
-            c.execute_batch("CREATE TABLE t (x INTEGER)")
-        })
-        .await
-        .unwrap()
-        .unwrap();
+    let writer = writer_on(&path, 0, "CREATE TABLE t (x INTEGER)").await;
     let (release, busy) = hold(&writer).await;
     let mut writes = Vec::new();
     for x in 0..6 {
@@ -186,14 +190,8 @@ async fn writes_queued_together_share_a_commit_and_are_answered_after_it() {
 async fn an_answer_never_claims_a_write_a_full_database_lost() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("w.db");
-    let writer = Writer::open(&path, 40).unwrap();
-    writer
-        .run_in(Turn::Alone, |c| {
-            c.execute_batch("CREATE TABLE t (x INTEGER); CREATE TABLE big (b BLOB)")
-        })
-        .await
-        .unwrap()
-        .unwrap();
+    let schema = "CREATE TABLE t (x INTEGER); CREATE TABLE big (b BLOB)";
+    let writer = writer_on(&path, 40, schema).await;
     let (release, busy) = hold(&writer).await;
     let small = |x: i64| {
         let writer = writer.clone();
