@@ -62,8 +62,10 @@ pub(super) enum Turn {
     First,
     /// Everything else (processing steps, claims, the console's writes, retention): in
     /// order, and in one transaction with the others of its kind queued at the same time.
-    /// The writes of a processing step touch the same few pages (the jobs and their indexes,
-    /// the conversation); one commit for a batch of steps writes those pages to the WAL once.
+    /// One BEGIN and COMMIT for a batch of steps instead of one each: with the statement
+    /// journals in memory the drain rose from about 2.7 k to 3.5–4.3 k replies/s
+    /// (BENCHMARKS.md). The pages written barely change: a step's are mostly its own
+    /// conversation's index leaves.
     InOrder,
     /// In order, in no transaction but its own (a PRAGMA that cannot run inside one).
     Alone,
