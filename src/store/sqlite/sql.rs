@@ -51,6 +51,8 @@ impl Sql for SqliteStore {
             .await;
         match written {
             Ok(outcome) => outcome.map_err(failure::db_error),
+            // A shared COMMIT that failed keeps SQLite's code (a full disk stays one).
+            Err(StoreError::Db(e)) => Err(e),
             Err(_) => Err(sqlx::Error::WorkerCrashed),
         }
     }

@@ -133,17 +133,12 @@ impl Writer {
                 let _ = done.send(outcome);
             })
         });
-        let queued = match turn {
-            Turn::First => self.first.send(Queued {
-                work,
-                shares: false,
-            }),
-            Turn::InOrder => self.other.send(Queued { work, shares: true }),
-            Turn::Alone => self.other.send(Queued {
-                work,
-                shares: false,
-            }),
+        let (queue, shares) = match turn {
+            Turn::First => (&self.first, false),
+            Turn::InOrder => (&self.other, true),
+            Turn::Alone => (&self.other, false),
         };
+        let queued = queue.send(Queued { work, shares });
         let gone = || StoreError::Unavailable("the SQLite writer has stopped".into());
         queued.map_err(|_| gone())?;
         answer.await.map_err(|_| gone())?
