@@ -250,6 +250,9 @@ pub struct Run {
     /// Training runs of those heads with different dropout masks, averaged (default 5).
     #[arg(long)]
     pub dropout_draws: Option<u32>,
+    /// Training runs of every head with different shuffles, averaged.
+    #[arg(long)]
+    pub shuffle_draws: Option<u32>,
 }
 
 impl Run {
@@ -268,6 +271,7 @@ impl Run {
                 .unwrap_or(defaults.issue_dropout)
                 .clamp(0.0, 0.95),
             dropout_draws: self.dropout_draws.unwrap_or(defaults.dropout_draws),
+            shuffle_draws: self.shuffle_draws.unwrap_or(defaults.shuffle_draws),
             ..defaults
         }
     }
