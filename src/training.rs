@@ -9,6 +9,7 @@ use crate::analysis::model::heads::Targets;
 use crate::analysis::model::train::{self, Example, TrainOptions};
 use crate::analysis::model::Model;
 use crate::analysis::Analyzer;
+use crate::domain::Intent;
 use crate::eval::{self, EvalError, EvalSet, Labelled, LabelledReport};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -93,7 +94,13 @@ pub fn examples(analyzer: &Analyzer, lines: &[Labelled]) -> Vec<Example> {
     lines
         .iter()
         .map(|l| Example {
-            features: analyzer.features(&l.text, &l.context),
+            features: {
+                let mut features = analyzer.features(&l.text, &l.context);
+                if let (Intent::Complaint, Some(issue)) = (l.intent, l.issue_type) {
+                    features.push_issue(issue);
+                }
+                features
+            },
             targets: Targets {
                 intent: l.intent,
                 issue: l.issue_type,

@@ -117,8 +117,7 @@ fn real_buyer_chat_complaints_are_found() {
         turns.len(),
         tp + fp
     );
-    // Issue 12's target is 0.75; these gates hold today's figures (0.661 and 0.581; over five
-    // seeds 0.661–0.672).
+    // Issue 12's target is 0.75; these gates hold today's figures (0.668 and 0.594).
     assert!(f1 >= 0.65, "complaint F1 {f1:.3} < 0.65");
     assert!(issue >= 0.55, "issue type {issue:.3} < 0.55");
 }

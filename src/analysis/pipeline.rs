@@ -112,8 +112,19 @@ impl Analyzer {
 
         let combined = match model {
             Some(m) => {
-                let p = m.score(&features);
-                let c = combine(&read.decision, &read.resolved, &p);
+                let mut p = m.score(&features);
+                let mut c = combine(&read.decision, &read.resolved, &p);
+                // What a complaint is about weighs on what the buyer wants: once the issue
+                // is decided, its row adds to the demands (only to them), which are decided
+                // again.
+                if let Some(issue) = c.issue_type {
+                    let row = m.row_of(features.push_issue(issue));
+                    features.rows.push(row);
+                    if row != feat::NO_ROW {
+                        p.add_demands(m.row_at(row));
+                        c = combine(&read.decision, &read.resolved, &p);
+                    }
+                }
                 Some((c, p))
             }
             None => None,

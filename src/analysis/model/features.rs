@@ -24,6 +24,7 @@ use crate::analysis::decide::Decision;
 use crate::analysis::lexicon::Label;
 use crate::analysis::normalize::{is_han, Normalized};
 use crate::analysis::rules::Resolved;
+use crate::domain::IssueType;
 
 /// The hash of a feature name (see [`Fnv`]).
 pub fn hash_name(name: &str) -> u64 {
@@ -63,6 +64,27 @@ pub struct Features {
 
 /// A feature the model has no weights for.
 pub const NO_ROW: u32 = u32::MAX;
+
+/// The prefix of the issue-type features (`gi:logistics`, …), see [`Features::push_issue`].
+pub const ISSUE_PREFIX: &str = "gi:";
+
+impl Features {
+    /// Adds what a complaint is about as a feature of the demand heads alone
+    /// (`model::train::blocked`): what the buyer wants depends on it (a late order wants
+    /// speed, a missing piece wants reshipping), beyond the words that name the issue.
+    /// Training gives the labelled issue; analysis the one decided before the demands.
+    /// Returns its key.
+    pub fn push_issue(&mut self, issue: IssueType) -> u64 {
+        let key = Fnv::START.str(ISSUE_PREFIX).str(issue.as_str()).0;
+        self.keys.push(key);
+        self.values.push(1.0);
+        self.spans.push(None);
+        if let Some(names) = &mut self.names {
+            names.push(format!("{ISSUE_PREFIX}{}", issue.as_str()));
+        }
+        key
+    }
+}
 
 /// Builds [`Features`].
 pub struct Builder {

@@ -110,6 +110,13 @@ impl Outputs {
     pub fn demand_logit(&self, d: Demand) -> f32 {
         self.0[DEMANDS.start + d.index()]
     }
+
+    /// Adds a weight row's demand columns (a feature known only once the issue is decided).
+    pub fn add_demands(&mut self, row: &[f32]) {
+        for (sum, w) in self.0[DEMANDS].iter_mut().zip(&row[DEMANDS]) {
+            *sum += w;
+        }
+    }
 }
 
 /// The log-odds of a probability: `sigmoid(logit(p)) == p`.

@@ -129,6 +129,11 @@ impl Model {
         self.names.len()
     }
 
+    /// The row of one feature key ([`NO_ROW`] when it has no weights).
+    pub fn row_of(&self, key: u64) -> u32 {
+        self.rows.get(key)
+    }
+
     /// Looks up each feature's row once, for scoring and explaining.
     pub fn resolve(&self, features: &mut Features) {
         features.rows.clear();
