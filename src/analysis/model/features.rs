@@ -69,20 +69,33 @@ pub const NO_ROW: u32 = u32::MAX;
 pub const ISSUE_PREFIX: &str = "gi:";
 
 impl Features {
+    /// Adds a feature hashed by the caller; `name` is only called when training keeps names.
+    fn push(
+        &mut self,
+        key: Fnv,
+        value: f32,
+        span: Option<(usize, usize)>,
+        name: impl FnOnce() -> String,
+    ) {
+        self.keys.push(key.0);
+        self.values.push(value);
+        self.spans.push(span);
+        if let Some(names) = &mut self.names {
+            names.push(name());
+        }
+    }
+
     /// Adds what a complaint is about as a feature of the demand heads alone
     /// (`model::train::blocked`): what the buyer wants depends on it (a late order wants
     /// speed, a missing piece wants reshipping), beyond the words that name the issue.
     /// Training gives the labelled issue; analysis the one decided before the demands.
     /// Returns its key.
     pub fn push_issue(&mut self, issue: IssueType) -> u64 {
-        let key = Fnv::START.str(ISSUE_PREFIX).str(issue.as_str()).0;
-        self.keys.push(key);
-        self.values.push(1.0);
-        self.spans.push(None);
-        if let Some(names) = &mut self.names {
-            names.push(format!("{ISSUE_PREFIX}{}", issue.as_str()));
-        }
-        key
+        let key = Fnv::START.str(ISSUE_PREFIX).str(issue.as_str());
+        self.push(key, 1.0, None, || {
+            format!("{ISSUE_PREFIX}{}", issue.as_str())
+        });
+        key.0
     }
 }
 
@@ -106,26 +119,10 @@ impl Builder {
         }
     }
 
-    /// Adds a feature hashed by the caller; `name` is only called when training keeps names.
-    fn push_hashed(
-        &mut self,
-        key: Fnv,
-        value: f32,
-        span: Option<(usize, usize)>,
-        name: impl FnOnce() -> String,
-    ) {
-        self.out.keys.push(key.0);
-        self.out.values.push(value);
-        self.out.spans.push(span);
-        if let Some(names) = &mut self.out.names {
-            names.push(name());
-        }
-    }
-
     /// Adds the feature named by `parts` put together, hashed piece by piece.
     pub fn add_parts(&mut self, parts: &[&str], value: f32, span: Option<(usize, usize)>) {
         let key = parts.iter().fold(Fnv::START, |h, part| h.str(part));
-        self.push_hashed(key, value, span, || parts.concat());
+        self.out.push(key, value, span, || parts.concat());
     }
 
     /// Adds `prefix` + `body` with a value and span.
@@ -171,7 +168,7 @@ pub fn add_char_grams(b: &mut Builder, text: &Normalized) {
     for (start, second) in chars.enumerate() {
         if (first, second) != ('|', '|') {
             let key = start_hash.char(first).char(second);
-            b.push_hashed(key, value, Some((start, start + 2)), || {
+            b.out.push(key, value, Some((start, start + 2)), || {
                 ['c', '2', ':', first, second].iter().collect()
             });
         }
@@ -210,7 +207,7 @@ fn add_words_as(
             }
             if worth {
                 let span = in_message.then_some((start, end));
-                b.push_hashed(key, value, span, || {
+                b.out.push(key, value, span, || {
                     prefix.chars().chain(word.chars().map(gram_char)).collect()
                 });
             }
@@ -254,7 +251,7 @@ fn add_label(
     let parts = label_keys::name_parts(label_keys::KINDS[kind], label);
     if prefix.is_empty() {
         let key = Fnv(label_keys::key(kind, label));
-        b.push_hashed(key, value, span, || parts.concat());
+        b.out.push(key, value, span, || parts.concat());
     } else {
         let [kind, category, colon, name] = parts;
         b.add_parts(&[prefix, kind, category, colon, name], value, span);
@@ -267,7 +264,7 @@ pub fn add_rule_decision(b: &mut Builder, prefix: &str, d: &Decision) {
         let [kind, value] = label_keys::rule_parts(label);
         if prefix.is_empty() {
             let key = Fnv(label_keys::rule_key(label));
-            b.push_hashed(key, 1.0, None, || [kind, value].concat());
+            b.out.push(key, 1.0, None, || [kind, value].concat());
         } else {
             b.add_parts(&[prefix, kind, value], 1.0, None);
         }
