@@ -3,8 +3,10 @@
 //! The labelled sets live outside the repository (`../shared`, or `$ANFU_SHARED`): they are
 //! evaluation data, never product data. A missing set fails the test rather than skipping it.
 
+use anfu::analysis::context::Turn;
 use anfu::analysis::Analyzer;
 use anfu::eval::{self, LabelledReport, PolarityReport, Report};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -156,4 +158,108 @@ fn traditional_input_gets_the_same_answers_as_its_simplified_original() {
     let n = converted.len() as f64;
     assert!(same as f64 / n >= 0.97, "same labels on {same} of {n}");
     assert!(hant as f64 / n >= 0.97, "zh-Hant detected on {hant} of {n}");
+}
+
+// Real buyer chat: the buyer turns of the public ECD Taobao sample (`eval/external/
+// ecd_taobao_dialogue_sample` in the shared data), each read with up to six earlier turns as
+// context, against labels a blind reader gave them (`fixtures/labelled/real_chat.labels.jsonl`:
+// ids, intent and issue type only; the text stays in the shared, evaluation-only set). Nothing
+// of this set is trained on. A second blind reader agrees with those labels at complaint F1
+// 0.94 and issue type 0.95 where both say complaint (BENCHMARKS.md): that is the ceiling.
+// `cargo test --test accuracy real_buyer_chat -- --nocapture` prints the figures.
+
+/// One buyer turn to read: its id (`<session>-<turn index>`), text and earlier turns.
+struct BuyerTurn {
+    id: String,
+    text: String,
+    context: Vec<Turn>,
+}
+
+/// The sample's sessions alternate buyer and shop and end with the shop's answer, so counting
+/// back from the last turn, every second one is the buyer's.
+fn buyer_turns() -> Vec<BuyerTurn> {
+    let sessions = shared("eval/external/ecd_taobao_dialogue_sample/ecd_sample_sessions.jsonl");
+    let text = std::fs::read_to_string(sessions).expect("readable");
+    let mut turns = Vec::new();
+    for line in text.lines() {
+        let session: serde_json::Value = serde_json::from_str(line).expect("json line");
+        let said: Vec<&str> = session["turns"]
+            .as_array()
+            .expect("turns")
+            .iter()
+            .map(|t| t.as_str().expect("a turn is text"))
+            .collect();
+        let last = said.len() - 1;
+        for i in (0..last).rev().step_by(2) {
+            let context = (i.saturating_sub(6)..i)
+                .map(|j| match (last - j) % 2 {
+                    1 => Turn::buyer(said[j]),
+                    _ => Turn::shop(said[j]),
+                })
+                .collect();
+            turns.push(BuyerTurn {
+                id: format!("{}-{i}", session["id"].as_str().expect("id")),
+                text: said[i].to_string(),
+                context,
+            });
+        }
+    }
+    turns
+}
+
+/// The reader's labels by id: (intent, issue type).
+fn labels() -> HashMap<String, (String, Option<String>)> {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/labelled/real_chat.labels.jsonl");
+    let text = std::fs::read_to_string(&path).expect("labels");
+    text.lines()
+        .map(|line| {
+            let r: serde_json::Value = serde_json::from_str(line).expect("json line");
+            let field = |k: &str| r[k].as_str().map(str::to_string);
+            (
+                field("id").expect("id"),
+                (field("intent").expect("intent"), field("issue_type")),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn real_buyer_chat_complaints_are_found() {
+    let analyzer = analyzer();
+    let labels = labels();
+    let turns = buyer_turns();
+    assert_eq!(turns.len(), labels.len(), "every buyer turn has a label");
+    let (mut tp, mut fp, mut fn_, mut issue_right) = (0usize, 0usize, 0usize, 0usize);
+    for turn in &turns {
+        let (intent, issue) = labels
+            .get(&turn.id)
+            .unwrap_or_else(|| panic!("{} has no label", turn.id));
+        let a = analyzer.analyze_in_context(&turn.text, &turn.context);
+        let flagged = a.intent.as_str() == "complaint";
+        let gold = intent == "complaint";
+        match (flagged, gold) {
+            (true, true) => tp += 1,
+            (true, false) => fp += 1,
+            (false, true) => fn_ += 1,
+            (false, false) => {}
+        }
+        if gold && a.issue_type.map(|t| t.as_str()) == issue.as_deref() {
+            issue_right += 1;
+        }
+    }
+    let complaint = eval::Prf::from_counts(tp, fp, fn_);
+    let f1 = complaint.f1;
+    let issue = issue_right as f64 / (tp + fn_).max(1) as f64;
+    println!(
+        "real chat, {} buyer turns: flagged {}, complaint P {:.3} R {:.3} F1 {f1:.3}; \
+         issue type on the reader's complaints {issue:.3}",
+        turns.len(),
+        tp + fp,
+        complaint.precision,
+        complaint.recall
+    );
+    // Issue 12's target is 0.75; these gates hold today's figures (0.668 and 0.594).
+    assert!(f1 >= 0.65, "complaint F1 {f1:.3} < 0.65");
+    assert!(issue >= 0.55, "issue type {issue:.3} < 0.55");
 }

@@ -139,7 +139,7 @@ const ALL: Range<usize> = 0..OUTPUTS;
 /// shuffles takes that noise out, as the dropout masks' mean does for the other heads; a
 /// linear model's mean weights are the mean of its scores, so it stays one table. Across
 /// sixteen writers it took pooled mood 0.844 → 0.849 (the rest within 0.002), and on real
-/// buyer chat complaint F1 0.617 → 0.672 (`tests/real_chat.rs`); training takes 1.7× as long.
+/// buyer chat complaint F1 0.617 → 0.672 (`tests/accuracy.rs`); training takes 1.7× as long.
 pub const SHUFFLES: u32 = 5;
 const _: () = assert!(INTENT.start == 0 && INTENT.end == ISSUE.start);
 
