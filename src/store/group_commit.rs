@@ -1,5 +1,4 @@
-//! Group commit of accepted webhooks (SQLite's; see the note at the end for PostgreSQL):
-//! every message that arrives while
+//! Group commit of accepted webhooks, for both backends: every message that arrives while
 //! the previous group is being written goes into the next transaction, so a burst of
 //! webhooks costs one commit (one durable flush) per group instead of one per message. Each
 //! webhook is acknowledged only once its group is durable (persist before ack); a redelivery
@@ -107,8 +106,3 @@ pub(super) fn answer(group: Vec<AcceptRequest>, outcome: Result<Vec<bool>, Faile
         }
     }
 }
-
-// PostgreSQL still commits one message per statement. A group commit for it (one `UNNEST`
-// statement per group, sorted by key) was tried on 2026-12-03: acks rose from 6.5 % to
-// 8–9.5 % of the echo server, but the workers' drain fell from 457 to 154–188 replies/s for a
-// reason not found yet (BENCHMARKS.md), so it was not kept.

@@ -48,6 +48,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         11,
         include_str!("../../../migrations/postgres/0011_message_kinds.sql"),
     ),
+    (
+        12,
+        include_str!("../../../migrations/postgres/0012_claim_order.sql"),
+    ),
 ];
 
 /// The advisory lock held while migrating ("anfu" in ASCII), so that instances starting

@@ -4,6 +4,7 @@
 //! processing job per conversation safe, claims lock their job with `FOR UPDATE SKIP LOCKED`
 //! so two instances never take the same one, and migrations run under an advisory lock.
 
+mod accept;
 mod claim;
 mod migrate;
 mod sql;
@@ -29,6 +30,7 @@ const POOL_SIZE: u32 = 10;
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
+    accepts: super::group_commit::Accepts,
     last_requeue: Arc<AtomicI64>,
 }
 
@@ -44,8 +46,11 @@ impl PgStore {
             .connect_with(options)
             .await?;
         migrate::migrate(&pool).await?;
+        let (accepts, queue) = super::group_commit::channel();
+        tokio::spawn(accept::committer(pool.clone(), queue));
         Ok(PgStore {
             pool,
+            accepts,
             last_requeue: Default::default(),
         })
     }
@@ -113,38 +118,7 @@ impl Store for PgStore {
         platform: &str,
         m: &BuyerMessage,
     ) -> Result<bool, StoreError> {
-        // One statement, so one transaction: the message if its key is new, and then its
-        // conversation's processing job. When a pending job already waits, the no-op update
-        // locks it until this commits, so a worker cannot claim it (and read the
-        // conversation's messages) between this insert and its commit and miss the message.
-        let new: i64 = sqlx::query_scalar(
-            "WITH m AS (
-               INSERT INTO messages (shop, platform, message_key, conversation_id, buyer_id, buyer_nick, text, order_id, sent_at, received_at, kind)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-               ON CONFLICT (shop, message_key) DO NOTHING
-               RETURNING shop, conversation_id, received_at
-             ), queued AS (
-               INSERT INTO jobs (kind, shop, conversation_id, payload, status, run_at, created_at, updated_at)
-               SELECT 'process', shop, conversation_id, '{}', 'pending', received_at, received_at, received_at FROM m
-               ON CONFLICT (shop, conversation_id) WHERE kind = 'process' AND status = 'pending'
-               DO UPDATE SET updated_at = jobs.updated_at
-             )
-             SELECT count(*) FROM m",
-        )
-        .bind(t(shop))
-        .bind(t(platform))
-        .bind(t(&m.message_key))
-        .bind(t(&m.conversation_id))
-        .bind(opt_t(&m.buyer_id))
-        .bind(opt_t(&m.buyer_nick))
-        .bind(t(&m.text))
-        .bind(opt_t(&m.order_id))
-        .bind(opt_t(&m.sent_at))
-        .bind(now_ms())
-        .bind(m.kind.as_str())
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(new == 1)
+        self.accepts.accept(shop, platform, m).await
     }
 
     async fn claim_jobs(&self, lease_ms: Millis, max: usize) -> Result<Vec<Job>, StoreError> {
