@@ -3,6 +3,7 @@
 
 mod budget;
 mod deliver;
+mod first_answer;
 pub mod ladder;
 mod lines;
 mod notify;

@@ -5,9 +5,15 @@
 //! `intents/`. The weights below were set on the dev set's *kinds* of messages (calm questions
 //! that mention refunds, sarcasm, contrast), not on single lines.
 
-use super::clauses::Structure;
-use super::lexicon::{Cue, Hit, Label};
-use super::rules::{Degree, Resolved, Signal};
+mod evidence;
+mod intensity;
+
+use evidence::support;
+use intensity::intensity;
+
+use crate::analysis::clauses::Structure;
+use crate::analysis::lexicon::{Cue, Hit, Label};
+use crate::analysis::rules::{Resolved, Signal};
 use crate::domain::{Demand, Intent, IssueType, Mood, Threat};
 
 /// Score a complaint needs, when nothing decisive (threat, insult) is present. One weak term
@@ -316,47 +322,6 @@ fn issue_implied_by(demand: Option<Demand>) -> IssueType {
     }
 }
 
-/// 0 when calm; else 1 (mild) to 3 (extreme) from the mood score, degree adverbs,
-/// exclamation bursts, threats and insults.
-fn intensity(
-    mood: Mood,
-    score: f32,
-    resolved: &Resolved,
-    structure: &Structure,
-    threats: usize,
-    insults: usize,
-) -> u8 {
-    if mood == Mood::Calm {
-        return 0;
-    }
-    let mut level: u8 = if score >= 7.0 {
-        3
-    } else if score >= 3.0 {
-        2
-    } else {
-        1
-    };
-    let mood_signals: Vec<&Signal> = resolved
-        .signals
-        .iter()
-        .filter(|s| s.hit.label == Label::Mood(mood))
-        .collect();
-    if mood_signals.iter().any(|s| s.degree == Degree::Strong) || structure.longest_exclamation >= 3
-    {
-        level += 1;
-    }
-    if !mood_signals.is_empty() && mood_signals.iter().all(|s| s.degree == Degree::Mild) {
-        level = level.saturating_sub(1).max(1);
-    }
-    if threats >= 1 {
-        level = level.max(2);
-    }
-    if threats >= 2 || insults > 0 {
-        level = 3;
-    }
-    level.clamp(1, 3)
-}
-
 /// A plain complaint verb (`投诉`, `举报`, `申诉`: a platform term of normal weight) is the
 /// regulator's verb when a regulator is named in its clause (`去市场监管局举报`, `向消委會投訴`),
 /// not a second threat; beside a bad review (`差评加投诉`) it still names the platform.
@@ -385,47 +350,4 @@ fn drop_borrowed_platform(
     if !platform_stands {
         threats.retain(|(t, _)| *t != Threat::Platform);
     }
-}
-
-/// The spans behind each chosen label, as `(label, start, end)`.
-fn support(
-    resolved: &Resolved,
-    intent: Intent,
-    issue: Option<IssueType>,
-    demands: &[Demand],
-    mood: Mood,
-    threats: &[Threat],
-    sarcastic: bool,
-) -> Vec<(String, usize, usize)> {
-    let mut out = Vec::new();
-    let mut push = |hit: &Hit, label: String| out.push((label, hit.start, hit.end));
-    for s in &resolved.signals {
-        let keep = match s.hit.label {
-            Label::Intent(i) => i == intent,
-            Label::Issue(i) => Some(i) == issue,
-            Label::Demand(d) => demands.contains(&d),
-            Label::Mood(m) => m == mood && mood != Mood::Calm,
-            Label::Threat(t) => threats.contains(&t),
-            Label::Cue(_) => false,
-        };
-        if keep {
-            let label = if s.flipped_by.is_some() {
-                "rule:negated_praise".to_string()
-            } else {
-                s.hit.label.evidence_name()
-            };
-            push(&s.hit, label);
-        }
-    }
-    for h in &resolved.cues {
-        match h.label {
-            Label::Cue(Cue::Insult) => push(h, "cue:insult".into()),
-            Label::Cue(Cue::Sarcasm) if sarcastic => push(h, "cue:sarcasm".into()),
-            _ => {}
-        }
-    }
-    for n in &resolved.negated {
-        out.push(("rule:negation".into(), n.negation.start, n.target.end));
-    }
-    out
 }
