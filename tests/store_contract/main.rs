@@ -6,10 +6,15 @@ mod agent_cases;
 mod cases;
 mod claim_cases;
 mod db;
+mod deadline_cases;
+mod job_cases;
+mod message_cases;
 mod only;
 mod pg;
+mod race_cases;
 mod report_cases;
 mod retention_cases;
+mod ticket_cases;
 mod tls;
 mod token_cases;
 
