@@ -1,6 +1,9 @@
 //! Selection, fallback, variants and slots, on small in-memory books and on the shipped
 //! `replies/` folder.
 
+mod next_steps;
+mod shipped;
+
 use super::*;
 use crate::domain::{Demand, IssueType, Mood, Priority, Threat};
 use std::collections::HashSet;
@@ -88,7 +91,7 @@ pub(super) fn marked_dir() -> tempfile::TempDir {
         super::drafts_tests::MARKED_DRAFTS,
     )
     .expect("write");
-    let followup = include_str!("../../replies/followup.toml");
+    let followup = include_str!("../../../replies/followup.toml");
     std::fs::write(dir.path().join("followup.toml"), followup).expect("write");
     dir
 }
@@ -360,137 +363,4 @@ fn reply_order_id_is_used_only_when_known() {
             assert!(named > 0 && named < with.len(), "{issue} {lang}: {with:?}");
         }
     }
-}
-
-#[test]
-fn reply_shipped_book_answers_every_issue_mood_and_lang() {
-    let book = shipped();
-    let mut moods: Vec<(Mood, &[Threat])> = Mood::ALL.iter().map(|m| (*m, &[][..])).collect();
-    moods.push((Mood::Angry, &[Threat::Regulator]));
-    for lang in Lang::ALL {
-        for issue in IssueType::ALL {
-            for (mood, threats) in &moods {
-                for slots in [NO_ORDER, WITH_ORDER] {
-                    let a = complaint(*issue, *mood, threats);
-                    let text = book.reply(&a, *lang, &slots, "seed").unwrap_or_default();
-                    let what = format!("{issue} × {mood} {threats:?} × {lang}");
-                    assert!(!text.trim().is_empty(), "{what}: empty");
-                    assert!(
-                        !text.contains(['{', '}']),
-                        "{what}: leftover slot in {text}"
-                    );
-                    assert!(
-                        text.contains("2小时内"),
-                        "{what}: no handoff time in {text}"
-                    );
-                }
-            }
-        }
-        for intent in [Intent::Inquiry, Intent::Praise, Intent::Chitchat] {
-            let a = analysis(intent, None, Mood::Calm, &[]);
-            let text = book.reply(&a, *lang, &NO_ORDER, "seed").unwrap_or_default();
-            assert!(
-                !text.is_empty() && !text.contains('{'),
-                "{intent} × {lang}: {text}"
-            );
-        }
-    }
-}
-
-#[test]
-fn reply_traditional_is_written_in_traditional() {
-    let book = shipped();
-    let hant = &book.langs[&Lang::Hant];
-    let toggles = [&hant.inquiry, &hant.praise, &hant.chitchat];
-    let variants = hant
-        .complaint
-        .values()
-        .chain(toggles.iter().map(|t| &t.variants))
-        .flatten();
-    for template in variants {
-        let text = template.render(&WITH_ORDER);
-        // A variant pasted from the Simplified file would survive the conversion unchanged.
-        assert_ne!(fast2s::convert(&text), text, "not Traditional: {text}");
-        // 订/货/发/联 are Simplified-only forms; their Traditional twins are 訂/貨/發/聯.
-        assert!(!text.contains(['订', '货', '发', '联']), "{text}");
-    }
-}
-
-#[test]
-fn reply_next_steps_follow_issue_demand_and_threat() {
-    struct Case {
-        name: &'static str,
-        analysis: Analysis,
-        want: &'static [&'static str],
-    }
-    let with_demands = |mut a: Analysis, demands: &[Demand]| {
-        a.demands = demands.to_vec();
-        a
-    };
-    let cases = [
-        Case {
-            name: "issue default",
-            analysis: complaint(IssueType::Quality, Mood::Calm, &[]),
-            want: &["quality-1", "quality-2"],
-        },
-        Case {
-            name: "demand-specific steps",
-            analysis: with_demands(
-                complaint(IssueType::Damaged, Mood::Calm, &[]),
-                &[Demand::Reship],
-            ),
-            want: &["damaged-reship"],
-        },
-        Case {
-            name: "first demand with steps wins",
-            analysis: with_demands(
-                complaint(IssueType::Quality, Mood::Calm, &[]),
-                &[Demand::Refund, Demand::Exchange],
-            ),
-            want: &["quality-exchange"],
-        },
-        Case {
-            name: "threat comes first, at most two",
-            analysis: complaint(IssueType::Quality, Mood::Angry, &[Threat::BadReview]),
-            want: &["escalate", "quality-1"],
-        },
-        Case {
-            name: "threat-specific escalation",
-            analysis: complaint(
-                IssueType::Damaged,
-                Mood::Calm,
-                &[Threat::Media, Threat::Legal],
-            ),
-            want: &["escalate-legal", "damaged-1"],
-        },
-        Case {
-            name: "non-complaint without steps",
-            analysis: analysis(Intent::Praise, None, Mood::Calm, &[]),
-            want: &[],
-        },
-    ];
-    assert_unique(cases.iter().map(|c| c.name));
-    let book = marked();
-    for c in &cases {
-        assert_eq!(book.next_steps(&c.analysis), c.want, "case `{}`", c.name);
-    }
-}
-
-#[test]
-fn reply_shipped_next_steps_cover_every_issue() {
-    let book = shipped();
-    for issue in IssueType::ALL {
-        for demand in Demand::ALL {
-            let mut a = complaint(*issue, Mood::Angry, &[Threat::Platform]);
-            a.demands = vec![*demand];
-            let steps = book.next_steps(&a);
-            assert!(
-                (1..=2).contains(&steps.len()),
-                "{issue} {demand}: {steps:?}"
-            );
-        }
-    }
-    let mut damaged = complaint(IssueType::Damaged, Mood::Calm, &[]);
-    damaged.demands = vec![Demand::Reship];
-    assert!(book.next_steps(&damaged)[0].contains("核实破损照片后补发"));
 }
