@@ -115,13 +115,19 @@ impl Analyzer {
                 let mut p = m.score(&features);
                 let mut c = combine(&read.decision, &read.resolved, &p);
                 // What a complaint is about weighs on what the buyer wants: once the issue
-                // is decided, its row adds to the demands (only to them), which are decided
-                // again.
+                // is decided, its row and its crossings with the message's words add to the
+                // demands (only to them), which are decided again.
                 if let Some(issue) = c.issue_type {
-                    let row = m.row_of(features.push_issue(issue));
-                    features.rows.push(row);
-                    if row != feat::NO_ROW {
-                        p.add_demands(m.row_at(row));
+                    let mut known = false;
+                    for key in features.push_issue(issue) {
+                        let row = m.row_of(key);
+                        features.rows.push(row);
+                        if row != feat::NO_ROW {
+                            p.add_demands(m.row_at(row));
+                            known = true;
+                        }
+                    }
+                    if known {
                         c = combine(&read.decision, &read.resolved, &p);
                     }
                 }
