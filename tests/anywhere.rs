@@ -123,4 +123,31 @@ fn the_demo_runs_from_an_empty_folder_on_its_built_in_fixtures() {
             "`{seen}` missing from the demo:\n{printed}"
         );
     }
+    // Issue 12's three demo cases: the pilling duvet cover with a bad-review threat is a
+    // quality problem (not slow after-sales), "能给换个L吗" wants an exchange, and the
+    // Cantonese "stuck parcel, nobody answers" follow-up is about the parcel.
+    for (conversation, want) in [
+        ("cnv_8f2a41c7", "issue quality ·"),
+        ("cnv_c40e7a12", "demands [\"exchange\"]"),
+        ("338276-20261109-4k", "issue logistics ·"),
+    ] {
+        let card = card_labels(&printed, conversation);
+        assert!(
+            card.contains(want),
+            "{conversation}: `{want}` not in `{card}`"
+        );
+    }
+}
+
+/// The labels line of the demo's handoff card for `conversation` (the line after its header).
+fn card_labels<'a>(printed: &'a str, conversation: &str) -> &'a str {
+    let cards = printed
+        .split_once("=== Handoff cards ===")
+        .map_or("", |(_, cards)| cards);
+    let mut lines = cards.lines();
+    let header = format!(" · {conversation} · ");
+    lines
+        .by_ref()
+        .find(|l| l.starts_with('#') && l.contains(&header));
+    lines.next().unwrap_or("(no card)")
 }
