@@ -109,7 +109,8 @@ impl Features {
             format!("{ISSUE_PREFIX}{}", issue.as_str())
         });
         let mut keys = vec![key.0];
-        for i in self.words.clone() {
+        for w in 0..self.words.len() {
+            let i = self.words[w];
             // Hashing on from the word's own key gives `hash_name("w:快递|gi:logistics")`.
             let key = Fnv(self.keys[i]).str(CONJUNCTION).str(issue.as_str());
             let word = self
