@@ -1,6 +1,6 @@
-//! The store contract: one set of cases (`cases.rs`), each run against every backend —
-//! `sqlite::CASE` on a temporary file, `postgres::CASE` on a database of its own in a
-//! throwaway PostgreSQL (`pg.rs`). What a backend may do differently is said in the case.
+//! The store contract: one set of cases (`cases.rs` and the `*_cases.rs` beside it), each
+//! run against every backend — `sqlite::CASE` on a temporary file, `postgres::CASE` on a
+//! database of its own in a throwaway PostgreSQL (`pg.rs`). What a backend may do differently is said in the case.
 
 mod agent_cases;
 mod cases;
