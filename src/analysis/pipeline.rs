@@ -119,8 +119,8 @@ impl Analyzer {
                 // demands (only to them), which are decided again.
                 if let Some(issue) = c.issue_type {
                     let mut known = false;
-                    for key in features.push_issue(issue) {
-                        let row = m.row_of(key);
+                    for at in features.push_issue(issue) {
+                        let row = m.row_of(features.keys[at]);
                         features.rows.push(row);
                         if row != feat::NO_ROW {
                             p.add_demands(m.row_at(row));

@@ -65,6 +65,7 @@ impl Hit {
     }
 }
 
+/// The compiled vocabularies.
 pub struct Lexicon {
     /// Normalised terms, indexed like the automaton's patterns.
     terms: Vec<String>,

@@ -27,6 +27,7 @@ use crate::analysis::lexicon::Label;
 use crate::analysis::normalize::{is_han, Normalized};
 use crate::analysis::rules::Resolved;
 use crate::domain::IssueType;
+use std::ops::Range;
 
 /// The hash of a feature name (see [`Fnv`]).
 pub fn hash_name(name: &str) -> u64 {
@@ -62,8 +63,9 @@ pub struct Features {
     pub names: Option<Vec<String>>,
     /// Each feature's row in the model ([`NO_ROW`] when unknown), once resolved.
     pub rows: Vec<u32>,
-    /// Which features are the message's own words (`w:`), for [`Features::push_issue`].
-    pub words: Vec<usize>,
+    /// Where the message's own words (`w:`) stand among the features, for
+    /// [`Features::push_issue`]: they are added in one run.
+    pub words: Range<usize>,
 }
 
 /// A feature the model has no weights for.
@@ -97,20 +99,20 @@ impl Features {
     /// missing piece wants reshipping), and so does what a word asks for: "什么时候" wants
     /// speed about a parcel and money about a refund, "换" a new unit of a broken one and
     /// another size of a wrong one. Training gives the labelled issue; analysis the one
-    /// decided before the demands. Returns the keys, the issue's first.
+    /// decided before the demands. Returns where the added features stand (the issue's
+    /// first).
     ///
     /// The crossings took the dev set's demands F1 from 0.843–0.853 to 0.857–0.865 and the
     /// holdout's from 0.810–0.813 to 0.827–0.835 (seeds 1–3), leave-one-writer-out from
     /// 0.758–0.759 to 0.761–0.763; the other heads are trained as before (BENCHMARKS.md,
     /// "Words crossed with the issue type").
-    pub fn push_issue(&mut self, issue: IssueType) -> Vec<u64> {
+    pub fn push_issue(&mut self, issue: IssueType) -> Range<usize> {
+        let first = self.keys.len();
         let key = Fnv::START.str(ISSUE_PREFIX).str(issue.as_str());
         self.push(key, 1.0, None, || {
             format!("{ISSUE_PREFIX}{}", issue.as_str())
         });
-        let mut keys = vec![key.0];
-        for w in 0..self.words.len() {
-            let i = self.words[w];
+        for i in self.words.clone() {
             // Hashing on from the word's own key gives `hash_name("w:快递|gi:logistics")`.
             let key = Fnv(self.keys[i]).str(CONJUNCTION).str(issue.as_str());
             let word = self
@@ -121,9 +123,8 @@ impl Features {
             self.push(key, 1.0, self.spans[i], || {
                 format!("{word}{CONJUNCTION}{}", issue.as_str())
             });
-            keys.push(key.0);
         }
-        keys
+        first..self.keys.len()
     }
 }
 
@@ -143,7 +144,7 @@ impl Builder {
                 spans: Vec::with_capacity(capacity),
                 rows: Vec::with_capacity(capacity),
                 names: keep_names.then(Vec::new),
-                words: Vec::new(),
+                words: 0..0,
             },
         }
     }
@@ -207,7 +208,9 @@ pub fn add_char_grams(b: &mut Builder, text: &Normalized) {
 
 /// jieba words between consecutive boundaries, skipping whitespace and single marks.
 pub fn add_words(b: &mut Builder, text: &Normalized, boundaries: &[bool]) {
+    let first = b.out.keys.len();
     add_words_as(b, "w:", text, boundaries, true);
+    b.out.words = first..b.out.keys.len();
 }
 
 /// The words of an earlier turn, under `prefix` and without spans (they are not in the
@@ -236,9 +239,6 @@ fn add_words_as(
             }
             if worth {
                 let span = in_message.then_some((start, end));
-                if in_message {
-                    b.out.words.push(b.out.keys.len());
-                }
                 b.out.push(key, value, span, || {
                     prefix.chars().chain(word.chars().map(gram_char)).collect()
                 });
